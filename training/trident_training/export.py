@@ -1,0 +1,180 @@
+"""Writes a model artifact (model/README.md): ONNX encoder, int8 quantization, heads, tokenizer,
+manifest with digests, and the parity fixture."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import FORMAT
+from .inference import Model, OrtEncoder, TorchEncoder
+from .modeling import Encoder, MultitaskModel, eager_copy, head_layers
+from .text import write_tokenizer
+
+OPSET = 17
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def input_names(casing: bool) -> list[str]:
+    return ["input_ids", "attention_mask", "token_type_ids"] + (["case_ids"] if casing else [])
+
+
+def export_onnx(encoder: Encoder, path: Path) -> None:
+    """fp32 ONNX, opset 17, dynamic batch and sequence axes (TorchScript exporter, eager attention)."""
+    enc = eager_copy(encoder)
+    names = input_names(enc.casing)
+    ids = torch.tensor([[101, 7592, 2088, 102], [101, 2023, 102, 0]], dtype=torch.long)
+    mask = (ids != 0).long()
+    args = (ids, mask, torch.zeros_like(ids)) + ((torch.ones_like(ids),) if enc.casing else ())
+    axes = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes["last_hidden_state"] = {0: "batch", 1: "sequence"}
+    with torch.no_grad():
+        torch.onnx.export(enc, args, str(path), input_names=names, output_names=["last_hidden_state"],
+                          dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True,
+                          dynamo=False)
+
+
+def quantize(fp32: Path, int8: Path) -> None:
+    """Dynamic int8, per-channel weights (per-tensor lost too much: token cosine 0.950 vs 0.989)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pre = Path(tmp) / "pre.onnx"
+        quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
+        quantize_dynamic(str(pre), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+
+
+def head_manifest(name: str, task: str, labels: list[str], file: str, extra: dict) -> dict:
+    spec = {"task": task, "file": file, "sha256": "",
+            "pooling": "cls" if task in ("sentiment", "categories") else "none",
+            "layers": head_layers(task), "labels": list(labels)}
+    spec.update(extra)
+    return spec
+
+
+def write_artifact(model: MultitaskModel, out: Path, *, name: str, version: str, tokenizer_src: Path,
+                   base_encoder: str, max_length: int, stride: int, head_extra: dict[str, dict],
+                   parity_inputs: list[dict], metrics_fn=None, training: dict | None = None,
+                   threads: int = 2, keep_fp32: Path | None = None) -> dict:
+    """Exports everything into `out` (replaced). metrics_fn(fp32_model, int8_model) -> {"fp32": .., "int8": ..}.
+
+    Returns the manifest.
+    """
+    from safetensors.torch import save_file
+
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "heads").mkdir(parents=True)
+    model = model.eval()
+    casing = model.encoder.casing
+
+    write_tokenizer(tokenizer_src, out / "tokenizer.json")
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "encoder.fp32.onnx"
+        export_onnx(model.encoder, fp32)
+        quantize(fp32, out / "encoder.onnx")
+        if keep_fp32 is not None:
+            shutil.copy(fp32, keep_fp32)
+
+    heads = {}
+    for head_name, (task, labels) in model.head_specs.items():
+        file = f"heads/{head_name}.safetensors"
+        tensors = {k: v.detach().float().contiguous().clone()
+                   for k, v in model.heads[head_name].state_dict().items()}
+        save_file(tensors, str(out / file))
+        (out / file).chmod(0o644)
+        spec = head_manifest(head_name, task, labels, file, head_extra.get(head_name, {}))
+        spec["sha256"] = sha256(out / file)
+        heads[head_name] = spec
+
+    manifest = {
+        "format": FORMAT,
+        "name": name,
+        "version": version,
+        "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "base_encoder": base_encoder,
+        "tokenizer": {"file": "tokenizer.json", "sha256": sha256(out / "tokenizer.json"), "lowercase": True},
+        "max_length": max_length,
+        "stride": stride,
+        "encoder": {
+            "file": "encoder.onnx", "sha256": sha256(out / "encoder.onnx"),
+            "inputs": input_names(casing), "outputs": ["last_hidden_state"],
+            "hidden_size": model.encoder.bert.config.hidden_size,
+            "quantization": "int8-dynamic-per-channel",
+        },
+        "casing": {"input": "case_ids", "classes": 5} if casing else None,
+        "heads": heads,
+        "metrics": {},
+        "training": training or {},
+    }
+    write_json(out / "manifest.json", manifest)
+
+    int8_model = Model.from_artifact(out, threads=threads)
+    fp32_model = Model.from_artifact(out, threads=threads, encoder=TorchEncoder(model.encoder))
+    if metrics_fn is not None:
+        manifest["metrics"] = metrics_fn(fp32_model, int8_model)
+        write_json(out / "manifest.json", manifest)
+
+    tasks = sorted({spec["task"] for spec in heads.values()},
+                   key=["sentiment", "entities", "answers", "categories"].index)
+    parity = {
+        "offsets": "utf-16",
+        "inputs": parity_inputs,
+        "tasks": tasks,
+        "expected": {
+            "int8": [int8_model.predict(item) for item in parity_inputs],
+            "fp32": [fp32_model.predict(item) for item in parity_inputs],
+        },
+    }
+    write_json(out / "parity.json", parity)
+    return manifest
+
+
+def write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+# Adversarial parity texts: accents, emoji, CJK, runs of whitespace, a long text, questions.
+LONG_TEXT = (
+    "The Amazon rainforest covers much of the Amazon basin of South America. The basin spans "
+    "7,000,000 square kilometres, of which 5,500,000 square kilometres are covered by the rainforest. "
+    "The region includes territory belonging to nine nations. The majority of the forest is contained "
+    "within Brazil, with 60% of the rainforest, followed by Peru with 13%, Colombia with 10%, and with "
+    "minor amounts in Venezuela, Ecuador, Bolivia, Guyana, Suriname and French Guiana. States or "
+    "departments in four nations contain \"Amazonas\" in their names. The Amazon represents over half "
+    "of the planet's remaining rainforests, and comprises the largest and most biodiverse tract of "
+    "tropical rainforest in the world, with an estimated 390 billion individual trees divided into "
+    "16,000 species. Apple Inc. opened an office in São Paulo in 2008, according to Tim Cook."
+)
+
+PARITY_INPUTS = [
+    {"id": "p1", "text": "I absolutely loved this film, the acting was wonderful!"},
+    {"id": "p2", "text": "Angela Merkel met Emmanuel Macron in Paris on Monday to discuss the European Union budget."},
+    {"id": "p3", "text": "José Müller from Zürich wasn't happy with Société Générale's café in Málaga."},
+    {"id": "p4", "text": "My card 💳 was declined twice 😡😡 at the ATM — why?? 🤔"},
+    {"id": "p5", "text": "北京 is the capital of 中国, and 東京 is in Japan. Samsung 삼성 is Korean."},
+    {"id": "p6", "text": "  Multiple   spaces,\ttabs\t\tand\nnew\n\nlines   around  Microsoft   and  Google.  "},
+    {"id": "p7", "text": LONG_TEXT,
+     "questions": ["How many square kilometres does the basin span?",
+                   "Which country contains the majority of the forest?",
+                   "Who opened an office in São Paulo?"]},
+    {"id": "p8", "text": "I lost my card yesterday and I need a new one sent to my address.",
+     "questions": ["What did I lose?"]},
+    {"id": "p9", "text": "U.S. President Bill Clinton visited the UN headquarters in New York ; NASA and the EU were not there."},
+    {"id": "p10", "text": ""},
+]
