@@ -1,0 +1,489 @@
+"""The whole recipe: data -> multitask training -> evaluate -> export -> int8 -> evaluate int8 -> artifact.
+
+    python -m trident_training.train [--options]     (npm run train)
+
+Resumable: a checkpoint is written every few minutes under training/checkpoints/<run>/; running the
+same command again continues from it (the batch plan is a pure function of the seed, so the run
+skips the batches already done). Tracking goes to MLflow's local file store, training/mlruns/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from . import data as D
+from .evaluate import eval_answers, eval_classification, eval_entities, headline
+from .export import PARITY_INPUTS, head_manifest, write_artifact, write_json
+from .features import IGNORE, classification_features, entity_features, qa_features
+from .inference import Head, Model, TorchEncoder
+from .modeling import MultitaskModel, load_base, tiny_bert
+from .paths import REPO_ROOT, TRAINING_DIR, base_model_dir, data_dir
+from .text import load_tokenizer, pad_batch
+
+TASKS = ("sst2", "conll", "squad", "banking77")
+HEAD_OF = {"sst2": "sentiment", "conll": "entities", "squad": "answers", "banking77": "banking77"}
+SPLIT_NAMES = {"sst2": "sst2/dev", "conll": "conll2003/testa",
+               "squad": "squad_v1.1/dev-articles-00-31", "banking77": "banking77/validation"}
+
+
+@dataclass
+class Config:
+    name: str = "trident-multitask"
+    version: str = "1.0.0"
+    out: str = ""  # default model/artifacts/<name>-<version>
+    base: str = "minilm"  # or "tiny" (random 2-layer BERT, for the smoke test)
+    seed: int = 13
+    threads: int = 2
+    casing: bool = True
+    max_length: int = 256
+    stride: int = 64
+    max_question_tokens: int = 64
+    max_answer_tokens: int = 30
+    no_answer_threshold: float = 0.05
+    # Training examples per task (0 = all) and epochs over them.
+    sst2_examples: int = 0
+    conll_examples: int = 0
+    squad_examples: int = 0
+    banking77_examples: int = 0
+    sst2_epochs: float = 1.0
+    conll_epochs: float = 1.0
+    squad_epochs: float = 1.0
+    banking77_epochs: float = 1.0
+    banking77_val_fraction: float = 0.1
+    batch_size: int = 32
+    squad_batch_size: int = 16
+    lr: float = 1e-4
+    warmup: float = 0.06
+    weight_decay: float = 0.01
+    hidden_dropout: float = 0.1
+    # Evaluation: examples of each dev split (0 = all) for the final and the intermediate evaluations.
+    final_eval_limit: int = 0
+    mid_evals: int = 2
+    mid_eval_limit: int = 400
+    checkpoint_minutes: float = 5.0
+    run_dir: str = ""  # default training/runs/<name>-<version>
+    checkpoint_dir: str = ""  # default training/checkpoints/<name>-<version>
+    mlflow: bool = True
+
+
+def parse_args(argv=None) -> Config:
+    p = argparse.ArgumentParser(description="Trident multitask recipe")
+    for f in dataclasses.fields(Config):
+        kind = f.type if not isinstance(f.type, str) else {"str": str, "int": int, "float": float,
+                                                             "bool": bool}[f.type]
+        if kind is bool:
+            p.add_argument(f"--{f.name.replace('_', '-')}", type=lambda s: s.lower() in ("1", "true", "yes"),
+                           default=f.default)
+        else:
+            p.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default)
+    return Config(**vars(p.parse_args(argv)))
+
+
+def seed_all(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except Exception:
+        return "unknown"
+
+
+# ------------------------------------------------------------------ data
+
+
+def subset(items: list, n: int, seed: int) -> list:
+    if not n or n >= len(items):
+        return list(items)
+    rng = random.Random(seed)
+    idx = sorted(rng.sample(range(len(items)), n))
+    return [items[i] for i in idx]
+
+
+def load_data(cfg: Config):
+    root = data_dir()
+    if not root.is_dir():
+        raise SystemExit(f"data directory {root} not found (set TRIDENT_DATA_DIR)")
+    sst_train = D.read_sst2(root / D.SST2_TRAIN)
+    sst_dev = D.read_sst2(root / D.SST2_DEV)
+    conll_train = D.read_conll(root / D.CONLL_TRAIN)
+    conll_dev = D.read_conll(root / D.CONLL_DEV)
+    squad_train = D.read_squad(root / D.SQUAD_TRAIN)
+    squad_dev = D.read_squad(root / D.SQUAD_DEV)
+    bank_rows, bank_cats = D.read_banking77(root / D.BANKING_TRAIN, root / D.BANKING_CATEGORIES)
+    bank_train, bank_val = D.stratified_split(bank_rows, cfg.banking77_val_fraction, cfg.seed)
+    used = {
+        "sst2": subset(sst_train, cfg.sst2_examples, cfg.seed),
+        "conll": subset(conll_train, cfg.conll_examples, cfg.seed),
+        "squad": subset(squad_train, cfg.squad_examples, cfg.seed),
+        "banking77": subset(bank_train, cfg.banking77_examples, cfg.seed),
+    }
+    dev = {"sst2": sst_dev, "conll": conll_dev, "squad": squad_dev, "banking77": bank_val}
+    provenance = [
+        {"path": D.SST2_TRAIN, "sha256": D.file_sha256(root / D.SST2_TRAIN), "examples": len(sst_train),
+         "used": f"train: {len(used['sst2'])} sentences (seeded sample), {cfg.sst2_epochs} epochs"},
+        {"path": D.SST2_DEV, "sha256": D.file_sha256(root / D.SST2_DEV), "examples": len(sst_dev),
+         "used": "evaluation (sst2/dev)"},
+        {"path": D.CONLL_TRAIN, "sha256": D.file_sha256(root / D.CONLL_TRAIN), "examples": len(conll_train),
+         "used": f"train: {len(used['conll'])} sentences, IOB1->BIO, {cfg.conll_epochs} epochs"},
+        {"path": D.CONLL_DEV, "sha256": D.file_sha256(root / D.CONLL_DEV), "examples": len(conll_dev),
+         "used": "evaluation (conll2003/testa)"},
+        {"path": D.SQUAD_TRAIN, "sha256": D.file_sha256(root / D.SQUAD_TRAIN), "examples": len(squad_train),
+         "used": f"train: {len(used['squad'])} questions (seeded sample), {cfg.squad_epochs} epochs"},
+        {"path": D.SQUAD_DEV, "sha256": D.file_sha256(root / D.SQUAD_DEV), "examples": len(squad_dev),
+         "used": "evaluation (squad_v1.1/dev-articles-00-31)"},
+        {"path": D.BANKING_TRAIN, "sha256": D.file_sha256(root / D.BANKING_TRAIN), "examples": len(bank_rows),
+         "used": f"stratified split seed {cfg.seed}: {len(bank_train)} train ({len(used['banking77'])} used, "
+                 f"{cfg.banking77_epochs} epochs) / {len(bank_val)} validation (banking77/validation)"},
+        {"path": D.BANKING_CATEGORIES, "sha256": D.file_sha256(root / D.BANKING_CATEGORIES),
+         "examples": len(bank_cats), "used": "label names"},
+    ]
+    return used, dev, bank_cats, provenance
+
+
+def head_specs(bank_cats: list[str]) -> dict:
+    return {"sentiment": ("sentiment", D.SST2_LABELS), "entities": ("entities", D.ENTITY_LABELS),
+            "answers": ("answers", ["start", "end"]), "banking77": ("categories", list(bank_cats))}
+
+
+def head_extra(cfg: Config) -> dict:
+    return {"entities": {"aggregation": "first"},
+            "answers": {"max_answer_tokens": cfg.max_answer_tokens,
+                        "no_answer_threshold": cfg.no_answer_threshold,
+                        "max_question_tokens": cfg.max_question_tokens},
+            "banking77": {"top_k": 5}}
+
+
+def build_features(cfg: Config, tok, used: dict, bank_cats: list[str]) -> dict:
+    cat_id = {c: i for i, c in enumerate(bank_cats)}
+    L, S = cfg.max_length, cfg.stride
+    feats = {
+        "sst2": classification_features(tok, [t for t, _ in used["sst2"]], [y for _, y in used["sst2"]], L, S),
+        "conll": entity_features(tok, used["conll"], L, S),
+        "banking77": classification_features(tok, [t for t, _ in used["banking77"]],
+                                              [cat_id[c] for _, c in used["banking77"]], L, S),
+    }
+    feats["squad"], dropped = qa_features(tok, used["squad"], L, S, cfg.max_question_tokens)
+    if dropped:
+        print(f"squad: {dropped} answers not found in their context tokens, skipped", file=sys.stderr)
+    return feats
+
+
+# ------------------------------------------------------------------ batches
+
+
+def batch_plan(cfg: Config, feats: dict) -> list[tuple[str, list[int]]]:
+    """All batches of the run, a pure function of the seed.
+
+    Per task and epoch: shuffle, then sort by length inside chunks of 50 batches (length buckets,
+    little padding), cut into batches. The batches of all tasks are then shuffled together, so each
+    task is seen in proportion to its number of batches ("sized by task").
+    """
+    rng = random.Random(cfg.seed)
+    plan = []
+    for task in TASKS:
+        n = len(feats[task])
+        if n == 0:
+            continue
+        bs = cfg.squad_batch_size if task == "squad" else cfg.batch_size
+        epochs = getattr(cfg, f"{task}_epochs")
+        total = int(round(n * epochs))
+        order: list[int] = []
+        while len(order) < total:
+            idx = list(range(n))
+            rng.shuffle(idx)
+            order += idx
+        order = order[:total]
+        chunk = bs * 50
+        for c in range(0, len(order), chunk):
+            part = sorted(order[c:c + chunk], key=lambda i: len(feats[task][i].window.input_ids))
+            for b in range(0, len(part), bs):
+                plan.append((task, part[b:b + bs]))
+    rng.shuffle(plan)
+    return plan
+
+
+def collate(task: str, feats: list, with_case: bool) -> dict:
+    wins = [f.window for f in feats]
+    batch = {k: torch.from_numpy(v) for k, v in pad_batch(wins, with_case).items()}
+    seq = batch["input_ids"].shape[1]
+    if task == "conll":
+        labels = torch.full((len(feats), seq), IGNORE, dtype=torch.long)
+        for i, f in enumerate(feats):
+            labels[i, :len(f.label)] = torch.tensor(f.label)
+        batch["labels"] = labels
+    elif task == "squad":
+        ctx = torch.zeros((len(feats), seq), dtype=torch.bool)
+        for i, f in enumerate(feats):
+            ctx[i, f.window.ctx_start:f.window.ctx_stop] = True
+        batch["context_mask"] = ctx
+        batch["labels"] = torch.tensor([f.label for f in feats], dtype=torch.long)
+    else:
+        batch["labels"] = torch.tensor([f.label for f in feats], dtype=torch.long)
+    return batch
+
+
+def task_loss(task: str, logits: torch.Tensor, batch: dict) -> torch.Tensor:
+    ce = nn.functional.cross_entropy
+    if task == "conll":
+        return ce(logits.reshape(-1, logits.shape[-1]), batch["labels"].reshape(-1), ignore_index=IGNORE)
+    if task == "squad":
+        # Same masking as decoding: only context tokens can be start or end.
+        masked = logits.masked_fill(~batch["context_mask"].unsqueeze(-1), -1e4)
+        return (ce(masked[..., 0], batch["labels"][:, 0]) + ce(masked[..., 1], batch["labels"][:, 1])) / 2
+    return ce(logits, batch["labels"])
+
+
+# ------------------------------------------------------------------ evaluation
+
+
+def numpy_model(cfg: Config, model: MultitaskModel, tok, encoder=None) -> Model:
+    """The in-training model as an inference.Model (fp32 torch encoder, numpy heads)."""
+    extra = head_extra(cfg)
+    heads = {}
+    for name, (task, labels) in model.head_specs.items():
+        spec = head_manifest(name, task, labels, "", extra.get(name, {}))
+        tensors = {k: v.detach().float().numpy().copy() for k, v in model.heads[name].state_dict().items()}
+        heads[name] = Head(name, spec, tensors)
+    manifest = {"max_length": cfg.max_length, "stride": cfg.stride,
+                "casing": {"input": "case_ids", "classes": 5} if cfg.casing else None}
+    return Model(manifest, tok, heads, encoder or TorchEncoder(model.encoder))
+
+
+def evaluate_all(m: Model, dev: dict, limit: int, show: bool = False) -> dict:
+    def lim(items):
+        return items[:limit] if limit else items
+
+    sst = lim(dev["sst2"])
+    bank = lim(dev["banking77"])
+    cat_id = {c: i for i, c in enumerate(m.heads["banking77"].spec["labels"])}
+    return {
+        SPLIT_NAMES["sst2"]: eval_classification(m, "sentiment", [t for t, _ in sst], [y for _, y in sst], show),
+        SPLIT_NAMES["conll"]: eval_entities(m, "entities", lim(dev["conll"]), show),
+        SPLIT_NAMES["squad"]: eval_answers(m, "answers", lim(dev["squad"]), show),
+        SPLIT_NAMES["banking77"]: eval_classification(m, "banking77", [t for t, _ in bank],
+                                                      [cat_id[c] for _, c in bank], show),
+    }
+
+
+def flat_metrics(prefix: str, report: dict) -> dict:
+    out = {}
+    for split, values in headline(report).items():
+        for k, v in values.items():
+            if isinstance(v, float):
+                out[f"{prefix}.{split.replace('/', '.')}.{k}"] = v
+    return out
+
+
+# ------------------------------------------------------------------ tracking
+
+
+class Tracker:
+    """MLflow local file store (training/mlruns/), or nothing when disabled."""
+
+    def __init__(self, cfg: Config, run_id: str | None):
+        self.on = cfg.mlflow
+        self.run_id = run_id
+        if not self.on:
+            return
+        import mlflow
+
+        self.mlflow = mlflow
+        mlflow.set_tracking_uri((TRAINING_DIR / "mlruns").resolve().as_uri())
+        mlflow.set_experiment("trident-multitask")
+        run = mlflow.start_run(run_id=run_id, run_name=f"{cfg.name}-{cfg.version}")
+        self.run_id = run.info.run_id
+        if run_id is None:
+            mlflow.log_params({k: v for k, v in dataclasses.asdict(cfg).items()})
+
+    def metrics(self, values: dict, step: int) -> None:
+        if self.on:
+            self.mlflow.log_metrics(values, step=step)
+
+    def artifacts(self, folder: Path) -> None:
+        if self.on:
+            self.mlflow.log_artifacts(str(folder), artifact_path="artifact")
+
+    def end(self) -> None:
+        if self.on:
+            self.mlflow.end_run()
+
+
+# ------------------------------------------------------------------ main
+
+
+def run(cfg: Config, command: str) -> dict:
+    t_start = time.time()
+    torch.set_num_threads(cfg.threads)
+    seed_all(cfg.seed)
+    key = f"{cfg.name}-{cfg.version}"
+    out = Path(cfg.out) if cfg.out else REPO_ROOT / "model" / "artifacts" / key
+    run_dir = Path(cfg.run_dir) if cfg.run_dir else TRAINING_DIR / "runs" / key
+    ckpt_dir = Path(cfg.checkpoint_dir) if cfg.checkpoint_dir else TRAINING_DIR / "checkpoints" / key
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = ckpt_dir / "last.pt"
+
+    base = base_model_dir()
+    tok = load_tokenizer(base / "tokenizer.json")
+    used, dev, bank_cats, provenance = load_data(cfg)
+    feats = build_features(cfg, tok, used, bank_cats)
+    plan = batch_plan(cfg, feats)
+    counts = {t: sum(1 for task, _ in plan if task == t) for t in TASKS}
+    print(f"features: { {t: len(f) for t, f in feats.items()} }; batches: {counts}; total {len(plan)}",
+          file=sys.stderr)
+
+    if cfg.base == "tiny":
+        bert = tiny_bert(tok.get_vocab_size(), cfg.seed)
+    else:
+        bert = load_base(base, attn="sdpa", attention_dropout=0.0)
+    bert.config.hidden_dropout_prob = cfg.hidden_dropout
+    model = MultitaskModel(bert, head_specs(bank_cats), casing=cfg.casing, head_dropout=cfg.hidden_dropout)
+
+    no_decay = ("bias", "LayerNorm.weight", "case_embeddings.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+         "weight_decay": cfg.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
+    ]
+    opt = torch.optim.AdamW(groups, lr=cfg.lr)
+    total = len(plan)
+    warm = max(1, int(cfg.warmup * total))
+
+    def lr_lambda(step):
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.0, (total - step) / max(1, total - warm))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
+
+    step, elapsed, run_id = 0, 0.0, None
+    if ckpt_path.exists():
+        state = torch.load(ckpt_path, weights_only=False)
+        if state["config"] != dataclasses.asdict(cfg):
+            raise SystemExit(f"{ckpt_path} was written with other settings; remove it to start over")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        torch.set_rng_state(state["rng"])
+        step, elapsed, run_id = state["step"], state["elapsed"], state.get("mlflow_run_id")
+        print(f"resumed from {ckpt_path} at step {step}/{total}", file=sys.stderr)
+
+    tracker = Tracker(cfg, run_id)
+
+    def save_checkpoint():
+        tmp = ckpt_path.with_suffix(".tmp")
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                    "rng": torch.get_rng_state(), "step": step, "elapsed": elapsed + time.time() - t0,
+                    "config": dataclasses.asdict(cfg), "mlflow_run_id": tracker.run_id}, tmp)
+        os.replace(tmp, ckpt_path)
+
+    mid_points = {int(total * (k + 1) / (cfg.mid_evals + 1)) for k in range(cfg.mid_evals)} if cfg.mid_evals else set()
+    log = open(run_dir / "train.log.jsonl", "a", encoding="utf-8")
+    t0 = time.time()
+    last_ckpt = time.time()
+    running = {t: None for t in TASKS}
+    model.train()
+    bar = tqdm(total=total, initial=step, desc="train", unit="batch", mininterval=10, smoothing=0.05)
+    while step < total:
+        task, idx = plan[step]
+        batch = collate(task, [feats[task][i] for i in idx], cfg.casing)
+        labels = {k: batch.pop(k) for k in ("labels", "context_mask") if k in batch}
+        logits = model(HEAD_OF[task], **batch)
+        loss = task_loss(task, logits, labels)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        step += 1
+        v = loss.item()
+        running[task] = v if running[task] is None else 0.98 * running[task] + 0.02 * v
+        bar.update(1)
+        if step % 20 == 0:
+            bar.set_postfix({t: f"{l:.3f}" for t, l in running.items() if l is not None})
+            log.write(json.dumps({"step": step, "task": task, "loss": v, "lr": sched.get_last_lr()[0],
+                                  "elapsed": elapsed + time.time() - t0}) + "\n")
+            log.flush()
+            tracker.metrics({f"loss.{t}": l for t, l in running.items() if l is not None}, step)
+        if step in mid_points:
+            model.eval()
+            report = evaluate_all(numpy_model(cfg, model, tok), dev, cfg.mid_eval_limit)
+            model.train()
+            flat = flat_metrics(f"mid{cfg.mid_eval_limit}.fp32", report)
+            tracker.metrics(flat, step)
+            log.write(json.dumps({"step": step, "eval": flat}) + "\n")
+            log.flush()
+            bar.write(f"step {step}: " + ", ".join(f"{k.split('.', 2)[2]}={v:.4f}" for k, v in flat.items()
+                                                   if k.endswith(("accuracy", ".f1"))))
+        if time.time() - last_ckpt > cfg.checkpoint_minutes * 60 or step == total:
+            save_checkpoint()
+            last_ckpt = time.time()
+    bar.close()
+    train_seconds = elapsed + time.time() - t0
+    print(f"training done: {total} batches in {train_seconds:.0f} s", file=sys.stderr)
+
+    model.eval()
+    reports = {}
+
+    def metrics_fn(fp32_model: Model, int8_model: Model) -> dict:
+        for kind, m in (("fp32", fp32_model), ("int8", int8_model)):
+            t = time.time()
+            reports[kind] = evaluate_all(m, dev, cfg.final_eval_limit, show=True)
+            reports[f"{kind}_seconds"] = time.time() - t
+            tracker.metrics(flat_metrics(kind, reports[kind]), total)
+            print(f"{kind} evaluation ({reports[f'{kind}_seconds']:.0f} s): "
+                  + json.dumps(headline(reports[kind])), file=sys.stderr)
+        return {"fp32": headline(reports["fp32"]), "int8": headline(reports["int8"])}
+
+    params = dataclasses.asdict(cfg)
+    params.update({"features": {t: len(f) for t, f in feats.items()}, "batches": counts,
+                   "torch": torch.__version__, "train_seconds": round(train_seconds)})
+    training = {"commit": git_commit(), "command": command, "seconds": 0, "params": params,
+                "data": provenance}
+    manifest = write_artifact(
+        model, out, name=cfg.name, version=cfg.version, tokenizer_src=base / "tokenizer.json",
+        base_encoder="sentence-transformers/all-MiniLM-L6-v2" if cfg.base == "minilm" else "random tiny BERT",
+        max_length=cfg.max_length, stride=cfg.stride, head_extra=head_extra(cfg),
+        parity_inputs=PARITY_INPUTS, metrics_fn=metrics_fn, training=training, threads=cfg.threads)
+    manifest["training"]["seconds"] = round(time.time() - t_start + elapsed)
+    write_json(out / "manifest.json", manifest)
+    write_json(out / "evaluation.json", {"splits": SPLIT_NAMES, **reports})
+    write_json(run_dir / "evaluation.json", {"splits": SPLIT_NAMES, **reports})
+    tracker.artifacts(out)
+    tracker.end()
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    print(f"artifact {out} ({size / 1e6:.1f} MB)", file=sys.stderr)
+    return manifest
+
+
+def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    cfg = parse_args(argv)
+    run(cfg, "npm run train -- " + " ".join(argv) if argv else "npm run train")
+
+
+if __name__ == "__main__":
+    main()
