@@ -356,7 +356,6 @@ export class Pipeline {
         (out.categories ??= {})[head.name] = ranked.slice(0, topK ?? 5);
       }
     }
-    if (wanted.has('categories')) out.categories ??= {};
     if (entitiesHead && entitiesHead.spec.task === 'entities' && state.tokenProbs) {
       const labels = entitiesHead.spec.labels;
       const { offsets, wordIds } = state.tokens;
@@ -379,7 +378,15 @@ export class Pipeline {
         return { question, answer: text.slice(start, end), start, end, score: best.score };
       });
     }
-    return out;
+    // Keys in the contract's order (sentiment, entities, answers, categories) for readable JSON.
+    const { sentiment, entities, answers, categories } = out;
+    return {
+      id: out.id,
+      ...(sentiment && { sentiment }),
+      ...(entities && { entities }),
+      ...(answers && { answers }),
+      ...(wanted.has('categories') && { categories: categories ?? {} }),
+    };
   }
 
   /** Stops the encoder worker. Pending runs reject. */

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ModelArtifactError } from '../common/errors';
+import { loadManifest, parseManifest } from './manifest';
+import { TEST_ARTIFACT } from './testing';
+
+const good = (): Record<string, any> => JSON.parse(readFileSync(path.join(TEST_ARTIFACT, 'manifest.json'), 'utf8')) as Record<string, any>;
+
+describe('manifest', () => {
+  it('accepts the test artifact', () => {
+    expect(loadManifest(TEST_ARTIFACT).manifest.heads.entities.task).toBe('entities');
+  });
+  it.each([
+    ['a bad digest', (m: Record<string, any>) => (m.encoder.sha256 = 'abc'), /encoder\.sha256/],
+    ['a path outside the folder', (m: Record<string, any>) => (m.tokenizer.file = '../x.json'), /tokenizer\.file/],
+    ['stride too large', (m: Record<string, any>) => (m.stride = 30), /stride/],
+    ['an unknown activation', (m: Record<string, any>) => (m.heads.sentiment.layers[0].activation = 'swish'), /activation/],
+    ['a sentiment head under another key', (m: Record<string, any>) => (m.heads.mood = m.heads.sentiment), /heads\.mood/],
+    ['a question budget leaving no room', (m: Record<string, any>) => (m.heads.answers.max_question_tokens = 25), /max_question_tokens/],
+  ])('rejects %s, naming the field', (_, edit, pattern) => {
+    const m = good();
+    edit(m);
+    expect(() => parseManifest(m, 'manifest.json')).toThrow(ModelArtifactError);
+    expect(() => parseManifest(m, 'manifest.json')).toThrow(pattern);
+  });
+});
