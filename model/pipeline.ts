@@ -19,6 +19,14 @@ export interface PipelineOptions extends EncoderOptions, Partial<InputLimits> {
   maxBatchTokens?: number;
   /** `sorted`: rows grouped by length so batches pad little (default); `arrival`: input order. */
   padding?: 'sorted' | 'arrival';
+  /**
+   * `mixed` (default): rows of different inputs share batches — the throughput setting.
+   * `per-input`: a batch holds only one input's text windows, or only its question windows, as the
+   * Python reference does. int8 dynamic quantisation scales activations per batch tensor, so
+   * outputs move slightly with batch make-up; `per-input` makes them independent of neighbours
+   * (used by the parity tests).
+   */
+  batching?: 'mixed' | 'per-input';
   /** An already-open encoder (tests, benchmarks); default: a WorkerEncoder on the manifest's file. */
   encoder?: Encoder;
 }
@@ -219,7 +227,14 @@ export class Pipeline {
     });
 
     // 3. Batches; at most two in flight so the worker never waits on us and memory stays bounded.
-    const batches = makeBatches(jobs, this.options.batchSize ?? 32, this.options.maxBatchTokens ?? 8192, this.options.padding ?? 'sorted');
+    const textIndex = new Map(texts.map((t, i) => [t, i]));
+    const batches = makeBatches(
+      jobs,
+      this.options.batchSize ?? 32,
+      this.options.maxBatchTokens ?? 8192,
+      this.options.padding ?? 'sorted',
+      this.options.batching === 'per-input' ? (job) => 2 * textIndex.get(job.text)! + (job.question < 0 ? 0 : 1) : undefined,
+    );
     const stats: RunStats = {
       inputs: inputs.length, rows: jobs.length, batches: batches.length, realTokens: 0, paddedTokens: 0,
       tokenizeMs, encoderMs: 0, headsMs: 0, totalMs: 0,
@@ -439,13 +454,43 @@ function meanOf(vectors: Float64Array[]): Float64Array {
   return out;
 }
 
-/** Groups rows into batches; `sorted` orders by length first so each batch pads to similar lengths. */
-export function makeBatches<T extends { row: EncoderRow }>(jobs: T[], batchSize: number, maxTokens: number, padding: 'sorted' | 'arrival'): T[][] {
-  const ordered = padding === 'sorted' ? [...jobs].sort((a, b) => a.row.ids.length - b.row.ids.length) : jobs;
+/**
+ * Groups rows into batches. `sorted`: by length (stable), then batches of up to `batchSize` rows,
+ * fewer when `maxTokens / longest` is smaller, where `longest` is the last row a full batch would
+ * take (the rule of training/trident_training/inference.py `run_windows`, so batches can match the
+ * Python reference exactly). `arrival`: input order, cut greedily at either limit. With `group`,
+ * no batch mixes groups (groups in order of first appearance). Pure.
+ */
+export function makeBatches<T extends { row: EncoderRow }>(
+  jobs: T[],
+  batchSize: number,
+  maxTokens: number,
+  padding: 'sorted' | 'arrival',
+  group?: (job: T) => number,
+): T[][] {
+  if (group) {
+    const groups = new Map<number, T[]>();
+    for (const job of jobs) {
+      const key = group(job);
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key)!.push(job);
+    }
+    return [...groups.values()].flatMap((g) => makeBatches(g, batchSize, maxTokens, padding));
+  }
   const batches: T[][] = [];
+  if (padding === 'sorted') {
+    const ordered = [...jobs].sort((a, b) => a.row.ids.length - b.row.ids.length);
+    for (let pos = 0; pos < ordered.length; ) {
+      const longest = ordered[Math.min(pos + batchSize, ordered.length) - 1].row.ids.length;
+      const n = Math.max(1, Math.min(batchSize, Math.floor(maxTokens / Math.max(longest, 1))));
+      batches.push(ordered.slice(pos, pos + n));
+      pos += n;
+    }
+    return batches;
+  }
   let current: T[] = [];
   let longest = 0;
-  for (const job of ordered) {
+  for (const job of jobs) {
     const len = job.row.ids.length;
     if (current.length > 0 && (current.length >= batchSize || Math.max(longest, len) * (current.length + 1) > maxTokens)) {
       batches.push(current);
