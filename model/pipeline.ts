@@ -166,9 +166,8 @@ export class Pipeline {
    * MODEL_TASK_UNAVAILABLE when the artifact has no head for a task; MODEL_ENCODER_BUSY
    * (retriable) when the encoder queue is full.
    */
-  async run(inputs: readonly PredictInput[], tasks: readonly string[]): Promise<PredictOutput[]> {
-    const started = performance.now();
-    if (inputs.length === 0) return [];
+  /** Validates, tokenises and windows the inputs; groups rows into batches. */
+  private async plan(inputs: readonly PredictInput[], tasks: readonly string[]) {
     const wanted = new Set(checkTasks(tasks, String(inputs[0]?.id)));
     const checked = inputs.map((input) => validateInput(input, tasks, this.limits));
     const heads = this.heads;
@@ -235,6 +234,25 @@ export class Pipeline {
       this.options.padding ?? 'sorted',
       this.options.batching === 'per-input' ? (job) => 2 * textIndex.get(job.text)! + (job.question < 0 ? 0 : 1) : undefined,
     );
+    return { texts, jobs, batches, wanted, pooledHeads, entitiesHead, answersHead, casing, tokenizeMs };
+  }
+
+  /**
+   * The exact encoder batches `run` would send for these inputs, without running them (benchmarks
+   * compare the pipeline with the bare encoder on the same rows). Throws what `run` throws on input.
+   */
+  async plannedFeeds(inputs: readonly PredictInput[], tasks: readonly string[]): Promise<EncoderFeeds[]> {
+    if (inputs.length === 0) return [];
+    const { batches, casing } = await this.plan(inputs, tasks);
+    return batches.map((batch) => this.feeds(batch, casing).feeds);
+  }
+
+  async run(inputs: readonly PredictInput[], tasks: readonly string[]): Promise<PredictOutput[]> {
+    const started = performance.now();
+    if (inputs.length === 0) return [];
+    const plan = await this.plan(inputs, tasks);
+    const { texts, jobs, batches, wanted, pooledHeads, entitiesHead, answersHead, casing, tokenizeMs } = plan;
+    const m = this.manifest;
     const stats: RunStats = {
       inputs: inputs.length, rows: jobs.length, batches: batches.length, realTokens: 0, paddedTokens: 0,
       tokenizeMs, encoderMs: 0, headsMs: 0, totalMs: 0,
@@ -267,26 +285,7 @@ export class Pipeline {
   }
 
   private feeds(batch: RowJob[], casing: string | null): { feeds: EncoderFeeds; seq: number } {
-    const seq = Math.max(...batch.map((j) => j.row.ids.length));
-    const n = batch.length * seq;
-    const all: Record<string, BigInt64Array> = {
-      input_ids: new BigInt64Array(n).fill(BigInt(this.tokenizer.specials.pad)),
-      attention_mask: new BigInt64Array(n),
-      token_type_ids: new BigInt64Array(n),
-    };
-    if (casing) all[casing] = new BigInt64Array(n);
-    batch.forEach((job, b) => {
-      const { ids, typeIds } = job.row;
-      for (let p = 0; p < ids.length; p++) {
-        all.input_ids[b * seq + p] = BigInt(ids[p]);
-        all.attention_mask[b * seq + p] = 1n;
-        all.token_type_ids[b * seq + p] = BigInt(typeIds[p]);
-        if (casing && job.caseIds) all[casing][b * seq + p] = BigInt(job.caseIds[p]);
-      }
-    });
-    const feeds: EncoderFeeds = {};
-    for (const name of this.manifest.encoder.inputs) feeds[name] = { data: all[name], dims: [batch.length, seq] };
-    return { feeds, seq };
+    return batchFeeds(batch, this.manifest.encoder.inputs, this.tokenizer.specials.pad, casing);
   }
 
   private applyHeads(
@@ -408,6 +407,38 @@ export class Pipeline {
   async close(): Promise<void> {
     await this.encoder.close();
   }
+}
+
+/**
+ * int64 encoder inputs for a batch of rows, padded to the longest row (pad id, mask 0, type 0,
+ * case 0). Only the names in `inputNames` are returned. Pure.
+ */
+export function batchFeeds(
+  batch: ReadonlyArray<{ row: EncoderRow; caseIds: Int32Array | null }>,
+  inputNames: readonly string[],
+  padId: number,
+  casing: string | null,
+): { feeds: EncoderFeeds; seq: number } {
+  const seq = Math.max(...batch.map((j) => j.row.ids.length));
+  const n = batch.length * seq;
+  const all: Record<string, BigInt64Array> = {
+    input_ids: new BigInt64Array(n).fill(BigInt(padId)),
+    attention_mask: new BigInt64Array(n),
+    token_type_ids: new BigInt64Array(n),
+  };
+  if (casing) all[casing] = new BigInt64Array(n);
+  batch.forEach((job, b) => {
+    const { ids, typeIds } = job.row;
+    for (let p = 0; p < ids.length; p++) {
+      all.input_ids[b * seq + p] = BigInt(ids[p]);
+      all.attention_mask[b * seq + p] = 1n;
+      all.token_type_ids[b * seq + p] = BigInt(typeIds[p]);
+      if (casing && job.caseIds) all[casing][b * seq + p] = BigInt(job.caseIds[p]);
+    }
+  });
+  const feeds: EncoderFeeds = {};
+  for (const name of inputNames) feeds[name] = { data: all[name], dims: [batch.length, seq] };
+  return { feeds, seq };
 }
 
 function pickLimits(options: Partial<InputLimits>): Partial<InputLimits> {
