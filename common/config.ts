@@ -60,7 +60,10 @@ export const configSchema = z
       .prefault({}),
     stack: z
       .object({
+        /** Downloads (Kafka, the registry) are cached here, shared by every stack. */
         home: z.string().min(1).default(join(homedir(), '.cache', 'trident')),
+        /** All of one stack's data (topics, schemas, logs, pids); `stack down --wipe` deletes it. Default: <home>/data. */
+        dataDir: z.string().min(1).optional(),
         kafkaPort: port.default(9092),
         controllerPort: port.default(9093),
         registryPort: port.default(8085),

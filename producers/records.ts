@@ -39,7 +39,7 @@ export const rejectionCodes = {
 const textRecord = z
   .object({
     id: z.union([z.string().min(1).max(512), z.number()]).optional(),
-    text: z.unknown(),
+    text: z.unknown().optional(),
     tasks: z.union([z.array(z.string()), z.string()]).optional(),
     questions: z.union([z.array(z.string()), z.string()]).optional(),
     question: z.string().optional(),
@@ -117,7 +117,7 @@ export function toTextEvent(raw: unknown, line: number, limits: RecordLimits, de
 const feedbackRecord = z
   .object({
     id: z.union([z.string().min(1).max(512), z.number()]).optional(),
-    text: z.unknown(),
+    text: z.unknown().optional(),
     task: z.enum(builtInTasks),
     head: z.string().nullable().optional(),
     label: z.string().nullable().optional(),

@@ -46,7 +46,7 @@ const repoRoot = (() => {
 export function stackPaths(config: TridentConfig): StackPaths {
   const home = config.stack.home;
   const dist = join(home, 'dist');
-  const data = join(home, 'data');
+  const data = config.stack.dataDir ?? join(home, 'data');
   return {
     home,
     dist,
