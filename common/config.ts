@@ -73,6 +73,49 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    model: z
+      .object({
+        /** The model artifact folder (see model/README.md); default: the released artifact, else the test artifact. */
+        path: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    processor: z
+      .object({
+        groupId: z.string().min(1).default('trident-processor'),
+        /** Prefix of the transactional ids; one id per input partition (`<prefix>-<topic>-<partition>`). */
+        transactionalIdPrefix: z.string().min(1).default('trident-processor'),
+        defaultTasks: z.array(z.enum(['sentiment', 'entities', 'answers', 'categories'])).min(1).default(['sentiment', 'entities', 'answers', 'categories']),
+        maxBatchEvents: z.number().int().min(1).default(32),
+        maxBatchWaitMs: z.number().int().min(0).default(10),
+        maxBatchTokens: z.number().int().min(1).default(8192),
+        maxInFlightBatches: z.number().int().min(1).default(2),
+        maxHeaderBytes: z.number().int().min(0).default(16_384),
+        includeText: z.boolean().default(true),
+        /** Stop when more than this share of a window of events is dead-lettered (a bad deploy, not bad input). */
+        dlqMaxRatio: z.number().min(0).max(1).default(0.5),
+        dlqWindowEvents: z.number().int().min(1).default(1000),
+        metricsPort: z.number().int().min(0).max(65535).default(9464),
+      })
+      .strict()
+      .prefault({}),
+    gateway: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8787),
+        /** Where API tokens are stored (only their hashes). */
+        tokensFile: z.string().min(1).default(join(homedir(), '.config', 'trident', 'tokens.json')),
+        maxMessageBytes: z.number().int().min(1024).default(1_100_000),
+        maxSubscriptionsPerSocket: z.number().int().min(1).default(32),
+        maxSocketsPerToken: z.number().int().min(1).default(16),
+        sendQueueMax: z.number().int().min(1).default(1000),
+        slowClientPolicy: z.enum(['lag', 'disconnect']).default('lag'),
+        requestsPerMinutePerToken: z.number().int().min(1).default(600),
+        heartbeatMs: z.number().int().min(100).default(30_000),
+        maxWaitMs: z.number().int().min(0).default(30_000),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
