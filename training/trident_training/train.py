@@ -485,7 +485,7 @@ def run(cfg: Config, command: str) -> dict:
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     cfg = parse_args(argv)
-    run(cfg, "npm run train -- " + " ".join(argv) if argv else "npm run train")
+    run(cfg, " ".join(["python -m trident_training.train"] + list(argv)))
 
 
 if __name__ == "__main__":
