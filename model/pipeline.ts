@@ -297,15 +297,22 @@ export class Pipeline {
     answersHead: Head | null,
   ): void {
     const h = this.manifest.encoder.hidden_size;
+    // Pooled heads run once per batch over all its text windows (one matrix, not one call per row).
+    const textRowsOfBatch = batch.map((job, b) => ({ job, b })).filter(({ job }) => job.question < 0);
+    if (textRowsOfBatch.length > 0) {
+      for (const head of pooledHeads) {
+        const labels = head.spec.labels.length;
+        const pooled = new Float32Array(textRowsOfBatch.length * h);
+        textRowsOfBatch.forEach(({ job, b }, k) => pool(hidden, b * seq * h, job.row.ids.length, h, head.spec.pooling === 'mean', pooled, k * h));
+        const logits = runHead(head, pooled, textRowsOfBatch.length);
+        textRowsOfBatch.forEach(({ job }, k) => (job.text.pooled.get(head.name)![job.window] = softmax(logits, k * labels, labels)));
+      }
+    }
     batch.forEach((job, b) => {
       const base = b * seq * h;
       const len = job.row.ids.length;
       const state = job.text;
       if (job.question < 0) {
-        for (const head of pooledHeads) {
-          const pooled = pool(hidden, base, len, h, head.spec.pooling === 'mean');
-          state.pooled.get(head.name)![job.window] = softmax(runHead(head, pooled, 1));
-        }
         if (entitiesHead && state.choice && state.tokenProbs) {
           // Only the positions this window owns (a contiguous range) go through the head.
           let first = -1;
@@ -469,14 +476,15 @@ function rowCaseIds(row: EncoderRow, textCase: Int32Array, questionCase: Int32Ar
   return out;
 }
 
-/** CLS vector (position 0) or the mean over the window's real positions (attention mask 1). */
-function pool(hidden: Float32Array, base: number, len: number, h: number, mean: boolean): Float32Array {
-  if (!mean) return hidden.slice(base, base + h);
-  const out = new Float32Array(h);
+/** Writes the CLS vector (position 0), or the mean over the window's real positions, into `out` at `at`. */
+function pool(hidden: Float32Array, base: number, len: number, h: number, mean: boolean, out: Float32Array, at: number): void {
+  if (!mean) {
+    out.set(hidden.subarray(base, base + h), at);
+    return;
+  }
   const sums = new Float64Array(h);
   for (let p = 0; p < len; p++) for (let k = 0; k < h; k++) sums[k] += hidden[base + p * h + k];
-  for (let k = 0; k < h; k++) out[k] = sums[k] / len;
-  return out;
+  for (let k = 0; k < h; k++) out[at + k] = sums[k] / len;
 }
 
 function meanOf(vectors: Float64Array[]): Float64Array {
