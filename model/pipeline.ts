@@ -428,19 +428,27 @@ export function batchFeeds(
 ): { feeds: EncoderFeeds; seq: number } {
   const seq = Math.max(...batch.map((j) => j.row.ids.length));
   const n = batch.length * seq;
+  // Written through Int32 views (low word = value, high word = 0: all values are small and
+  // non-negative, little-endian): no BigInt per element, so no garbage.
   const all: Record<string, BigInt64Array> = {
-    input_ids: new BigInt64Array(n).fill(BigInt(padId)),
+    input_ids: new BigInt64Array(n),
     attention_mask: new BigInt64Array(n),
     token_type_ids: new BigInt64Array(n),
   };
   if (casing) all[casing] = new BigInt64Array(n);
+  const ids32 = new Int32Array(all.input_ids.buffer);
+  const mask32 = new Int32Array(all.attention_mask.buffer);
+  const types32 = new Int32Array(all.token_type_ids.buffer);
+  const case32 = casing ? new Int32Array(all[casing].buffer) : null;
+  if (padId !== 0) for (let k = 0; k < n; k++) ids32[2 * k] = padId;
   batch.forEach((job, b) => {
     const { ids, typeIds } = job.row;
     for (let p = 0; p < ids.length; p++) {
-      all.input_ids[b * seq + p] = BigInt(ids[p]);
-      all.attention_mask[b * seq + p] = 1n;
-      all.token_type_ids[b * seq + p] = BigInt(typeIds[p]);
-      if (casing && job.caseIds) all[casing][b * seq + p] = BigInt(job.caseIds[p]);
+      const k = 2 * (b * seq + p);
+      ids32[k] = ids[p];
+      mask32[k] = 1;
+      types32[k] = typeIds[p];
+      if (case32 && job.caseIds) case32[k] = job.caseIds[p];
     }
   });
   const feeds: EncoderFeeds = {};

@@ -1,0 +1,98 @@
+/**
+ * The whole pipeline (all four tasks, one question per text) against the bare encoder on exactly
+ * the same encoder batches, in the same run; plus where the pipeline's time goes (tokenizer, heads)
+ * and the memory of one process serving all tasks vs one encoder session per task.
+ *
+ *   npm run build && node dist/bench/pipeline-throughput.js [--model DIR] [--texts 256] [--repeat 3]
+ *
+ * Goal: pipeline ÷ encoder ≥ 0.90 (texts/s). Memory rows come from fresh child processes.
+ */
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { InlineEncoder, WorkerEncoder } from '../model/encoder';
+import { loadManifest } from '../model/manifest';
+import { Pipeline } from '../model/pipeline';
+import { resolveModelDir } from '../model/cli';
+import type { PredictInput } from '../model/types';
+import { args, benchTexts, cloneFeeds, fmt, mb } from './encoder-common';
+
+const ALL = ['sentiment', 'entities', 'answers', 'categories'];
+const QUESTIONS = ['What is the review about?', 'Who is it about?', 'What did the critic think?'];
+
+async function child(mode: string, dir: string): Promise<void> {
+  const inputs = benchTexts(64).map((text, i): PredictInput => ({ id: String(i), text, questions: [QUESTIONS[i % 3]] }));
+  const { manifest } = loadManifest(dir);
+  if (mode === 'shared') {
+    const pipeline = await Pipeline.load(dir);
+    await pipeline.run(inputs, ALL);
+    await pipeline.close();
+  } else {
+    // One model per task: the same int8 encoder loaded once per task (4 sessions), as a
+    // one-model-per-task deployment would hold them.
+    const sessions = await Promise.all(ALL.map(() => InlineEncoder.open(path.join(dir, manifest.encoder.file))));
+    await Promise.all(sessions.map((s) => s.close()));
+  }
+  process.stdout.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }));
+}
+
+async function main(): Promise<void> {
+  const a = args();
+  const dir = resolveModelDir(a.get('model'));
+  if (a.get('child')) return child(a.get('child')!, dir);
+  const count = Number(a.get('texts') ?? 256);
+  const repeat = Number(a.get('repeat') ?? 3);
+  const inputs = benchTexts(count).map((text, i): PredictInput => ({ id: String(i), text, questions: [QUESTIONS[i % 3]] }));
+  const { manifest } = loadManifest(dir);
+
+  const pipeline = await Pipeline.load(dir);
+  await pipeline.run(inputs.slice(0, 16), ALL); // warm-up
+  const feeds = await pipeline.plannedFeeds(inputs, ALL);
+  const raw = await WorkerEncoder.open(path.join(dir, manifest.encoder.file), { maxQueued: 1 << 20 });
+  const output = manifest.encoder.outputs[0];
+  await raw.run(cloneFeeds(feeds[0]), output);
+
+  // Alternate encoder-only and pipeline runs so machine noise hits both alike; keep the best of each.
+  let rawSeconds = Infinity;
+  let pipeSeconds = Infinity;
+  let stats = pipeline.lastRun!;
+  for (let r = 0; r < repeat; r++) {
+    const copies = feeds.map(cloneFeeds);
+    let started = performance.now();
+    await Promise.all(copies.map((f) => raw.run(f, output)));
+    rawSeconds = Math.min(rawSeconds, (performance.now() - started) / 1000);
+    started = performance.now();
+    await pipeline.run(inputs, ALL);
+    const seconds = (performance.now() - started) / 1000;
+    if (seconds < pipeSeconds) {
+      pipeSeconds = seconds;
+      stats = pipeline.lastRun!;
+    }
+  }
+  await raw.close();
+  await pipeline.close();
+
+  console.log(`model ${manifest.name}-${manifest.version} (${dir}); ${count} texts + 1 question each; ${stats.rows} encoder rows in ${stats.batches} batches; best of ${repeat}`);
+  console.log('\nscenario                          texts/s  ratio');
+  console.log(`encoder only (same batches)       ${fmt(count / rawSeconds).padStart(7)}   1.00`);
+  console.log(`pipeline, all four tasks          ${fmt(count / pipeSeconds).padStart(7)}   ${fmt(rawSeconds / pipeSeconds, 2)}   (goal ≥ 0.90)`);
+  const pct = (ms: number): string => `${fmt(ms)} ms (${fmt((100 * ms) / stats.totalMs)} %)`;
+  console.log(`\nbreakdown of the best pipeline run (${fmt(stats.totalMs)} ms):`);
+  console.log(`  tokenizer          ${pct(stats.tokenizeMs)}`);
+  console.log(`  encoder (worker)   ${pct(stats.encoderMs)}  (runs in parallel with heads of the previous batch)`);
+  console.log(`  heads + decoding   ${pct(stats.headsMs)}`);
+  console.log(`  padding overhead   ${fmt(stats.paddedTokens / stats.realTokens, 2)}× real tokens`);
+
+  const rss = (mode: string): number =>
+    (JSON.parse(execFileSync(process.execPath, [__filename, '--child', mode, '--model', dir], { encoding: 'utf8' })) as { maxRssKb: number }).maxRssKb * 1024;
+  const shared = rss('shared');
+  const perTask = rss('per-task');
+  console.log(`\nmemory (peak RSS of a fresh process):`);
+  console.log(`  one process, shared encoder, all four tasks (64 texts run)   ${mb(shared)}`);
+  console.log(`  one encoder session per task (4 sessions, loaded only)       ${mb(perTask)}`);
+  console.log(`  shared ÷ per-task                                            ${fmt(shared / perTask, 2)}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
