@@ -1,0 +1,83 @@
+/**
+ * Feeds valid events into the micro-batcher and the batches into inference; each submitted event
+ * gets a promise of its own outcome. Events of any input partition may share a batch. The timer
+ * that closes batches on `maxWaitMs` is the only timer; nothing sleeps.
+ */
+import { MicroBatcher, type BatcherOptions } from './batcher';
+import { InferenceStep, type InferenceItem, type InferenceOutcome } from './inference';
+import { batchEvents, batchTokens, inferenceSeconds } from './metrics';
+import { isRetriable } from '../../common/errors';
+
+interface Pending {
+  item: InferenceItem;
+  tokens: number;
+  resolve: (outcome: InferenceOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+export class Dispatcher {
+  private readonly batcher: MicroBatcher<Pending>;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    options: BatcherOptions,
+    private readonly inference: InferenceStep,
+    private readonly onRetry: (error: unknown, attempt: number) => void = () => undefined,
+  ) {
+    this.batcher = new MicroBatcher<Pending>(options);
+  }
+
+  /** Queues one event; resolves with its outcome once its batch has run. */
+  submit(item: InferenceItem, tokens: number): Promise<InferenceOutcome> {
+    return new Promise((resolve, reject) => {
+      const closed = this.batcher.add({ item, tokens, resolve, reject }, tokens);
+      for (const batch of closed) void this.runBatch(batch);
+      this.arm();
+    });
+  }
+
+  /** Sends whatever waits now (shutdown, end of input). */
+  flush(): void {
+    for (const batch of this.batcher.flush()) void this.runBatch(batch);
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const deadline = this.batcher.nextDeadline();
+    if (deadline === null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      for (const batch of this.batcher.poll()) void this.runBatch(batch);
+      this.arm();
+    }, Math.max(0, deadline - performance.now()));
+  }
+
+  private async runBatch(batch: Pending[]): Promise<void> {
+    batchEvents.observe(batch.length);
+    batchTokens.observe(batch.reduce((n, p) => n + p.tokens, 0));
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
+      try {
+        const outcomes = await this.inference.infer(batch.map((p) => p.item));
+        inferenceSeconds.observe((performance.now() - started) / 1000);
+        batch.forEach((p, i) => p.resolve(outcomes[i]!));
+        return;
+      } catch (error) {
+        // Retriable (encoder queue full, worker restarting): back off and run the batch again.
+        if (!isRetriable(error) || attempt >= 8) {
+          batch.forEach((p) => p.reject(error));
+          return;
+        }
+        this.onRetry(error, attempt);
+        await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      }
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Runs the model over a micro-batch: one `Pipeline.run` for all its events (the union of their
+ * tasks; an event's questions are only sent when it asked for answers), then keeps each event's own
+ * tasks. When the batch fails, it is split in halves until the events that fail alone are found;
+ * only those come back as failures. At most `maxInFlight` runs at once (the encoder's queue is the
+ * bottleneck; more would only queue there).
+ */
+import type { PredictInput, PredictOutput } from '../../model/types';
+import type { TaskName } from '../../producers/records';
+import { TridentError, isRetriable } from '../../common/errors';
+
+export interface InferenceItem {
+  id: string;
+  text: string;
+  questions: string[];
+  tasks: TaskName[];
+}
+
+export type InferenceOutcome = { ok: true; output: PredictOutput } | { ok: false; code: string; reason: string };
+
+export type RunModel = (inputs: PredictInput[], tasks: TaskName[]) => Promise<PredictOutput[]>;
+
+export class InferenceStep {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    private readonly run: RunModel,
+    private readonly maxInFlight: number,
+  ) {}
+
+  /** Resolves with one outcome per item, in order. Throws only retriable errors (encoder busy, worker gone). */
+  async infer(items: readonly InferenceItem[]): Promise<InferenceOutcome[]> {
+    await this.acquire();
+    try {
+      return await this.inferOrSplit(items);
+    } finally {
+      this.release();
+    }
+  }
+
+  private async inferOrSplit(items: readonly InferenceItem[]): Promise<InferenceOutcome[]> {
+    try {
+      const tasks = [...new Set(items.flatMap((i) => i.tasks))];
+      const inputs = items.map((i) => ({ id: i.id, text: i.text, ...(i.tasks.includes('answers') ? { questions: i.questions } : {}) }));
+      const outputs = await this.run(inputs, tasks);
+      return outputs.map((output, i) => ({ ok: true, output: pick(output, items[i]!.tasks) }));
+    } catch (error) {
+      if (isRetriable(error)) throw error;
+      if (items.length === 1) {
+        const code = error instanceof TridentError ? error.code : 'INFERENCE_FAILED';
+        return [{ ok: false, code: code === 'MODEL_ARTIFACT_INVALID' ? 'INFERENCE_FAILED' : code, reason: (error as Error).message }];
+      }
+      const middle = Math.ceil(items.length / 2);
+      return [...(await this.inferOrSplit(items.slice(0, middle))), ...(await this.inferOrSplit(items.slice(middle)))];
+    }
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.running < this.maxInFlight) {
+      this.running += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running -= 1;
+  }
+}
+
+function pick(output: PredictOutput, tasks: readonly TaskName[]): PredictOutput {
+  const picked: PredictOutput = { id: output.id };
+  for (const task of tasks) (picked as unknown as Record<string, unknown>)[task] = output[task];
+  return picked;
+}

@@ -1,0 +1,257 @@
+/**
+ * The streaming processor (`trident serve`): consumes `trident.text` in a consumer group, and for
+ * each fetched batch of a partition: decode → validate → micro-batch (shared with the other
+ * partitions) → infer → produce results and dead letters + commit the offsets, in one Kafka
+ * transaction per partition batch. Offsets travel with the messages; only that last step commits.
+ */
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { TridentConfig } from '../../common/config';
+import { InvalidMessageError } from '../../common/errors';
+import { EventCodec } from '../../schemas/codec';
+import type { TextEvent } from '../../schemas/generated/text';
+import type { TaskName } from '../../producers/records';
+import { estimateTokens } from './batcher';
+import { Dispatcher } from './dispatcher';
+import { InferenceStep, type RunModel } from './inference';
+import { checkEvent, headerBytes, DEFAULT_EVENT_LIMITS, type EventLimits } from './validate-event';
+import { DeadLetterRateGuard, deadLetter, type RawMessage, type Stage } from './dead-letters';
+import { resultEvents, type ModelIdentity } from './results';
+import { PartitionTransactions, ProducerFencedError, type TopicMessages } from './transactions';
+import { deadLetters, endToEndSeconds, eventsIn, inFlightEvents, partitionLag, resultsOut } from './metrics';
+
+export interface ProcessorModel {
+  run: RunModel;
+  identity: ModelIdentity;
+  maxTextChars?: number;
+}
+
+type Outcome =
+  | { kind: 'results'; event: TextEvent; tasks: TaskName[]; output: Awaited<ReturnType<RunModel>>[number] }
+  | { kind: 'dead'; code: string; reason: string; stage: Stage; eventId: string | null };
+
+const HEARTBEAT_EVERY_MS = 3000;
+
+export class Processor {
+  private consumer: Consumer | null = null;
+  private readonly transactions: PartitionTransactions;
+  private readonly dispatcher: Dispatcher;
+  private readonly guard: DeadLetterRateGuard;
+  private readonly limits: EventLimits;
+  private stopped = false;
+  private failure: ((error: unknown) => void) | null = null;
+  /** Settles when the processor stops: resolves after `stop()`, rejects on a fatal error (e.g. the DLQ guard). */
+  readonly done: Promise<void>;
+  private finish!: () => void;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly codec: EventCodec,
+    private readonly config: TridentConfig,
+    private readonly model: ProcessorModel,
+    private readonly log: Logger,
+  ) {
+    const p = config.processor;
+    this.transactions = new PartitionTransactions(kafka, p.transactionalIdPrefix, p.groupId);
+    this.dispatcher = new Dispatcher(
+      { maxEvents: p.maxBatchEvents, maxWaitMs: p.maxBatchWaitMs, maxTokens: p.maxBatchTokens },
+      new InferenceStep(model.run, p.maxInFlightBatches),
+      (error, attempt) => log.warn({ err: error, attempt }, 'inference busy; retrying the batch'),
+    );
+    this.guard = new DeadLetterRateGuard(p.dlqWindowEvents, p.dlqMaxRatio);
+    this.limits = {
+      ...DEFAULT_EVENT_LIMITS,
+      maxTextBytes: config.producer.maxTextBytes,
+      maxQuestions: config.producer.maxQuestions,
+      maxQuestionChars: config.producer.maxQuestionChars,
+      maxTextChars: model.maxTextChars ?? DEFAULT_EVENT_LIMITS.maxTextChars,
+    };
+    this.done = new Promise<void>((resolve, reject) => {
+      this.finish = resolve;
+      this.failure = reject;
+    });
+    this.done.catch(() => undefined);
+  }
+
+  /** Joins the group and starts consuming; resolves once running. */
+  async start(): Promise<void> {
+    const topic = this.config.topics.text;
+    const consumer = this.kafka.consumer({
+      groupId: this.config.processor.groupId,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: 1_048_576,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => void this.onAssignment(payload.memberAssignment as Record<string, number[]>));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.fail(payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 64,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    this.log.info({ topic, group: this.config.processor.groupId, model: this.model.identity }, 'processor running');
+  }
+
+  /** Stops fetching, lets the batches in flight finish and commit, leaves the group. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.dispatcher.flush();
+    await this.consumer?.disconnect().catch((error) => this.log.warn({ err: error }, 'consumer disconnect failed'));
+    this.dispatcher.close();
+    await this.transactions.close();
+    this.finish();
+  }
+
+  private fail(error: unknown): void {
+    this.log.error({ err: error }, 'processor stopping on a fatal error');
+    this.failure?.(error);
+    void this.stop();
+  }
+
+  /** Drops producers of partitions this member no longer owns; they would only be fenced. */
+  private async onAssignment(assignment: Record<string, number[]>): Promise<void> {
+    const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}-${p}`)));
+    for (const key of this.transactions.partitions) {
+      if (!owned.has(key)) {
+        const cut = key.lastIndexOf('-');
+        await this.transactions.drop(key.slice(0, cut), Number(key.slice(cut + 1)));
+      }
+    }
+    this.log.info({ assignment }, 'partitions assigned');
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
+    if (batch.isEmpty()) return;
+    const { topic, partition } = batch;
+    partitionLag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
+    eventsIn.inc({ topic }, batch.messages.length);
+    inFlightEvents.inc(batch.messages.length);
+    try {
+      // Make sure this partition's transactional id is ours (fencing any zombie) before any work.
+      await this.transactions.producer(topic, partition);
+      // Decode and validate in offset order (the duplicate-id rule keeps the first), then infer together.
+      const seen = new Set<string>();
+      const outcomes: Array<Promise<Outcome>> = [];
+      for (const message of batch.messages) outcomes.push((await this.prepare(topic, partition, message, seen)).outcome);
+      const all = await withHeartbeats(Promise.allSettled(outcomes), heartbeat);
+      const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const settled = all.map((r) => (r as PromiseFulfilledResult<Outcome>).value);
+      if (!isRunning() || isStale()) return; // revoked meanwhile: the next owner redoes it
+
+      const output = await this.encodeOutput(batch.messages, settled, topic, partition);
+      const last = batch.messages[batch.messages.length - 1]!.offset;
+      await this.transactions.commit(topic, partition, output, (BigInt(last) + 1n).toString());
+      resolveOffset(last);
+      this.account(settled);
+      await heartbeat();
+      this.guard.check();
+    } catch (error) {
+      if (error instanceof ProducerFencedError) {
+        // Someone else owns this partition now; never go on with it. Resume on the next assignment.
+        this.log.warn({ topic, partition }, error.message);
+        pause();
+        return;
+      }
+      if ((error as { code?: string }).code === 'DLQ_RATE_EXCEEDED') {
+        this.fail(error);
+        return;
+      }
+      throw error; // kafkajs retries the batch from its last resolved offset
+    } finally {
+      inFlightEvents.dec(batch.messages.length);
+    }
+  }
+
+  /**
+   * Decodes and validates one message. Returns (wrapped, so awaiting this does not wait for the
+   * model) its dead-letter outcome, or for a valid event the promise of its results, already
+   * submitted to the batcher. Never throws for bad input.
+   */
+  private async prepare(topic: string, partition: number, message: KafkaMessage, seenIds: Set<string>): Promise<{ outcome: Promise<Outcome> }> {
+    const origin = { topic, partition, offset: message.offset };
+    const deadOutcome = (code: string, reason: string, stage: Stage, eventId: string | null = null): Outcome => ({ kind: 'dead', code, reason, stage, eventId });
+    const dead = (code: string, reason: string, stage: Stage, eventId: string | null = null) => ({ outcome: Promise.resolve(deadOutcome(code, reason, stage, eventId)) });
+    const headers = headerBytes(message.headers);
+    if (headers > this.config.processor.maxHeaderBytes) return dead('HEADERS_TOO_LARGE', `headers are ${headers} bytes; the limit is ${this.config.processor.maxHeaderBytes}`, 'decode');
+    let event: TextEvent;
+    try {
+      event = await this.codec.decode('text', message.value, origin);
+    } catch (error) {
+      if (error instanceof InvalidMessageError) return dead(error.code, error.reason, 'decode');
+      throw error;
+    }
+    const check = checkEvent(event, this.config.processor.defaultTasks, this.limits);
+    if (!check.ok) return dead(check.code, check.reason, 'validate', event.id);
+    // Policy: ids are unique per partition batch; a repeat in the same batch is dead-lettered, the first is processed.
+    if (seenIds.has(event.id)) return dead('DUPLICATE_ID', `id ${JSON.stringify(event.id)} appears earlier in the same batch; only the first is processed`, 'validate', event.id);
+    seenIds.add(event.id);
+    const wantsTextPass = check.tasks.some((t) => t !== 'answers');
+    const questions = check.tasks.includes('answers') ? event.questions : [];
+    const tokens = estimateTokens(event.text, questions, wantsTextPass);
+    const tasks = check.tasks;
+    const outcome = this.dispatcher.submit({ id: event.id, text: event.text, questions: event.questions, tasks }, tokens).then(
+      (result): Outcome => (result.ok ? { kind: 'results', event, tasks, output: result.output } : deadOutcome(result.code, result.reason, 'infer', event.id)),
+    );
+    return { outcome };
+  }
+
+  private async encodeOutput(messages: KafkaMessage[], outcomes: Outcome[], topic: string, partition: number): Promise<TopicMessages[]> {
+    const byTopic = new Map<string, Message[]>();
+    const push = (t: string, m: Message) => {
+      const list = byTopic.get(t) ?? [];
+      list.push(m);
+      byTopic.set(t, list);
+    };
+    const processedAt = Date.now();
+    for (const [i, outcome] of outcomes.entries()) {
+      const message = messages[i]!;
+      if (outcome.kind === 'dead') {
+        const raw: RawMessage = { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers };
+        const letter = deadLetter(raw, outcome.code, outcome.reason, outcome.stage, outcome.eventId, processedAt);
+        push(this.config.topics.dlq, { key: message.key, value: await this.codec.encode('dlq', letter) });
+        this.log.warn({ traceId: outcome.eventId, topic, partition, offset: message.offset, code: outcome.code }, outcome.reason);
+        continue;
+      }
+      const key = outcome.event.key ?? outcome.event.id;
+      for (const result of resultEvents(outcome.event, outcome.tasks, outcome.output, this.model.identity, this.config.processor.includeText, processedAt)) {
+        push(this.config.topics[result.kind], { key, value: await this.codec.encode(result.kind, result.event as never), headers: { 'trace-id': outcome.event.id } });
+      }
+    }
+    return [...byTopic].map(([t, m]) => ({ topic: t, messages: m }));
+  }
+
+  private account(outcomes: Outcome[]): void {
+    const now = Date.now();
+    for (const outcome of outcomes) {
+      if (outcome.kind === 'dead') {
+        deadLetters.inc({ code: outcome.code, stage: outcome.stage });
+        this.guard.record(outcome.code);
+      } else {
+        for (const task of outcome.tasks) resultsOut.inc({ task });
+        endToEndSeconds.observe(Math.max(0, now - outcome.event.createdAt) / 1000);
+        this.guard.record(null);
+      }
+    }
+  }
+}
+
+/** Awaits `work`, sending a group heartbeat every few seconds meanwhile, so a long batch never costs the partition. */
+async function withHeartbeats<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
+  const timer = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * One transactional producer per input partition. kafkajs has no KIP-447 (consumer group metadata)
+ * fencing, so the transactional id is bound to the input partition (`<prefix>-<topic>-<partition>`):
+ * whoever processes a partition next initialises the same id, which fences a zombie that still
+ * holds it, and aborts its open transaction.
+ */
+import type { Kafka, Producer, Message } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
+import { TridentError } from '../../common/errors';
+import { defaultPartitioner } from '../../common/kafka';
+import { transactions as transactionMetric } from './metrics';
+
+export class ProducerFencedError extends TridentError {
+  constructor(readonly topic: string, readonly partition: number, cause: unknown) {
+    super('PRODUCER_FENCED', `${topic}[${partition}]: another processor took over this partition (producer fenced); dropping the batch`, { cause });
+  }
+}
+
+export interface TopicMessages {
+  topic: string;
+  messages: Message[];
+}
+
+const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+
+function isFenced(error: unknown): boolean {
+  let e = error as { type?: string; cause?: unknown; originalError?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (e.type && FENCED.has(e.type)) return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return /fenced|INVALID_PRODUCER_EPOCH|epoch/i.test(String((error as Error)?.message));
+}
+
+export class PartitionTransactions {
+  private readonly producers = new Map<string, Promise<Producer>>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly transactionalIdPrefix: string,
+    private readonly consumerGroupId: string,
+  ) {}
+
+  private key(topic: string, partition: number): string {
+    return `${topic}-${partition}`;
+  }
+
+  /** The partition's producer, initialised (and any zombie fenced) on first use. */
+  producer(topic: string, partition: number): Promise<Producer> {
+    const key = this.key(topic, partition);
+    let producer = this.producers.get(key);
+    if (!producer) {
+      producer = this.open(topic, partition);
+      this.producers.set(key, producer);
+      producer.catch(() => this.producers.delete(key));
+    }
+    return producer;
+  }
+
+  private async open(topic: string, partition: number): Promise<Producer> {
+    const producer = this.kafka.producer({
+      transactionalId: `${this.transactionalIdPrefix}-${topic}-${partition}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 60_000,
+      createPartitioner: defaultPartitioner,
+      // After a commit, the coordinator answers CONCURRENT_TRANSACTIONS for a few ms; the default
+      // 300 ms first retry caps a partition at ~3 transactions/s. kafkajs warns that capped retries
+      // can break idempotence, so retries are unbounded (it only retries retriable errors).
+      retry: { initialRetryTime: 20, maxRetryTime: 1000, retries: Number.MAX_SAFE_INTEGER },
+    });
+    await producer.connect();
+    // kafkajs registers the transactional id (InitProducerId: bump the epoch, abort what a previous
+    // owner left open) only at the first transaction(); do it now, before consuming.
+    const empty = await producer.transaction();
+    await empty.abort();
+    return producer;
+  }
+
+  /**
+   * Produces the messages and commits the consumer offset `nextOffset` of the input partition in
+   * one transaction. @throws ProducerFencedError when another owner fenced this producer (the
+   * caller must stop this partition's work); other errors after aborting the transaction.
+   */
+  async commit(topic: string, partition: number, output: TopicMessages[], nextOffset: string): Promise<void> {
+    const producer = await this.producer(topic, partition);
+    const transaction = await producer.transaction();
+    try {
+      if (output.length > 0) await transaction.sendBatch({ topicMessages: output, compression: CompressionTypes.None, acks: -1 });
+      await transaction.sendOffsets({ consumerGroupId: this.consumerGroupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
+      await transaction.commit();
+      transactionMetric.inc({ outcome: 'committed' });
+    } catch (error) {
+      if (isFenced(error)) {
+        transactionMetric.inc({ outcome: 'fenced' });
+        await this.drop(topic, partition);
+        throw new ProducerFencedError(topic, partition, error);
+      }
+      await transaction.abort().catch(() => undefined);
+      transactionMetric.inc({ outcome: 'aborted' });
+      throw error;
+    }
+  }
+
+  /** Disconnects the partition's producer (revoked or fenced partitions). */
+  async drop(topic: string, partition: number): Promise<void> {
+    const key = this.key(topic, partition);
+    const producer = this.producers.get(key);
+    this.producers.delete(key);
+    if (producer) await (await producer.catch(() => null))?.disconnect().catch(() => undefined);
+  }
+
+  /** Partitions with an open producer, as `topic-partition` keys. */
+  get partitions(): string[] {
+    return [...this.producers.keys()];
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.producers.values()];
+    this.producers.clear();
+    await Promise.all(all.map(async (p) => (await p.catch(() => null))?.disconnect().catch(() => undefined)));
+  }
+}
