@@ -12,6 +12,8 @@ describe('caseClass', () => {
     ['iPhone', 4],
     ['École', 2],
     ['东京', 0],
+    ['ⅧⅨ', 3], // Roman numerals: Other_Uppercase, cased for Python too
+    ['ǅ', 0], // titlecase: neither Uppercase nor Lowercase
   ])('%s → %d', (text, expected) => {
     expect(caseClass(text)).toBe(expected);
   });

@@ -1,3 +1,6 @@
+const UPPER = /\p{Uppercase}/u;
+const LOWER = /\p{Lowercase}/u;
+
 /**
  * Casing classes of a token's original characters (model/README.md "Casing"):
  * 0 = special/padding or no cased letter, 1 = all cased letters lower, 2 = first cased letter upper
@@ -9,8 +12,9 @@ export function caseClass(original: string): number {
   let lower = 0;
   let firstUpper: boolean | null = null;
   for (const ch of original) {
-    const isUpper = /\p{Lu}/u.test(ch);
-    const isLower = !isUpper && /\p{Ll}/u.test(ch);
+    // A cased letter has the Unicode Uppercase or Lowercase property (Python ch.isupper()/islower()).
+    const isUpper = UPPER.test(ch);
+    const isLower = !isUpper && LOWER.test(ch);
     if (!isUpper && !isLower) continue;
     if (firstUpper === null) firstUpper = isUpper;
     if (isUpper) upper++;
