@@ -109,6 +109,8 @@ export const configSchema = z
         maxSubscriptionsPerSocket: z.number().int().min(1).default(32),
         maxSocketsPerToken: z.number().int().min(1).default(16),
         sendQueueMax: z.number().int().min(1).default(1000),
+        /** A socket's send queue also holds at most this many bytes (results can be large). */
+        sendQueueMaxBytes: z.number().int().min(1024).default(8_000_000),
         slowClientPolicy: z.enum(['lag', 'disconnect']).default('lag'),
         requestsPerMinutePerToken: z.number().int().min(1).default(600),
         heartbeatMs: z.number().int().min(100).default(30_000),

@@ -1,0 +1,436 @@
+/**
+ * The gateway process: one HTTP server (API, health, metrics, docs, the live page) with the
+ * WebSocket endpoint `/v1/ws` on the same port, the result stream from Kafka, and the hub between
+ * them. Built from config in `Gateway.fromConfig`; everything else is plain wiring.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { Admin, Kafka } from 'kafkajs';
+import { WebSocketServer } from 'ws';
+import type { TridentConfig } from '../common/config';
+import { createKafka } from '../common/kafka';
+import { stageLogger, type Logger } from '../common/logger';
+import { collectProcessMetrics, metricsRegistry } from '../common/metrics';
+import { TridentProducer } from '../producers/producer';
+import type { TaskName } from '../producers/records';
+import { EventCodec } from '../schemas/codec';
+import { Hub } from './hub';
+import { gatewayMetrics } from './metrics';
+import { openApiDocument } from './openapi';
+import { BEARER_SUBPROTOCOL_PREFIX, closeCodes, errorCodes, SUBPROTOCOL, type ErrorCode } from './protocol';
+import { RateLimiter } from './rate-limit';
+import { ResultStream } from './results';
+import { Session, type SessionDeps } from './session';
+import { expectedTasks, Submitter, validateTexts } from './submit';
+import { TokenStore, type Scope, type TokenRecord, type VerifyResult } from './tokens';
+
+const publicDir = resolvePublicDir();
+const staticFiles: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+const swaggerAssets: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+};
+
+function resolvePublicDir(): string {
+  // Under ts (jest) __dirname is <repo>/gateway; compiled it is <repo>/dist/gateway. The page is not compiled.
+  const parts = __dirname.split(/[\\/]/);
+  const repoRoot = parts[parts.length - 2] === 'dist' ? join(__dirname, '..', '..') : join(__dirname, '..');
+  return join(repoRoot, 'gateway', 'public');
+}
+
+export interface GatewayParts {
+  config: TridentConfig;
+  kafka: Kafka;
+  codec: EventCodec;
+  tokens: TokenStore;
+  log?: Logger;
+  instanceId?: string;
+}
+
+export interface ReadyReport {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; error?: string }>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'PAYLOAD_TOO_LARGE' | 'BAD_REQUEST',
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export class Gateway {
+  readonly instanceId: string;
+  readonly hub = new Hub();
+  private readonly config: TridentConfig;
+  private readonly log: Logger;
+  private readonly server: Server;
+  private readonly wss: WebSocketServer;
+  private readonly results: ResultStream;
+  private readonly submitter: Submitter;
+  private readonly limiter: RateLimiter;
+  private readonly sessions = new Set<Session>();
+  private readonly socketsPerToken = new Map<string, number>();
+  private readonly tokens: TokenStore;
+  private readonly kafka: Kafka;
+  private admin: Admin | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private tokenWatch: NodeJS.Timeout | undefined;
+  private readyCache: { at: number; report: ReadyReport } | undefined;
+  private readonly openapi: string;
+
+  constructor(parts: GatewayParts) {
+    this.config = parts.config;
+    this.kafka = parts.kafka;
+    this.tokens = parts.tokens;
+    this.log = parts.log ?? stageLogger('gateway');
+    this.instanceId = parts.instanceId ?? `gw-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.submitter = new Submitter(new TridentProducer(parts.kafka, parts.codec, parts.config));
+    this.limiter = new RateLimiter(parts.config.gateway.requestsPerMinutePerToken);
+    this.results = new ResultStream(parts.kafka, parts.codec, parts.config, `trident-gateway-${this.instanceId}`, (task, result) => this.hub.dispatch(task, result), this.log);
+    this.openapi = JSON.stringify(openApiDocument(parts.config.gateway.maxWaitMs), null, 2);
+    this.server = createServer((req, res) => this.onRequest(req, res));
+    // A frame somewhat over the limit still gets a MESSAGE_TOO_LARGE reply; far over, ws closes with 1009.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: parts.config.gateway.maxMessageBytes * 2, perMessageDeflate: false, handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false) });
+    this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+  }
+
+  static fromConfig(config: TridentConfig): Gateway {
+    return new Gateway({ config, kafka: createKafka(config, 'trident-gateway'), codec: EventCodec.fromConfig(config), tokens: new TokenStore(config.gateway.tokensFile) });
+  }
+
+  /** Starts listening and reading results (in the background). Resolves with the bound address. */
+  async start(): Promise<{ host: string; port: number; url: string }> {
+    collectProcessMetrics();
+    this.results.start();
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.config.gateway.port, this.config.gateway.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.heartbeat = setInterval(() => this.beat(), this.config.gateway.heartbeatMs);
+    // Revoked tokens lose their open sockets too.
+    this.tokenWatch = setInterval(() => this.checkRevocations(), 1_000);
+    const { host, port } = this.address;
+    this.log.info({ host, port, instance: this.instanceId }, 'gateway listening');
+    return { host, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/` };
+  }
+
+  get address(): { host: string; port: number } {
+    const a = this.server.address();
+    if (a === null || typeof a === 'string') throw new Error('gateway is not listening');
+    return { host: a.address, port: a.port };
+  }
+
+  /** Resolves once results are being read (or false after `timeoutMs`). */
+  whenReading(timeoutMs = 60_000): Promise<boolean> {
+    return this.results.whenRunning(timeoutMs);
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.tokenWatch) clearInterval(this.tokenWatch);
+    for (const s of [...this.sessions]) s.close(closeCodes.GOING_AWAY, 'gateway shutting down');
+    this.hub.cancelWaits();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    for (const s of [...this.sessions]) s.terminate();
+    await Promise.allSettled([this.results.stop(), this.submitter.close(), this.admin?.disconnect()]);
+  }
+
+  /** Kafka, the registry and the result stream answer. Cached for a second (probes may be frequent). */
+  async readiness(): Promise<ReadyReport> {
+    const now = Date.now();
+    if (this.readyCache && now - this.readyCache.at < 1_000) return this.readyCache.report;
+    const timeout = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref())]);
+    const check = async (f: () => Promise<unknown>) => {
+      try {
+        await timeout(f(), 3_000);
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, error: (error as Error).message };
+      }
+    };
+    const [kafka, registry] = await Promise.all([
+      check(async () => {
+        if (!this.admin) {
+          const admin = this.kafka.admin();
+          await admin.connect();
+          this.admin = admin;
+        }
+        await this.admin.describeCluster();
+      }),
+      check(async () => {
+        const res = await fetch(`${this.config.registry.url.replace(/\/$/, '')}/subjects`, { signal: AbortSignal.timeout(3_000) });
+        if (!res.ok) throw new Error(`registry answered HTTP ${res.status}`);
+        await res.arrayBuffer();
+      }),
+    ]);
+    const results = this.results.state.running ? { ok: true } : { ok: false, error: this.results.state.error ?? 'not reading the result topics yet' };
+    const report: ReadyReport = { ready: kafka.ok && registry.ok && results.ok, checks: { kafka, registry, results } };
+    this.readyCache = { at: now, report };
+    return report;
+  }
+
+  // ---- WebSocket ----
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/v1/ws') return rejectUpgrade(socket, 404, 'Not Found');
+    // A token can come as a bearer header (apps) or as the subprotocol `bearer.<token>` (browsers);
+    // with neither, the client sends an `auth` message first.
+    const header = bearerToken(req.headers.authorization);
+    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
+    const viaProtocol = offered.find((p) => p.startsWith(BEARER_SUBPROTOCOL_PREFIX))?.slice(BEARER_SUBPROTOCOL_PREFIX.length);
+    let presented: VerifyResult | undefined;
+    if (header !== undefined) {
+      presented = this.tokens.verify(header);
+      // Apps that send a header can read an HTTP status: refuse before upgrading.
+      if (!presented.ok) {
+        gatewayMetrics.authFailures.inc({ transport: 'ws', reason: presented.reason });
+        return rejectUpgrade(socket, 401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer' });
+      }
+    } else if (viaProtocol !== undefined) {
+      presented = this.tokens.verify(viaProtocol);
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const deps: SessionDeps = {
+        config: this.config.gateway,
+        producerLimits: this.config.producer,
+        instanceId: this.instanceId,
+        hub: this.hub,
+        tokens: this.tokens,
+        limiter: this.limiter,
+        submitter: this.submitter,
+        log: this.log,
+        socketsPerToken: this.socketsPerToken,
+        sessions: this.sessions,
+      };
+      new Session(ws, req.socket as Socket, deps, presented);
+    });
+  }
+
+  private beat(): void {
+    for (const s of this.sessions) {
+      if (!s.heartbeat()) {
+        gatewayMetrics.deadPeers.inc();
+        s.terminate();
+      }
+    }
+  }
+
+  private checkRevocations(): void {
+    if (!this.tokens.refresh()) return;
+    for (const s of this.sessions) {
+      if (s.tokenId !== undefined && !this.tokens.isActive(s.tokenId)) s.close(closeCodes.UNAUTHORIZED, 'token revoked');
+    }
+  }
+
+  // ---- HTTP ----
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const route = routeName(req.method ?? 'GET', url.pathname);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.on('finish', () => gatewayMetrics.httpRequests.inc({ route, status: String(res.statusCode) }));
+    this.handleHttp(req, res, url).catch((error: unknown) => {
+      if (res.headersSent) return res.destroy();
+      if (error instanceof HttpError) {
+        for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
+        return sendJson(res, error.status, { error: { code: error.code, message: error.message, ...error.extra } });
+      }
+      this.log.warn({ err: error }, 'request failed');
+      sendJson(res, 503, { error: { code: errorCodes.UNAVAILABLE, message: `could not complete the request: ${(error as Error).message}` } });
+    });
+  }
+
+  private async handleHttp(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    if (path === '/v1/texts') {
+      if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'use POST', {}, { Allow: 'POST' });
+      return this.postTexts(req, res, url);
+    }
+    if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`, {}, { Allow: 'GET' });
+    switch (path) {
+      case '/healthz':
+        return sendJson(res, 200, { status: 'ok', instance: this.instanceId });
+      case '/readyz': {
+        const report = await this.readiness();
+        return sendJson(res, report.ready ? 200 : 503, report);
+      }
+      case '/metrics': {
+        const body = await metricsRegistry.metrics();
+        res.writeHead(200, { 'Content-Type': metricsRegistry.contentType });
+        return void res.end(body);
+      }
+      case '/openapi.json':
+        res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+        return void res.end(this.openapi);
+      case '/docs':
+      case '/docs/':
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+        return void res.end(docsPage);
+    }
+    if (path.startsWith('/docs/assets/')) {
+      const name = path.slice('/docs/assets/'.length);
+      const type = swaggerAssets[name];
+      if (!type) throw new HttpError(404, 'NOT_FOUND', 'no such file');
+      res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'public, max-age=3600' });
+      return void res.end(readFileSync(join(swaggerDir(), name)));
+    }
+    const file = staticFiles[path];
+    if (!file) throw new HttpError(404, 'NOT_FOUND', `no route ${path}`);
+    res.writeHead(200, {
+      'Content-Type': file.type,
+      'Cache-Control': 'no-cache',
+      'Content-Security-Policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'",
+    });
+    res.end(readFileSync(join(publicDir, file.file)));
+  }
+
+  private authorize(req: IncomingMessage, scope: Scope): TokenRecord {
+    const token = bearerToken(req.headers.authorization);
+    const result = this.tokens.verify(token);
+    if (!result.ok) {
+      gatewayMetrics.authFailures.inc({ transport: 'http', reason: result.reason });
+      throw new HttpError(401, errorCodes.UNAUTHORIZED, result.reason === 'missing' ? 'send an API token as "Authorization: Bearer <token>"' : `token ${result.reason}`, {}, { 'WWW-Authenticate': 'Bearer' });
+    }
+    if (!result.token.scopes.includes(scope)) {
+      gatewayMetrics.authFailures.inc({ transport: 'http', reason: `missing_scope_${scope}` });
+      throw new HttpError(403, errorCodes.FORBIDDEN, `this token lacks the "${scope}" scope`);
+    }
+    return result.token;
+  }
+
+  private async postTexts(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const token = this.authorize(req, 'submit');
+    const waitParam = url.searchParams.get('wait');
+    let waitMs: number | undefined;
+    if (waitParam !== null) {
+      waitMs = Number(waitParam);
+      if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > this.config.gateway.maxWaitMs) {
+        throw new HttpError(400, 'BAD_REQUEST', `wait must be an integer from 0 to ${this.config.gateway.maxWaitMs} (ms), got ${JSON.stringify(waitParam)}`);
+      }
+    }
+    const body = await readBody(req, this.config.gateway.maxMessageBytes);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      throw new HttpError(400, errorCodes.BAD_JSON, `body is not valid JSON: ${(error as Error).message}`);
+    }
+    const records = Array.isArray(parsed) ? parsed : isObject(parsed) && Array.isArray(parsed.texts) ? parsed.texts : [parsed];
+    if (records.length === 0 || records.length > 100) throw new HttpError(400, errorCodes.BAD_MESSAGE, `send 1 to 100 texts per request, got ${records.length}`);
+    const taken = this.limiter.take(token.id, records.length);
+    if (!taken.ok) {
+      gatewayMetrics.rateLimited.inc({ transport: 'http' });
+      throw new HttpError(429, errorCodes.RATE_LIMITED, `over ${this.config.gateway.requestsPerMinutePerToken} requests per minute for this token`, { retryAfterMs: taken.retryAfterMs }, { 'Retry-After': String(Math.ceil(taken.retryAfterMs / 1000)) });
+    }
+    const checked = validateTexts(records, this.config.producer);
+    if (!checked.ok) throw new HttpError(400, errorCodes.INVALID_TEXT, `${checked.rejections.length} of ${records.length} texts refused; nothing was sent`, { rejections: checked.rejections });
+    const ids = checked.events.map((e) => e.id);
+    // Register the wait before sending, so a fast result is not missed.
+    const expected = new Map<string, TaskName[]>(checked.events.map((e) => [e.id, expectedTasks(e, this.config.processor.defaultTasks)]));
+    const waiting = waitMs !== undefined && waitMs > 0 ? this.hub.wait(expected, waitMs) : undefined;
+    try {
+      await this.submitter.send(checked.events);
+    } catch (error) {
+      throw new HttpError(503, errorCodes.UNAVAILABLE, `could not send the texts: ${(error as Error).message}`);
+    }
+    gatewayMetrics.submitted.inc({ transport: 'http' }, ids.length);
+    if (!waiting) return sendJson(res, 202, { ids });
+    const outcome = await waiting;
+    sendJson(res, 200, { ids, results: outcome.results, complete: outcome.complete });
+  }
+}
+
+function swaggerDir(): string {
+  // swagger-ui-dist ships the built Swagger UI; no build step of ours.
+  return (require('swagger-ui-dist') as { getAbsoluteFSPath(): string }).getAbsoluteFSPath();
+}
+
+const docsPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Trident gateway API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"><link rel="icon" href="/docs/assets/favicon-32x32.png"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', tryItOutEnabled: true, persistAuthorization: true });</script>
+</body></html>`;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? match[1] : '';
+}
+
+function routeName(method: string, path: string): string {
+  if (path === '/v1/texts' || path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/openapi.json') return path;
+  if (path.startsWith('/docs')) return '/docs';
+  if (staticFiles[path]) return '/';
+  return method === 'GET' ? 'other' : 'other';
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      req.resume();
+      return reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body is ${declared} bytes, over the maximum of ${maxBytes}`));
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body is over the maximum of ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n${extra}\r\n`);
+}
