@@ -1,0 +1,55 @@
+import * as path from 'node:path';
+import { ModelArtifactError, TridentError } from '../common/errors';
+import { EncoderFeeds, WorkerEncoder } from './encoder';
+import { TEST_ARTIFACT } from './testing';
+
+const file = path.join(TEST_ARTIFACT, 'encoder.onnx');
+
+function feeds(batch: number, seq: number, names = ['input_ids', 'attention_mask', 'token_type_ids', 'case_ids']): EncoderFeeds {
+  const out: EncoderFeeds = {};
+  for (const name of names) out[name] = { data: new BigInt64Array(batch * seq).fill(name === 'attention_mask' ? 1n : 0n), dims: [batch, seq] };
+  out.input_ids.data.fill(1000n);
+  return out;
+}
+
+describe('WorkerEncoder', () => {
+  let encoder: WorkerEncoder;
+  beforeAll(async () => {
+    encoder = await WorkerEncoder.open(file, { maxQueued: 2 });
+  });
+  afterAll(async () => {
+    await encoder.close();
+  });
+
+  it('reports the session input and output names', () => {
+    expect([...encoder.inputNames].sort()).toEqual(['attention_mask', 'case_ids', 'input_ids', 'token_type_ids']);
+    expect(encoder.outputNames).toContain('last_hidden_state');
+  });
+
+  it('returns [batch, seq, hidden] float32', async () => {
+    // (InlineEncoder is not compared here: under jest's VM realm ORT rejects its own output arrays.)
+    const out = await encoder.run(feeds(2, 5), 'last_hidden_state');
+    expect(out.dims).toEqual([2, 5, 32]);
+    expect(out.data).toHaveLength(2 * 5 * 32);
+    expect(out.data.every(Number.isFinite)).toBe(true);
+    // Same input twice in a batch → the same hidden states for both rows.
+    expect(Array.from(out.data.subarray(0, 160))).toEqual(Array.from(out.data.subarray(160)));
+  });
+
+  it('names each tensor with its type and shape when ONNX Runtime fails', async () => {
+    const bad = feeds(1, 3, ['input_ids', 'attention_mask', 'token_type_ids']); // case_ids missing
+    await expect(encoder.run(bad, 'last_hidden_state')).rejects.toThrow(/MODEL|input_ids int64 \[1,3\]/);
+    await expect(encoder.run(feeds(1, 3, ['input_ids', 'attention_mask', 'token_type_ids']), 'last_hidden_state')).rejects.toMatchObject({
+      code: 'MODEL_INFERENCE_FAILED',
+    });
+  });
+
+  it('rejects beyond maxQueued with a retriable MODEL_ENCODER_BUSY, and still serves the others', async () => {
+    const runs = [0, 1, 2].map(() => encoder.run(feeds(1, 4), 'last_hidden_state').then(() => 'ok', (e: TridentError) => e.code));
+    expect(await Promise.all(runs)).toEqual(['ok', 'ok', 'MODEL_ENCODER_BUSY']);
+  });
+
+  it('names the file it cannot load', async () => {
+    await expect(WorkerEncoder.open(path.join(TEST_ARTIFACT, 'manifest.json'))).rejects.toThrow(ModelArtifactError);
+  });
+});
