@@ -59,6 +59,31 @@ def quantize(fp32: Path, int8: Path) -> None:
         quantize_dynamic(str(pre), str(int8), weight_type=QuantType.QInt8, per_channel=True)
 
 
+def export_checks(encoder: Encoder, fp32: Path, int8: Path, tokenizer_src: Path, max_length: int,
+                  threads: int) -> dict:
+    """PyTorch vs ONNX fp32 vs ONNX int8 on a padded batch of the parity texts (real tokens only)."""
+    from .text import load_tokenizer, pad_batch, text_windows, tokenize
+
+    tok = load_tokenizer(tokenizer_src)
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    windows = []
+    for item in PARITY_INPUTS:
+        windows += text_windows(tokenize(tok, item["text"]), max_length, max_length // 4, cls_id, sep_id)
+    feeds = pad_batch(windows, encoder.casing)
+    ref = TorchEncoder(encoder)(feeds)
+    mask = feeds["attention_mask"].astype(bool)
+    a = OrtEncoder(fp32, threads)(feeds)
+    b = OrtEncoder(int8, threads)(feeds)
+    r, b_ = ref[mask], b[mask]
+    cos = (r * b_).sum(-1) / (np.linalg.norm(r, axis=-1) * np.linalg.norm(b_, axis=-1) + 1e-12)
+    out = {"onnx_fp32_max_abs_diff": float(np.abs(a[mask] - r).max()),
+           "int8_token_cosine_mean": float(cos.mean()), "int8_token_cosine_min": float(cos.min()),
+           "windows": len(windows)}
+    if out["onnx_fp32_max_abs_diff"] > 1e-3:
+        raise RuntimeError(f"ONNX fp32 encoder differs from PyTorch: {out}")
+    return out
+
+
 def head_manifest(name: str, task: str, labels: list[str], file: str, extra: dict) -> dict:
     spec = {"task": task, "file": file, "sha256": "",
             "pooling": "cls" if task in ("sentiment", "categories") else "none",
@@ -88,6 +113,7 @@ def write_artifact(model: MultitaskModel, out: Path, *, name: str, version: str,
         fp32 = Path(tmp) / "encoder.fp32.onnx"
         export_onnx(model.encoder, fp32)
         quantize(fp32, out / "encoder.onnx")
+        checks = export_checks(model.encoder, fp32, out / "encoder.onnx", tokenizer_src, max_length, threads)
         if keep_fp32 is not None:
             shutil.copy(fp32, keep_fp32)
 
@@ -120,7 +146,7 @@ def write_artifact(model: MultitaskModel, out: Path, *, name: str, version: str,
         "casing": {"input": "case_ids", "classes": 5} if casing else None,
         "heads": heads,
         "metrics": {},
-        "training": training or {},
+        "training": dict(training or {}, export_checks=checks),
     }
     write_json(out / "manifest.json", manifest)
 

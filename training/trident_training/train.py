@@ -339,6 +339,7 @@ class Tracker:
 
 def run(cfg: Config, command: str) -> dict:
     t_start = time.time()
+    commit = git_commit()  # the code that runs, even if the tree moves on during a long run
     torch.set_num_threads(cfg.threads)
     seed_all(cfg.seed)
     key = f"{cfg.name}-{cfg.version}"
@@ -464,7 +465,7 @@ def run(cfg: Config, command: str) -> dict:
     params = dataclasses.asdict(cfg)
     params.update({"features": {t: len(f) for t, f in feats.items()}, "batches": counts,
                    "torch": torch.__version__, "train_seconds": round(train_seconds)})
-    training = {"commit": git_commit(), "command": command, "seconds": 0, "params": params,
+    training = {"commit": commit, "command": command, "seconds": 0, "params": params,
                 "data": provenance}
     manifest = write_artifact(
         model, out, name=cfg.name, version=cfg.version, tokenizer_src=base / "tokenizer.json",
