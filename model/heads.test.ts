@@ -1,5 +1,6 @@
 import { ModelArtifactError } from '../common/errors';
-import { Head, linear, runHead } from './heads';
+import { Head, linear, linearJs, runHead, withPadding } from './heads';
+import { simdAvailable } from './simd';
 import { parseSafetensors } from './safetensors';
 
 /** Builds a safetensors buffer from named float32 tensors. */
@@ -59,5 +60,25 @@ describe('linear heads', () => {
   it('chains layers and reads from an offset', () => {
     const head = { layers: [layer([1, 1], [0], 2), layer([2], [1], 1)] } as unknown as Head;
     expect(Array.from(runHead(head, Float32Array.from([9, 9, 1, 2]), 1, 2))).toEqual([7]);
+  });
+});
+
+describe('SIMD linear', () => {
+  it('is available in Node 20', () => {
+    expect(simdAvailable()).toBe(true);
+  });
+  it.each([
+    [1, 384, 384, 'tanh'],
+    [7, 384, 9, 'none'],
+    [3, 32, 2, 'none'],
+    [2, 36, 77, 'relu'],
+  ] as const)('matches the JavaScript loop: %d rows, %d → %d, %s', (rows, inSize, outSize, activation) => {
+    const random = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + rows) * 0.5);
+    const layer = withPadding({ weight: random(outSize * inSize), bias: random(outSize), inSize, outSize, activation });
+    const x = random(5 * inSize + rows * inSize);
+    const simd = linear(layer, x, rows, 5 * inSize);
+    const js = linearJs(layer, x, rows, 5 * inSize);
+    expect(simd).toHaveLength(rows * outSize);
+    for (let k = 0; k < js.length; k++) expect(Math.abs(simd[k] - js[k])).toBeLessThan(1e-4);
   });
 });
