@@ -43,6 +43,11 @@ export type VerifyResult = { ok: true; token: TokenRecord } | { ok: false; reaso
 
 export class TokenStoreError extends TridentError {}
 
+function fileVersion(file: string): string {
+  const st = statSync(file);
+  return `${st.ino}:${st.mtimeMs}:${st.size}`;
+}
+
 function hashSecret(secret: string): string {
   return 'sha256:' + createHash('sha256').update(secret, 'utf8').digest('hex');
 }
@@ -59,7 +64,7 @@ export function parseScopes(value: string): Scope[] {
 
 export class TokenStore {
   private tokens: TokenRecord[] = [];
-  private loadedMtimeMs = -1;
+  private loadedVersion = '';
   private lastCheck = -Infinity;
 
   constructor(
@@ -76,11 +81,12 @@ export class TokenStore {
     if (!existsSync(this.file)) {
       const changed = this.tokens.length > 0;
       this.tokens = [];
-      this.loadedMtimeMs = -1;
+      this.loadedVersion = '';
       return changed;
     }
-    const mtime = statSync(this.file).mtimeMs;
-    if (mtime === this.loadedMtimeMs) return false;
+    // Writes replace the file (rename), so the inode changes even within one mtime tick.
+    const version = fileVersion(this.file);
+    if (version === this.loadedVersion) return false;
     let parsed: z.infer<typeof tokenFile>;
     try {
       parsed = tokenFile.parse(JSON.parse(readFileSync(this.file, 'utf8')));
@@ -88,7 +94,7 @@ export class TokenStore {
       throw new TokenStoreError('TOKEN_FILE_INVALID', `${this.file} is not a Trident token file: ${(cause as Error).message}`, { cause });
     }
     this.tokens = parsed.tokens;
-    this.loadedMtimeMs = mtime;
+    this.loadedVersion = version;
     return true;
   }
 
@@ -137,7 +143,16 @@ export class TokenStore {
     if (!presented) return { ok: false, reason: 'missing' };
     const match = TOKEN_PATTERN.exec(presented);
     if (!match) return { ok: false, reason: 'malformed' };
-    const record = this.tokens.find((t) => t.id === match[1]);
+    let record = this.tokens.find((t) => t.id === match[1]);
+    if (!record) {
+      // A token created a moment ago by `trident token create`: look at the file now, not in a second.
+      this.lastCheck = this.now();
+      try {
+        if (this.reload()) record = this.tokens.find((t) => t.id === match[1]);
+      } catch {
+        // Keep the last good tokens.
+      }
+    }
     // Hash and compare even for unknown ids, so timing says nothing about which ids exist.
     const expected = Buffer.from(record?.hash ?? 'sha256:' + '0'.repeat(64));
     const actual = Buffer.from(hashSecret(match[2]!));
@@ -160,6 +175,6 @@ export class TokenStore {
     writeFileSync(tmp, JSON.stringify({ version: 1, tokens: this.tokens }, null, 2) + '\n', { mode: 0o600 });
     chmodSync(tmp, 0o600);
     renameSync(tmp, this.file);
-    this.loadedMtimeMs = statSync(this.file).mtimeMs;
+    this.loadedVersion = fileVersion(this.file);
   }
 }

@@ -1,0 +1,328 @@
+/**
+ * The gateway against the real broker and registry. Until the processor (issue 6) is wired in here,
+ * the tests play its part: a stand-in reads the test's text topic and publishes result events, or
+ * the test publishes result events to the result topics directly.
+ */
+import { closeCodes } from '../../gateway/protocol';
+import { runCli } from './harness';
+import { ResultPublisher, startGateway, startStandInProcessor, TestClient, type TestGateway } from './gateway-helpers';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('gateway: submit over WebSocket and HTTP, results routed back', () => {
+  let gw: TestGateway;
+  let processor: Awaited<ReturnType<typeof startStandInProcessor>>;
+  beforeAll(async () => {
+    gw = await startGateway('gw-submit');
+    // The stand-in processor: reads the text topic, publishes sentiment + entities results.
+    processor = await startStandInProcessor(gw.config);
+  });
+  afterAll(async () => {
+    await processor?.stop();
+    await gw?.stop();
+  });
+
+  it('a WebSocket client submits a text and receives its results; another socket does not', async () => {
+    const token = gw.token(['submit', 'subscribe']);
+    const client = await TestClient.connect(gw.ws, token);
+    const bystander = await TestClient.connect(gw.ws, token);
+    const welcome = await client.next((m) => m.type === 'welcome');
+    expect(welcome).toMatchObject({ v: 1, scopes: ['submit', 'subscribe'], limits: expect.objectContaining({ maxSubscriptions: 32 }) });
+    await bystander.next((m) => m.type === 'welcome');
+
+    const text = 'Ada Lovelace worked in London.';
+    client.send({ type: 'submit', ref: 'r1', text: { id: 'ws-1', text, tasks: ['sentiment', 'entities'], key: 'customer-7' } });
+    expect(await client.next((m) => m.type === 'accepted')).toEqual({ v: 1, type: 'accepted', ref: 'r1', ids: ['ws-1'] });
+    const sentiment = await client.next((m) => m.type === 'result' && m.task === 'sentiment');
+    const entities = await client.next((m) => m.type === 'result' && m.task === 'entities');
+    expect(sentiment.data).toMatchObject({ id: 'ws-1', key: 'customer-7', label: 'positive' });
+    expect(entities.data).toMatchObject({ id: 'ws-1', entities: [{ label: 'PER', text: 'Ada Lovelace', start: 0, end: 12 }, { label: 'LOC', text: 'London', start: 23, end: 29 }] });
+    await sleep(500);
+    expect(bystander.results()).toEqual([]);
+    expect(processor.seen.find((e) => e.id === 'ws-1')).toMatchObject({ text, key: 'customer-7', tasks: ['sentiment', 'entities'] });
+    client.close();
+    bystander.close();
+  });
+
+  it('refuses an invalid submit with per-text reasons and sends nothing; the socket stays usable', async () => {
+    const client = await TestClient.connect(gw.ws, gw.token(['submit']));
+    await client.next((m) => m.type === 'welcome');
+    client.send({ type: 'submit', ref: 'bad', texts: [{ text: 'fine', id: 'never-sent' }, { text: '' }, { text: 'x', tasks: ['translate'] }] });
+    const error = await client.next((m) => m.type === 'error');
+    expect(error).toMatchObject({ code: 'INVALID_TEXT', ref: 'bad', rejections: [{ index: 1, code: 'TEXT_EMPTY' }, { index: 2, code: 'UNKNOWN_TASK' }] });
+    client.send({ type: 'ping', ref: 'still-there' });
+    expect(await client.next((m) => m.type === 'pong')).toEqual({ v: 1, type: 'pong', ref: 'still-there' });
+    await sleep(500);
+    expect(processor.seen.some((e) => e.id === 'never-sent')).toBe(false);
+    client.close();
+  });
+
+  it('every malformed message gets an error with a code, and the socket keeps working', async () => {
+    const client = await TestClient.connect(gw.ws, gw.token(['subscribe']));
+    await client.next((m) => m.type === 'welcome');
+    const frames = ['not json', '[]', '{"type":"ping"}', '{"v":2,"type":"ping"}', '{"v":1,"type":"nope"}', '{"v":1,"type":"subscribe","tasks":["x"]}', JSON.stringify({ v: 1, type: 'ping', pad: 'x'.repeat(1_200_000) })];
+    for (const f of frames) client.ws.send(f);
+    client.send({ type: 'ping', ref: 'after' });
+    await client.next((m) => m.type === 'pong' && m.ref === 'after');
+    const codes = client.messages.filter((m) => m.type === 'error').map((m) => m.code);
+    expect(codes).toEqual(['BAD_JSON', 'BAD_MESSAGE', 'UNSUPPORTED_VERSION', 'UNSUPPORTED_VERSION', 'UNKNOWN_TYPE', 'BAD_MESSAGE', 'MESSAGE_TOO_LARGE']);
+    client.close();
+  });
+
+  it('POST /v1/texts?wait returns the ids and the results', async () => {
+    const token = gw.token(['submit']);
+    const res = await fetch(`${gw.http}/v1/texts?wait=20000`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ texts: [{ id: 'h-1', text: 'Grace Hopper lived in Arlington.', tasks: ['entities'] }, { id: 'h-2', text: 'An awful day.', tasks: ['sentiment'] }] }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { ids: string[]; complete: boolean; results: Record<string, Record<string, { label?: string; entities?: unknown[] }>> };
+    expect(body.ids).toEqual(['h-1', 'h-2']);
+    expect(body.complete).toBe(true);
+    expect(body.results['h-1']!.entities!.entities).toHaveLength(2);
+    expect(body.results['h-2']!.sentiment!.label).toBe('negative');
+
+    const noWait = await fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify({ text: 'quick' }) });
+    expect(noWait.status).toBe(202);
+    expect(((await noWait.json()) as { ids: string[] }).ids).toHaveLength(1);
+
+    const invalid = await fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify([{ text: 'ok' }, { text: '   ' }]) });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({ error: { code: 'INVALID_TEXT', rejections: [{ index: 1, code: 'TEXT_EMPTY' }] } });
+  });
+
+  it('answers /healthz, /readyz, /metrics, /openapi.json and /docs', async () => {
+    expect((await fetch(`${gw.http}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${gw.http}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ready: true, checks: { kafka: { ok: true }, registry: { ok: true }, results: { ok: true } } });
+    const metrics = await (await fetch(`${gw.http}/metrics`)).text();
+    expect(metrics).toMatch(/trident_gateway_results_delivered_total\{task="sentiment"\} \d+/);
+    const doc = (await (await fetch(`${gw.http}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/texts', '/healthz', '/readyz', '/metrics']));
+    expect(await (await fetch(`${gw.http}/docs`)).text()).toMatch(/SwaggerUIBundle/);
+    expect((await fetch(`${gw.http}/docs/assets/swagger-ui-bundle.js`)).status).toBe(200);
+  });
+});
+
+describe('gateway: subscriptions', () => {
+  let gw: TestGateway;
+  let second: TestGateway;
+  let publisher: ResultPublisher;
+  beforeAll(async () => {
+    gw = await startGateway('gw-subs');
+    // A second instance on the same topics: each serves its own clients from all partitions.
+    second = await startGateway('gw-subs-2', {}, { config: { ...gw.config, gateway: { ...gw.config.gateway } }, env: gw.env });
+    publisher = new ResultPublisher(gw.config);
+  });
+  afterAll(async () => {
+    await publisher?.close();
+    await second?.stop();
+    await gw?.stop();
+  });
+
+  it('a subscriber sees only the tasks and keys it asked for, on every instance', async () => {
+    const token = gw.token(['subscribe']);
+    const a = await TestClient.connect(gw.ws, token);
+    const b = await TestClient.connect(gw.ws, token);
+    const c = await TestClient.connect(second.ws, token, 'header');
+    const d = await TestClient.connect(gw.ws, token, 'none');
+    d.send({ type: 'auth', token });
+    for (const cl of [a, b, c, d]) await cl.next((m) => m.type === 'welcome');
+    a.send({ type: 'subscribe', ref: 'a', tasks: ['sentiment'], keys: ['k1'] });
+    b.send({ type: 'subscribe', ref: 'b', subscription: 'ents', tasks: ['entities'] });
+    c.send({ type: 'subscribe', ref: 'c' });
+    d.send({ type: 'subscribe', ref: 'd', ids: ['r-3'] });
+    expect(await a.next((m) => m.type === 'subscribed')).toEqual({ v: 1, type: 'subscribed', ref: 'a', subscription: 's1', tasks: ['sentiment'] });
+    expect(await b.next((m) => m.type === 'subscribed')).toMatchObject({ subscription: 'ents', tasks: ['entities'] });
+    await c.next((m) => m.type === 'subscribed');
+    await d.next((m) => m.type === 'subscribed');
+
+    await publisher.send([
+      publisher.sentiment('r-1', 'k1'),
+      publisher.sentiment('r-2', 'k2'),
+      publisher.entities('r-3', 'k1', 'Ada in London', [{ label: 'PER', start: 0, end: 3 }]),
+      publisher.answers('r-4', 'k1', 'Ada in London', 'Where?', 7, 13),
+      publisher.sentiment('r-5', null),
+    ]);
+    await c.next(() => c.results().length >= 5);
+    await a.next((m) => m.type === 'result');
+    await b.next((m) => m.type === 'result');
+    await d.next((m) => m.type === 'result');
+    await sleep(1000);
+    const seen = (cl: TestClient) => cl.results().map((r) => `${r.task}:${r.data.id}`).sort();
+    expect(seen(a)).toEqual(['sentiment:r-1']);
+    expect(seen(b)).toEqual(['entities:r-3']);
+    expect(seen(c)).toEqual(['answers:r-4', 'entities:r-3', 'sentiment:r-1', 'sentiment:r-2', 'sentiment:r-5']);
+    expect(seen(d)).toEqual(['entities:r-3']);
+
+    // Unsubscribing stops the stream; the limit on subscriptions holds.
+    b.send({ type: 'unsubscribe', ref: 'u', subscription: 'ents' });
+    expect(await b.next((m) => m.type === 'unsubscribed')).toMatchObject({ subscription: 'ents', ref: 'u' });
+    b.send({ type: 'unsubscribe', ref: 'u2', subscription: 'ents' });
+    expect(await b.next((m) => m.type === 'error' && m.ref === 'u2')).toMatchObject({ code: 'UNKNOWN_SUBSCRIPTION' });
+    await publisher.send([publisher.entities('r-6', 'k1', 'Bob', [])]);
+    await c.next((m) => m.type === 'result' && (m.data as { id: string }).id === 'r-6');
+    await sleep(500);
+    expect(seen(b)).toEqual(['entities:r-3']);
+    for (const cl of [a, b, c, d]) cl.close();
+  });
+
+  it('enforces subscriptions per socket and sockets per token', async () => {
+    const limited = await startGateway('gw-limits', { maxSubscriptionsPerSocket: 2, maxSocketsPerToken: 2 });
+    try {
+      const token = limited.token(['subscribe']);
+      const one = await TestClient.connect(limited.ws, token);
+      await one.next((m) => m.type === 'welcome');
+      for (const ref of ['1', '2', '3']) one.send({ type: 'subscribe', ref });
+      expect(await one.next((m) => m.type === 'error')).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS', ref: '3' });
+      const two = await TestClient.connect(limited.ws, token);
+      await two.next((m) => m.type === 'welcome');
+      const three = await TestClient.connect(limited.ws, token);
+      expect((await three.closed).code).toBe(closeCodes.TOO_MANY_SOCKETS);
+      one.close();
+      two.close();
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
+describe('gateway: tokens and scopes', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway('gw-auth', { requestsPerMinutePerToken: 5 });
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  it('HTTP: 401 without or with a wrong token, 403 without the submit scope, 429 over the rate limit', async () => {
+    const post = (token?: string) => fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: token ? { Authorization: `Bearer ${token}` } : {}, body: JSON.stringify({ text: 'hello' }) });
+    const missing = await post();
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await post('trd_000000000000_' + 'A'.repeat(43))).status).toBe(401);
+    expect((await post('nonsense')).status).toBe(401);
+    const subscribeOnly = gw.token(['subscribe']);
+    const forbidden = await post(subscribeOnly);
+    expect(forbidden.status).toBe(403);
+    expect(await forbidden.json()).toMatchObject({ error: { code: 'FORBIDDEN' } });
+    const submit = gw.token(['submit']);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await post(submit)).status);
+    expect(statuses).toEqual([202, 202, 202, 202, 202, 429]);
+    const metrics = await (await fetch(`${gw.http}/metrics`)).text();
+    expect(metrics).toMatch(/trident_gateway_auth_failures_total\{transport="http",reason="missing"\} [1-9]/);
+    expect(metrics).toMatch(/trident_gateway_auth_failures_total\{transport="http",reason="missing_scope_submit"\} [1-9]/);
+  });
+
+  it('WebSocket: wrong tokens are refused with 401 / close 4401, missing scopes with FORBIDDEN, revoked tokens are closed', async () => {
+    await expect(TestClient.connect(gw.ws, 'trd_000000000000_' + 'A'.repeat(43), 'header')).rejects.toThrow(/HTTP 401/);
+    const viaProtocol = await TestClient.connect(gw.ws, 'wrong');
+    expect(await viaProtocol.closed).toEqual({ code: closeCodes.UNAUTHORIZED, reason: 'unauthorized' });
+    expect(viaProtocol.messages[0]).toMatchObject({ type: 'error', code: 'UNAUTHORIZED' });
+    const viaMessage = await TestClient.connect(gw.ws);
+    viaMessage.send({ type: 'subscribe', ref: 'early' });
+    expect(await viaMessage.next((m) => m.type === 'error')).toMatchObject({ code: 'NOT_AUTHENTICATED', ref: 'early' });
+    viaMessage.send({ type: 'auth', token: 'trd_nope' });
+    expect((await viaMessage.closed).code).toBe(closeCodes.UNAUTHORIZED);
+
+    const submitOnly = await TestClient.connect(gw.ws, gw.token(['submit']));
+    await submitOnly.next((m) => m.type === 'welcome');
+    submitOnly.send({ type: 'subscribe', ref: 's' });
+    expect(await submitOnly.next((m) => m.type === 'error')).toMatchObject({ code: 'FORBIDDEN', ref: 's' });
+    const subscribeOnly = await TestClient.connect(gw.ws, gw.token(['subscribe']));
+    await subscribeOnly.next((m) => m.type === 'welcome');
+    subscribeOnly.send({ type: 'submit', ref: 't', text: { text: 'hi' } });
+    expect(await subscribeOnly.next((m) => m.type === 'error')).toMatchObject({ code: 'FORBIDDEN', ref: 't' });
+    subscribeOnly.send({ type: 'ping', ref: 'p' });
+    await subscribeOnly.next((m) => m.type === 'pong');
+
+    // Revoking through the CLI closes the open socket within about a second.
+    const { record, token } = gw.tokens.create(['subscribe'], 'to-revoke');
+    const doomed = await TestClient.connect(gw.ws, token);
+    await doomed.next((m) => m.type === 'welcome');
+    const revoked = await runCli(['token', 'revoke', 'to-revoke'], gw.env);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stderr).toContain(record.id);
+    expect((await doomed.closed).code).toBe(closeCodes.UNAUTHORIZED);
+    submitOnly.close();
+    subscribeOnly.close();
+  });
+
+  it('trident token create | list | revoke keep only hashes', async () => {
+    const created = await runCli(['token', 'create', '--scopes', 'submit,subscribe', '--name', 'cli-made'], gw.env);
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^trd_[0-9a-f]{12}_/);
+    const res = await fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify({ text: 'from a CLI token' }) });
+    expect(res.status).toBe(202);
+    const listed = await runCli(['token', 'list'], gw.env);
+    expect(listed.stdout).toMatch(/cli-made\tsubmit,subscribe\t.*\tactive/);
+    expect(listed.stdout).not.toContain(token.slice(17));
+    const bad = await runCli(['token', 'create', '--scopes', 'admin'], gw.env);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/valid scopes: submit, subscribe/);
+  });
+});
+
+describe('gateway: slow clients', () => {
+  it('a client that stops reading gets a lagged notice with the count it missed; the others get everything', async () => {
+    const gw = await startGateway('gw-slow', { sendQueueMax: 20, sendQueueMaxBytes: 2_000_000 });
+    const publisher = new ResultPublisher(gw.config);
+    try {
+      const token = gw.token(['subscribe']);
+      const slow = await TestClient.connect(gw.ws, token);
+      const fast = await TestClient.connect(gw.ws, token);
+      for (const cl of [slow, fast]) {
+        await cl.next((m) => m.type === 'welcome');
+        cl.send({ type: 'subscribe', tasks: ['entities'] });
+        await cl.next((m) => m.type === 'subscribed');
+      }
+      slow.ws.pause();
+      // Big results fill the kernel buffers quickly, then the bounded queue.
+      const text = 'Ada Lovelace in London. '.repeat(5000);
+      const total = 150;
+      for (let i = 0; i < total; i += 10) {
+        await publisher.send(Array.from({ length: 10 }, (_, j) => publisher.entities(`big-${i + j}`, 'k', text, [{ label: 'PER', start: 0, end: 12 }])));
+      }
+      await fast.next(() => fast.results().length >= total, 60_000);
+      slow.ws.resume();
+      const lagged = await slow.next((m) => m.type === 'lagged', 30_000);
+      expect(lagged.missed).toBeGreaterThan(0);
+      await sleep(1000);
+      const got = slow.results().length;
+      expect(got + (lagged.missed as number)).toBe(total);
+      expect(fast.messages.some((m) => m.type === 'lagged')).toBe(false);
+      slow.close();
+      fast.close();
+    } finally {
+      await publisher.close();
+      await gw.stop();
+    }
+  });
+
+  it('with slowClientPolicy=disconnect, a client that falls behind is closed with 4409', async () => {
+    const gw = await startGateway('gw-slow-dc', { sendQueueMax: 5, slowClientPolicy: 'disconnect' });
+    const publisher = new ResultPublisher(gw.config);
+    try {
+      const slow = await TestClient.connect(gw.ws, gw.token(['subscribe']));
+      await slow.next((m) => m.type === 'welcome');
+      slow.send({ type: 'subscribe', tasks: ['entities'] });
+      await slow.next((m) => m.type === 'subscribed');
+      slow.ws.pause();
+      const text = 'Grace Hopper in Arlington. '.repeat(5000);
+      for (let i = 0; i < 150; i += 10) {
+        await publisher.send(Array.from({ length: 10 }, (_, j) => publisher.entities(`dc-${i + j}`, null, text, [])));
+      }
+      slow.ws.resume();
+      expect((await slow.closed).code).toBe(closeCodes.SLOW_CLIENT);
+    } finally {
+      await publisher.close();
+      await gw.stop();
+    }
+  });
+});
