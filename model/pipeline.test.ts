@@ -91,6 +91,13 @@ describe('Pipeline on model/test-artifact', () => {
     expect(pipeline.lastRun!.rows).toBeGreaterThan(20);
   });
 
+  it('handles a text that tokenises to nothing (only zero-width and control characters)', async () => {
+    const [out] = await pipeline.run([{ id: 'z', text: '\u200b\u200b\u0007', questions: ['Anything?'] }], ALL);
+    expect(out.sentiment!.label).toBeDefined();
+    expect(out.entities).toEqual([]);
+    expect(out.answers).toEqual([{ question: 'Anything?', answer: null, start: null, end: null, score: 0 }]);
+  });
+
   describe('bad input: a typed error naming the input, never a crash or empty result', () => {
     it.each([
       ['empty text', { id: 'e1', text: '' }, ALL, 'INPUT_EMPTY_TEXT'],
