@@ -48,7 +48,7 @@ describe('gateway: the live page in a browser', () => {
     const card = page.locator('article.card').first();
     await card.locator('mark.entity').nth(2).waitFor({ timeout: 30_000 });
     await card.locator('.label').waitFor({ timeout: 30_000 });
-    const marks = await card.locator('mark.entity').evaluateAll((nodes) => nodes.map((n) => ({ text: n.textContent, label: (n as HTMLElement).dataset.label })));
+    const marks = await card.locator('mark.entity').evaluateAll((nodes) => nodes.map((n) => ({ text: n.textContent, label: n.getAttribute('data-label') })));
     expect(marks).toEqual([
       { text: 'Ada Lovelace', label: 'PER' },
       { text: 'Charles Babbage', label: 'PER' },
@@ -77,7 +77,7 @@ describe('gateway: the live page in a browser', () => {
     await page.goto(gw.http + '/');
     await page.fill('#token', 'trd_000000000000_' + 'A'.repeat(43));
     await page.click('#connect');
-    await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'token refused', undefined, { timeout: 30_000 });
+    await page.locator('#status', { hasText: 'token refused' }).waitFor({ timeout: 30_000 });
     expect(await page.isDisabled('#send')).toBe(true);
   });
 });
