@@ -82,6 +82,14 @@ class Config:
     run_dir: str = ""  # default training/runs/<name>-<version>
     checkpoint_dir: str = ""  # default training/checkpoints/<name>-<version>
     mlflow: bool = True
+    # Stop training at the loaded checkpoint and go straight to evaluation and export (a fallback when
+    # time runs out; the manifest records steps done vs planned).
+    finish_now: bool = False
+
+
+# Settings that do not change what is trained; a checkpoint can be resumed with other values.
+RUNTIME_ONLY = {"out", "run_dir", "checkpoint_dir", "threads", "mlflow", "final_eval_limit",
+                "mid_eval_limit", "mid_evals", "checkpoint_minutes", "finish_now"}
 
 
 def parse_args(argv=None) -> Config:
@@ -386,7 +394,10 @@ def run(cfg: Config, command: str) -> dict:
     step, elapsed, run_id = 0, 0.0, None
     if ckpt_path.exists():
         state = torch.load(ckpt_path, weights_only=False)
-        if state["config"] != dataclasses.asdict(cfg):
+        def trained(c: dict) -> dict:
+            return {k: v for k, v in c.items() if k not in RUNTIME_ONLY}
+
+        if trained(state["config"]) != trained(dataclasses.asdict(cfg)):
             raise SystemExit(f"{ckpt_path} was written with other settings; remove it to start over")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
@@ -411,7 +422,7 @@ def run(cfg: Config, command: str) -> dict:
     running = {t: None for t in TASKS}
     model.train()
     bar = tqdm(total=total, initial=step, desc="train", unit="batch", mininterval=10, smoothing=0.05)
-    while step < total:
+    while step < total and not cfg.finish_now:
         task, idx = plan[step]
         batch = collate(task, [feats[task][i] for i in idx], cfg.casing)
         labels = {k: batch.pop(k) for k in ("labels", "context_mask") if k in batch}
@@ -447,7 +458,7 @@ def run(cfg: Config, command: str) -> dict:
             last_ckpt = time.time()
     bar.close()
     train_seconds = elapsed + time.time() - t0
-    print(f"training done: {total} batches in {train_seconds:.0f} s", file=sys.stderr)
+    print(f"training done: {step}/{total} batches in {train_seconds:.0f} s", file=sys.stderr)
 
     model.eval()
     reports = {}
@@ -464,7 +475,8 @@ def run(cfg: Config, command: str) -> dict:
 
     params = dataclasses.asdict(cfg)
     params.update({"features": {t: len(f) for t, f in feats.items()}, "batches": counts,
-                   "torch": torch.__version__, "train_seconds": round(train_seconds)})
+                   "torch": torch.__version__, "train_seconds": round(train_seconds),
+                   "steps_done": step, "steps_planned": total})
     training = {"commit": commit, "command": command, "seconds": 0, "params": params,
                 "data": provenance}
     manifest = write_artifact(
