@@ -138,7 +138,8 @@ describe('Pipeline limits and backpressure', () => {
   it('rejects with a retriable MODEL_ENCODER_BUSY when the encoder queue is full', async () => {
     const pipeline = await Pipeline.load(TEST_ARTIFACT, { maxQueued: 1, batchSize: 1 });
     try {
-      const error = await pipeline.run([{ id: 'a', text: 'one' }, { id: 'b', text: 'two' }], ['sentiment']).catch((e: unknown) => e);
+      const inputs = ['one', 'two', 'three', 'four'].map((text) => ({ id: text, text }));
+      const error = await pipeline.run(inputs, ['sentiment']).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TridentError);
       expect(error).toMatchObject({ code: 'MODEL_ENCODER_BUSY', retriable: true });
     } finally {

@@ -156,16 +156,6 @@ export class Pipeline {
     return this.headsManifest;
   }
 
-  /**
-   * Runs the requested tasks over a batch of inputs; one output per input, same order, same id,
-   * with only the requested tasks present. One encoder pass per text window serves sentiment,
-   * entities and categories; each question adds one pass per (question, context window).
-   * Does not block the event loop for long (inference in the worker; tokenisation on libuv's pool;
-   * heads and decoding run here, a few ms per batch). Throws InvalidInputError naming the input
-   * (empty text, too long, bad questions, unknown task) before any work; TridentError
-   * MODEL_TASK_UNAVAILABLE when the artifact has no head for a task; MODEL_ENCODER_BUSY
-   * (retriable) when the encoder queue is full.
-   */
   /** Validates, tokenises and windows the inputs; groups rows into batches. */
   private async plan(inputs: readonly PredictInput[], tasks: readonly string[]) {
     const wanted = new Set(checkTasks(tasks, String(inputs[0]?.id)));
@@ -247,6 +237,16 @@ export class Pipeline {
     return batches.map((batch) => this.feeds(batch, casing).feeds);
   }
 
+  /**
+   * Runs the requested tasks over a batch of inputs; one output per input, same order, same id,
+   * with only the requested tasks present. One encoder pass per text window serves sentiment,
+   * entities and categories; each question adds one pass per (question, context window).
+   * Does not block the event loop for long (inference in the worker; tokenisation on libuv's pool;
+   * heads and decoding run here, a few ms per batch). Throws InvalidInputError naming the input
+   * (empty text, too long, bad questions, unknown task) before any work; TridentError
+   * MODEL_TASK_UNAVAILABLE when the artifact has no head for a task; MODEL_ENCODER_BUSY
+   * (retriable) when the encoder queue is full.
+   */
   async run(inputs: readonly PredictInput[], tasks: readonly string[]): Promise<PredictOutput[]> {
     const started = performance.now();
     if (inputs.length === 0) return [];
@@ -269,11 +269,18 @@ export class Pipeline {
       this.applyHeads(batch, result.data, seq, pooledHeads, entitiesHead, answersHead);
       stats.headsMs += performance.now() - headsStarted;
     };
-    for (const batch of batches) {
-      if (pending.length >= 2) await pending.shift();
-      pending.push(process(batch));
+    try {
+      for (const batch of batches) {
+        if (pending.length >= 2) await pending.shift();
+        const running = process(batch);
+        running.catch(() => undefined); // observed below; never an unhandled rejection
+        pending.push(running);
+      }
+      await Promise.all(pending);
+    } catch (error) {
+      await Promise.allSettled(pending); // let the worker finish what it holds before reporting
+      throw error;
     }
-    await Promise.all(pending);
 
     // 4. Per text: combine windows, decode.
     const headsStarted = performance.now();
