@@ -34,26 +34,40 @@ export async function predictJsonLines(
   let done = 0;
   let errors = 0;
   let chunk: Array<PredictInput | PredictErrorLine> = [];
-  const flush = async (): Promise<void> => {
-    const valid = chunk.filter((x): x is PredictInput => !('error' in x));
+  // Two chunks in flight: one encodes while the previous one's lines are written.
+  const inFlight: Array<Promise<string[]>> = [];
+  const compute = async (items: Array<PredictInput | PredictErrorLine>): Promise<string[]> => {
+    const valid = items.filter((x): x is PredictInput => !('error' in x));
     const outputs = valid.length > 0 ? await pipeline.run(valid, options.tasks) : [];
     let v = 0;
-    for (const item of chunk) {
-      const out: PredictOutput | PredictErrorLine = 'error' in item ? item : outputs[v++];
-      if ('error' in item) errors++;
-      await write(JSON.stringify(out));
-    }
-    done += chunk.length;
-    chunk = [];
+    return items.map((item) => JSON.stringify('error' in item ? item : outputs[v++]));
+  };
+  const writeNext = async (): Promise<void> => {
+    const lines = await inFlight.shift()!;
+    for (const line of lines) await write(line);
+    done += lines.length;
     options.onProgress?.(done);
   };
-  for await (const line of lines) {
-    lineNo++;
-    if (line.trim() === '') continue;
-    chunk.push(parseLine(line, lineNo, options.tasks));
-    if (chunk.length >= chunkSize) await flush();
+  const flush = async (): Promise<void> => {
+    errors += chunk.filter((x) => 'error' in x).length;
+    const running = compute(chunk);
+    running.catch(() => undefined); // awaited in order by writeNext
+    inFlight.push(running);
+    chunk = [];
+    if (inFlight.length >= 2) await writeNext();
+  };
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (line.trim() === '') continue;
+      chunk.push(parseLine(line, lineNo, options.tasks));
+      if (chunk.length >= chunkSize) await flush();
+    }
+    if (chunk.length > 0) await flush();
+    while (inFlight.length > 0) await writeNext();
+  } finally {
+    await Promise.allSettled(inFlight);
   }
-  if (chunk.length > 0) await flush();
   return { lines: done, errors };
 }
 
