@@ -5,3 +5,5 @@ export { TASKS, type TaskName, type Manifest, type LoadedManifest, loadManifest,
 export { validateInput, checkTasks, DEFAULT_LIMITS, type InputLimits } from './validate';
 export { predictJsonLines, type PredictErrorLine } from './predict-file';
 export { WorkerEncoder, InlineEncoder, type Encoder, type EncoderOptions } from './encoder';
+export { compareOutputs, type ParityDiff } from './parity';
+export { resolveModelDir, registerPredictCommand } from './cli';
