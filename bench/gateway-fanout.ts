@@ -1,17 +1,17 @@
 /**
  * Fan-out to 1,000 WebSocket clients on loopback, then the same with one client that stops reading.
  *
- *   npm run build && node dist/bench/gateway-fanout.js [--clients 1000] [--rate 20] [--seconds 15]
+ *   npm run build && node dist/bench/gateway-fanout.js [--clients 1000] [--rate 10] [--seconds 15] [--warmup 5] [--queue 256]
  *
  * The gateway runs as its own process (`trident gateway`, dist/) on fresh topics; every client
  * subscribes to sentiment. Results are published at a steady rate straight to the result topic, each
  * stamped with `processedAt` just before sending; a client's delivery latency is its receive time
  * minus `processedAt` (Kafka produce + the gateway's read_committed fetch + fan-out + loopback).
  *
- * Phase A (baseline): every client reads. Phase B: client 0 stops reading; first a burst of large
+ * After a warm-up (`--warmup 5` s, not measured), phase A (baseline): every client reads. Phase B: client 0 stops reading; first a burst of large
  * results only it subscribes to fills its socket buffers and its bounded queue (it is then dropping,
  * "lagged"), then the same steady phase as A. Printed: delivery counts, p50/p99 per phase and their
- * ratio (B/A for the 999 others), the gateway's RSS in each phase, and what the slow client missed.
+ * ratio (B/A for the 999 others; A is measured before and again after B), the gateway's RSS in each phase, and what the slow client missed.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +31,7 @@ interface Client {
 async function main(): Promise<void> {
   const a = args();
   const clients = Number(a.get('clients') ?? 1000);
-  const rate = Number(a.get('rate') ?? 20);
+  const rate = Number(a.get('rate') ?? 10);
   const seconds = Number(a.get('seconds') ?? 15);
   const queueMax = Number(a.get('queue') ?? 256);
   const gw = await startGatewayProcess('fanout', {
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const token = gw.tokens.create(['subscribe'], 'bench').token;
   const producer = new TridentProducer(createKafka(gw.config, 'trident-bench'), EventCodec.fromConfig(gw.config), gw.config);
   await producer.connect();
-  const rss: Record<string, number[]> = { idle: [rssMiB(gw.pid)], connected: [], A: [], filler: [], B: [], after: [] };
+  const rss: Record<string, number[]> = { idle: [rssMiB(gw.pid)], connected: [], A: [], filler: [], B: [], after: [] }; // 'after' = the second A phase
   let rssPhase = 'connected';
   const sampler = setInterval(() => rss[rssPhase]!.push(rssMiB(gw.pid)), 250);
 
@@ -95,9 +95,9 @@ async function main(): Promise<void> {
   };
 
   // ---- warm-up, then phase A ----
-  await steady('W', 3);
+  await steady('W', Number(a.get('warmup') ?? 5));
   rssPhase = 'A';
-  const sentA = await steady('A', seconds);
+  const sentA1 = await steady('A', seconds);
 
   // ---- phase B: client 0 stops reading ----
   const slow = all[0]!;
@@ -122,10 +122,13 @@ async function main(): Promise<void> {
   console.log(`slow client: ${filler} filler results (${((filler * big.length) / 1e6).toFixed(0)} MB) sent; gateway ${lagging ? 'is dropping for it (lagged)' : 'NOT yet dropping'}`);
   rssPhase = 'B';
   const sentB = await steady('B', seconds);
-  rssPhase = 'after';
   const missedByMetric = (await metricSum(gw.http, 'trident_gateway_results_dropped_total')) - droppedBefore;
   slow.ws.resume();
   await sleep(3_000);
+  // Phase A again: the baseline is A before and after B, so warm-up or drift do not favour either side.
+  rssPhase = 'after';
+  const sentA2 = await steady('A', seconds);
+  const sentA = sentA1 + sentA2;
   clearInterval(sampler);
 
   // ---- report ----
@@ -156,10 +159,10 @@ async function main(): Promise<void> {
   const row = (name: string, s: typeof A) => `${name.padEnd(26)} ${`${s.delivered}/${s.expected}`.padStart(16)} ${String(s.clientsComplete).padStart(9)} ${s.p50.toFixed(0).padStart(7)} ${s.p99.toFixed(0).padStart(7)} ${s.max.toFixed(0).padStart(7)}`;
   console.log(`\n${clients} clients, ${rate} results/s for ${seconds} s per phase, sendQueueMax ${queueMax}`);
   console.log(`${'phase (999 others)'.padEnd(26)} ${'delivered'.padStart(16)} ${'complete'.padStart(9)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)}`);
-  console.log(row('A: all reading', A));
+  console.log(row('A: all reading (x2)', A));
   console.log(row('B: client 0 stopped', B));
   console.log(`p99 ratio B/A: ${report.p99Ratio.toFixed(2)} (target <= 1.20)`);
-  console.log(`gateway RSS MiB: idle ${report.rssMiB.idle!.toFixed(0)}, A max ${report.rssMiB.Amax.toFixed(0)}, filler max ${report.rssMiB.fillerMax.toFixed(0)}, B max ${report.rssMiB.Bmax.toFixed(0)}, after ${report.rssMiB.afterMax.toFixed(0)} (B/A ${(report.rssMiB.Bmax / report.rssMiB.Amax).toFixed(2)})`);
+  console.log(`gateway RSS MiB: idle ${report.rssMiB.idle!.toFixed(0)}, A max ${report.rssMiB.Amax.toFixed(0)}, filler max ${report.rssMiB.fillerMax.toFixed(0)}, B max ${report.rssMiB.Bmax.toFixed(0)}, A-again max ${report.rssMiB.afterMax.toFixed(0)} (B/A ${(report.rssMiB.Bmax / report.rssMiB.Amax).toFixed(2)})`);
   console.log(`slow client: gateway dropped ${missedByMetric} frames for it; its lagged notices said ${slow.lagged} missed; it received ${slow.latencies.B.length}/${sentB} in B`);
   mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
   writeFileSync(join(repoRoot, 'bench', 'results', `gateway-fanout-${Date.now()}.json`), JSON.stringify(report, null, 2));
