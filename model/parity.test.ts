@@ -14,11 +14,11 @@ describe('compareOutputs', () => {
     expect(compareOutputs(base, actual)).toEqual([]);
   });
   it('reports labels, offsets, nulls, lengths and missing tasks exactly', () => {
-    const actual = structuredClone(base) as Record<string, any>;
+    const actual = structuredClone(base) as Record<string, any> as typeof base;
     actual.sentiment.label = 'negative';
     actual.entities[0].end = 4;
-    actual.answers[0].answer = 'x';
-    delete actual.sentiment.scores.negative;
+    (actual.answers[0] as { answer: string | null }).answer = 'x';
+    delete (actual.sentiment.scores as Partial<typeof base.sentiment.scores>).negative;
     const paths = compareOutputs(base, actual).map((d) => d.path);
     expect(paths).toEqual(['x.sentiment.label', 'x.sentiment.scores.negative', 'x.entities[0].end', 'x.answers[0].answer']);
     expect(compareOutputs(base, { ...base, entities: [] }).map((d) => d.path)).toEqual(['x.entities.length']);
