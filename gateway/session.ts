@@ -67,7 +67,11 @@ export class Session implements Subscriber {
     ws.on('close', () => this.onClose());
     ws.on('error', (error) => deps.log.debug({ err: error }, 'socket error'));
     if (presented) this.authenticate(presented, 'subprotocol');
-    else this.authTimer = setTimeout(() => this.close(closeCodes.AUTH_TIMEOUT, 'no auth message in time'), AUTH_TIMEOUT_MS);
+    else
+      this.authTimer = setTimeout(() => {
+        gatewayMetrics.authFailures.inc({ transport: 'ws', reason: 'timeout' });
+        this.close(closeCodes.AUTH_TIMEOUT, 'no auth message in time');
+      }, AUTH_TIMEOUT_MS);
   }
 
   get tokenId(): string | undefined {
