@@ -3,6 +3,7 @@
  * the tests play its part: a stand-in reads the test's text topic and publishes result events, or
  * the test publishes result events to the result topics directly.
  */
+import WebSocket from 'ws';
 import { closeCodes } from '../../gateway/protocol';
 import { runCli } from './harness';
 import { ResultPublisher, startGateway, startStandInProcessor, TestClient, type TestGateway } from './gateway-helpers';
@@ -266,6 +267,28 @@ describe('gateway: tokens and scopes', () => {
     const bad = await runCli(['token', 'create', '--scopes', 'admin'], gw.env);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/valid scopes: submit, subscribe/);
+  });
+});
+
+describe('gateway: heartbeats', () => {
+  it('a peer that stops answering pings is dropped', async () => {
+    const gw = await startGateway('gw-heartbeat', { heartbeatMs: 300 });
+    try {
+      const token = gw.token(['subscribe']);
+      const healthy = await TestClient.connect(gw.ws, token);
+      // ws answers pings by itself unless told not to: this one plays a dead peer.
+      const dead = new TestClient(new WebSocket(gw.ws, ['trident.v1', `bearer.${token}`], { autoPong: false }));
+      await dead.next((m) => m.type === 'welcome');
+      const closed = await dead.closed;
+      expect(closed.code).toBe(1006); // terminated, no close frame
+      healthy.send({ type: 'ping', ref: 'alive' });
+      expect(await healthy.next((m) => m.type === 'pong')).toMatchObject({ ref: 'alive' });
+      const metrics = await (await fetch(`${gw.http}/metrics`)).text();
+      expect(metrics).toMatch(/trident_gateway_dead_peers_total [1-9]/);
+      healthy.close();
+    } finally {
+      await gw.stop();
+    }
   });
 });
 
