@@ -22,6 +22,8 @@ import type { Scope, TokenRecord, TokenStore, VerifyResult } from './tokens';
 export const SOCKET_HIGH_WATER_BYTES = 256 * 1024;
 /** Results of a socket's own submissions are routed back for the latest this many ids. */
 export const MAX_OWNED_IDS = 10_000;
+/** Replies (errors, pongs, …) a full queue still takes before the socket counts as not reading. */
+export const CONTROL_HEADROOM = 64;
 /** Time to send an `auth` message when no token came with the upgrade request. */
 export const AUTH_TIMEOUT_MS = 10_000;
 
@@ -259,9 +261,17 @@ export class Session implements Subscriber {
     this.send(errorMessage(code, message, { ...extra, ...(ref !== undefined ? { ref } : {}) }));
   }
 
-  /** Replies go through the same queue as results (order kept); control replies are never dropped. */
+  /**
+   * Replies go through the same queue as results (order kept) and are never dropped; a client that
+   * keeps sending requests without reading the replies is closed instead of growing the queue.
+   */
   private send(message: ServerMessage): void {
     if (this.closed) return;
+    if (this.queue.length >= this.deps.config.sendQueueMax + CONTROL_HEADROOM) {
+      gatewayMetrics.slowDisconnects.inc();
+      this.close(closeCodes.SLOW_CLIENT, 'not reading replies');
+      return;
+    }
     this.queue.pushControl(JSON.stringify(message));
     gatewayMetrics.queuedFrames.inc();
     this.pump();

@@ -1,0 +1,138 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configSchema } from '../common/config';
+import { rootLogger } from '../common/logger';
+import { Hub } from './hub';
+import { closeCodes } from './protocol';
+import { RateLimiter } from './rate-limit';
+import { CONTROL_HEADROOM, Session, SOCKET_HIGH_WATER_BYTES, type SessionDeps } from './session';
+import type { Submitter } from './submit';
+import { TokenStore } from './tokens';
+
+/** A stand-in for a ws WebSocket: records frames; `bufferedAmount` says whether the peer reads. */
+class FakeWs extends EventEmitter {
+  sent: string[] = [];
+  bufferedAmount = 0;
+  closedWith: number | undefined;
+  send(frame: string): void {
+    this.sent.push(frame);
+  }
+  ping(): void {}
+  close(code: number): void {
+    this.closedWith = code;
+  }
+  terminate(): void {
+    this.emit('close');
+  }
+  messages(): Array<Record<string, unknown>> {
+    return this.sent.map((f) => JSON.parse(f) as Record<string, unknown>);
+  }
+  receive(message: unknown): void {
+    this.emit('message', Buffer.from(typeof message === 'string' ? message : JSON.stringify(message)), false);
+  }
+}
+
+function setup(gateway: Record<string, unknown> = {}) {
+  const config = configSchema.parse({ gateway: { sendQueueMax: 4, ...gateway } });
+  const tokens = new TokenStore(join(mkdtempSync(join(tmpdir(), 'trident-session-')), 'tokens.json'));
+  const sent: unknown[] = [];
+  const deps: SessionDeps = {
+    config: config.gateway,
+    producerLimits: config.producer,
+    instanceId: 'gw-test',
+    hub: new Hub(),
+    tokens,
+    limiter: new RateLimiter(1000),
+    submitter: { send: async (events: unknown[]) => void sent.push(...events) } as unknown as Submitter,
+    log: rootLogger('silent'),
+    socketsPerToken: new Map(),
+    sessions: new Set(),
+  };
+  const open = (scopes: Array<'submit' | 'subscribe'> = ['submit', 'subscribe']) => {
+    const ws = new FakeWs();
+    const socket = new EventEmitter();
+    const session = new Session(ws as never, socket as never, deps, tokens.verify(tokens.create(scopes).token));
+    return { ws, socket, session };
+  };
+  return { deps, open, sent };
+}
+
+const result = (id: string) => ({ id, key: null, label: 'positive' });
+
+describe('Session', () => {
+  it('welcomes, subscribes, and delivers matching results', () => {
+    const { deps, open } = setup();
+    const { ws } = open();
+    ws.receive({ v: 1, type: 'subscribe', ref: 'r', tasks: ['sentiment'] });
+    deps.hub.dispatch('sentiment', result('a'));
+    deps.hub.dispatch('entities', result('b'));
+    expect(ws.messages().map((m) => m.type)).toEqual(['welcome', 'subscribed', 'result']);
+    expect(ws.messages()[2]).toMatchObject({ task: 'sentiment', data: { id: 'a' } });
+  });
+
+  it('holds frames while the peer does not read, drops beyond the queue, then sends one lagged notice', () => {
+    const { deps, open } = setup();
+    const { ws, socket } = open(['subscribe']);
+    ws.receive({ v: 1, type: 'subscribe' });
+    ws.bufferedAmount = SOCKET_HIGH_WATER_BYTES; // the peer stopped reading
+    for (let i = 0; i < 10; i++) deps.hub.dispatch('sentiment', result(`r${i}`));
+    expect(ws.messages().filter((m) => m.type === 'result')).toHaveLength(0);
+    ws.bufferedAmount = 0; // it reads again
+    socket.emit('drain');
+    const types = ws.messages().map((m) => (m.type === 'result' ? `result:${(m.data as { id: string }).id}` : m.type));
+    expect(types).toEqual(['welcome', 'subscribed', 'result:r0', 'result:r1', 'result:r2', 'result:r3', 'lagged']);
+    expect(ws.messages().at(-1)).toEqual({ v: 1, type: 'lagged', missed: 6 });
+    deps.hub.dispatch('sentiment', result('r10'));
+    expect(ws.messages().at(-1)).toMatchObject({ type: 'result', data: { id: 'r10' } });
+  });
+
+  it('with slowClientPolicy=disconnect, a full queue closes the socket with 4409', () => {
+    const { deps, open } = setup({ slowClientPolicy: 'disconnect' });
+    const { ws } = open(['subscribe']);
+    ws.receive({ v: 1, type: 'subscribe' });
+    ws.bufferedAmount = SOCKET_HIGH_WATER_BYTES;
+    for (let i = 0; i < 5; i++) deps.hub.dispatch('sentiment', result(`r${i}`));
+    expect(ws.closedWith).toBe(closeCodes.SLOW_CLIENT);
+  });
+
+  it('closes a client that keeps sending requests without reading the replies', () => {
+    const { open } = setup();
+    const { ws } = open();
+    ws.bufferedAmount = SOCKET_HIGH_WATER_BYTES;
+    for (let i = 0; i < 4 + CONTROL_HEADROOM + 10; i++) ws.receive({ v: 1, type: 'ping' });
+    expect(ws.closedWith).toBe(closeCodes.SLOW_CLIENT);
+  });
+
+  it('answers every malformed message with an error and keeps going', () => {
+    const { open } = setup();
+    const { ws } = open();
+    ws.receive('garbage');
+    ws.receive({ v: 1, type: 'unsubscribe', subscription: 'none' });
+    ws.receive({ v: 1, type: 'ping', ref: 'p' });
+    expect(ws.messages().slice(1).map((m) => m.code ?? m.type)).toEqual(['BAD_JSON', 'UNKNOWN_SUBSCRIPTION', 'pong']);
+    expect(ws.closedWith).toBeUndefined();
+  });
+
+  it('routes results of its own submissions back', async () => {
+    const { deps, open, sent } = setup();
+    const { ws } = open(['submit']);
+    ws.receive({ v: 1, type: 'submit', ref: 's', text: { id: 'mine', text: 'hello' } });
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toHaveLength(1);
+    expect(ws.messages().at(-1)).toEqual({ v: 1, type: 'accepted', ref: 's', ids: ['mine'] });
+    deps.hub.dispatch('entities', result('mine'));
+    deps.hub.dispatch('entities', result('theirs'));
+    expect(ws.messages().filter((m) => m.type === 'result').map((m) => (m.data as { id: string }).id)).toEqual(['mine']);
+  });
+
+  it('releases its token slot and owned ids on close', () => {
+    const { deps, open } = setup();
+    const { ws } = open();
+    expect([...deps.socketsPerToken.values()]).toEqual([1]);
+    ws.emit('close');
+    expect(deps.socketsPerToken.size).toBe(0);
+    expect(deps.sessions.size).toBe(0);
+  });
+});
