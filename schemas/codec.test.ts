@@ -76,3 +76,19 @@ describe('EventCodec', () => {
     expect(await codec.decode('text', Buffer.concat([header, body]), origin)).toEqual({ ...oldEvent, tenant: null });
   });
 });
+
+describe('EventCodec registration', () => {
+  it('registers a subject once even when many events are encoded at the same time', async () => {
+    const registry = new FakeRegistry();
+    const calls: string[] = [];
+    const register = registry.register.bind(registry);
+    registry.register = async (schema) => {
+      calls.push('register');
+      await new Promise((r) => setTimeout(r, 5));
+      return register(schema);
+    };
+    const codec = new EventCodec(registry, topics);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => codec.encode('text', { ...textEvent, id: `e${i}` })));
+    expect(calls).toEqual(['register']);
+  });
+});

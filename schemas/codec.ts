@@ -44,7 +44,7 @@ export function createSchemaRegistry(config: TridentConfig): SchemaRegistry {
 export class RegistryError extends TridentError {}
 
 export class EventCodec {
-  private readonly ids = new Map<string, number>();
+  private readonly ids = new Map<string, Promise<number>>();
   private readonly readerTypes = new Map<TopicKind, avro.Type>();
   private readonly resolvers = new Map<string, avro.Type>();
 
@@ -62,10 +62,18 @@ export class EventCodec {
    * @throws RegistryError (code SCHEMA_INCOMPATIBLE with the registry's reason, or REGISTRY_UNAVAILABLE).
    */
   async register(kind: TopicKind, schema: AvroRecordSchema = loadSchema(kind)): Promise<number> {
+    // One registration per kind at a time: concurrent first registrations of a subject race on its
+    // compatibility setting in the registry client.
+    const pending = this.registerOnce(kind, schema);
+    this.ids.set(kind, pending);
+    pending.catch(() => this.ids.get(kind) === pending && this.ids.delete(kind));
+    return pending;
+  }
+
+  private async registerOnce(kind: TopicKind, schema: AvroRecordSchema): Promise<number> {
     const subject = subjectFor(this.topics[kind]);
     try {
       const { id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
-      this.ids.set(kind, id);
       return id;
     } catch (cause) {
       const status = (cause as { status?: number }).status;
@@ -84,7 +92,7 @@ export class EventCodec {
 
   /** Encodes one event; validates it against the topic's schema first. Registers on first use. */
   async encode<K extends TopicKind>(kind: K, event: EventTypes[K]): Promise<Buffer> {
-    const id = this.ids.get(kind) ?? (await this.register(kind));
+    const id = await (this.ids.get(kind) ?? this.register(kind));
     const type = this.readerType(kind);
     const problems: string[] = [];
     if (!type.isValid(event, { errorHook: (path) => problems.push(path.join('.') || '(root)') })) {

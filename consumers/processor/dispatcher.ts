@@ -5,7 +5,7 @@
  */
 import { MicroBatcher, type BatcherOptions } from './batcher';
 import { InferenceStep, type InferenceItem, type InferenceOutcome } from './inference';
-import { batchEvents, batchTokens, inferenceSeconds } from './metrics';
+import { batchEvents, batchTokens } from './metrics';
 import { isRetriable } from '../../common/errors';
 
 interface Pending {
@@ -58,10 +58,8 @@ export class Dispatcher {
     batchEvents.observe(batch.length);
     batchTokens.observe(batch.reduce((n, p) => n + p.tokens, 0));
     for (let attempt = 1; ; attempt++) {
-      const started = performance.now();
       try {
         const outcomes = await this.inference.infer(batch.map((p) => p.item));
-        inferenceSeconds.observe((performance.now() - started) / 1000);
         batch.forEach((p, i) => p.resolve(outcomes[i]!));
         return;
       } catch (error) {

@@ -8,6 +8,7 @@
 import type { PredictInput, PredictOutput } from '../../model/types';
 import type { TaskName } from '../../producers/records';
 import { TridentError, isRetriable } from '../../common/errors';
+import { inferenceSeconds } from './metrics';
 
 export interface InferenceItem {
   id: string;
@@ -32,9 +33,11 @@ export class InferenceStep {
   /** Resolves with one outcome per item, in order. Throws only retriable errors (encoder busy, worker gone). */
   async infer(items: readonly InferenceItem[]): Promise<InferenceOutcome[]> {
     await this.acquire();
+    const started = performance.now();
     try {
       return await this.inferOrSplit(items);
     } finally {
+      inferenceSeconds.observe((performance.now() - started) / 1000);
       this.release();
     }
   }

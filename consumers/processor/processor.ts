@@ -39,6 +39,8 @@ export class Processor {
   private readonly guard: DeadLetterRateGuard;
   private readonly limits: EventLimits;
   private stopped = false;
+  /** `topic-partition` keys this member was assigned at the last rebalance. */
+  private owned = new Set<string>();
   private failure: ((error: unknown) => void) | null = null;
   /** Settles when the processor stops: resolves after `stop()`, rejects on a fatal error (e.g. the DLQ guard). */
   readonly done: Promise<void>;
@@ -82,8 +84,8 @@ export class Processor {
       allowAutoTopicCreation: false,
       maxBytesPerPartition: 1_048_576,
       maxWaitTimeInMs: 100,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      sessionTimeout: this.config.processor.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3000, Math.floor(this.config.processor.sessionTimeoutMs / 3)),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => void this.onAssignment(payload.memberAssignment as Record<string, number[]>));
@@ -118,9 +120,15 @@ export class Processor {
     void this.stop();
   }
 
-  /** Drops producers of partitions this member no longer owns; they would only be fenced. */
+  /**
+   * After a rebalance: resume what a fenced batch paused (the new assignment is authoritative) and
+   * drop producers of partitions this member no longer owns; they would only be fenced.
+   */
   private async onAssignment(assignment: Record<string, number[]>): Promise<void> {
     const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}-${p}`)));
+    this.owned = owned;
+    const topics = Object.entries(assignment).filter(([, partitions]) => partitions.length > 0);
+    if (topics.length > 0) this.consumer?.resume(topics.map(([topic, partitions]) => ({ topic, partitions })));
     for (const key of this.transactions.partitions) {
       if (!owned.has(key)) {
         const cut = key.lastIndexOf('-');
@@ -133,6 +141,9 @@ export class Processor {
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
     if (batch.isEmpty()) return;
     const { topic, partition } = batch;
+    // A batch fetched before a rebalance took the partition away: initialising its transactional id
+    // now would fence the new owner. Leave it; the new owner processes it.
+    if (isStale() || !this.owned.has(`${topic}-${partition}`)) return;
     partitionLag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
     eventsIn.inc({ topic }, batch.messages.length);
     inFlightEvents.inc(batch.messages.length);
