@@ -40,7 +40,7 @@ const textRecord = z
   .object({
     id: z.union([z.string().min(1).max(512), z.number()]).optional(),
     text: z.unknown().optional(),
-    tasks: z.union([z.array(z.string()), z.string()]).optional(),
+    tasks: z.union([z.array(z.string()), z.string()]).nullable().optional(),
     questions: z.union([z.array(z.string()), z.string()]).optional(),
     question: z.string().optional(),
     key: z.string().nullable().optional(),
@@ -54,8 +54,8 @@ function reject<T>(line: number, code: string, reason: string): RecordResult<T> 
 }
 
 /** `"a,b"` or `["a","b"]` → `["a","b"]`. CSV cells use `|` between list items. */
-function toList(value: string | string[] | undefined, separator: RegExp): string[] | undefined {
-  if (value === undefined) return undefined;
+function toList(value: string | string[] | null | undefined, separator: RegExp): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
   if (Array.isArray(value)) return value;
   return value.split(separator).map((s) => s.trim()).filter((s) => s.length > 0);
 }
