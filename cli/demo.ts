@@ -1,38 +1,60 @@
 /**
- * `trident demo` (what `npm start` runs): brings the local stack up, creates the topics, streams the
- * demo texts that ship with the repo and prints what arrives. When the processor is built, the demo
- * starts it and prints results from the task topics instead of the input topic.
+ * `trident demo` (what `npm start` runs): brings the local stack up, creates the topics, starts the
+ * processor, streams the demo texts that ship with the repo, and prints each result as it arrives
+ * on the per-task topics (read_committed). Then it stops the processor; the stack keeps running.
  */
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
+import type { TridentConfig } from '../common/config';
 import { createKafka } from '../common/kafka';
 import { ensureTopics, topicSpecs } from '../common/topics';
+import { TridentError } from '../common/errors';
 import { EventCodec } from '../schemas/codec';
 import { stackUp, localStackOverrides } from '../stack/stack';
 import { TridentProducer } from '../producers/producer';
 import { produce, summaryLine } from '../producers/produce';
-import { tail } from '../consumers/tail';
+import { readRecords } from '../producers/input';
+import { resolveModelDir } from '../model/cli';
+import { startProcessor } from '../consumers/cli';
 import type { CliContext } from './main';
 
-export const demoFile = (() => {
+const repoRoot = (() => {
   const parts = __dirname.split(/[\\/]/);
-  const root = parts[parts.length - 2] === 'dist' ? join(__dirname, '..', '..') : join(__dirname, '..');
-  return join(root, 'producers', 'demo-texts.jsonl');
+  return parts[parts.length - 2] === 'dist' ? join(__dirname, '..', '..') : join(__dirname, '..');
 })();
+export const demoFile = join(repoRoot, 'producers', 'demo-texts.jsonl');
+const resultKinds = ['sentiment', 'entities', 'answers', 'categories'] as const;
+
+/** The released model when there is one; otherwise the tiny test model, said out loud. */
+function demoModel(config: TridentConfig, say: (line: string) => void): string {
+  try {
+    return resolveModelDir(config.model.path);
+  } catch (error) {
+    if ((error as TridentError).code !== 'MODEL_NOT_FOUND') throw error;
+    say('    no released model under model/artifacts/: using model/test-artifact (random weights — the results show the plumbing, not quality)');
+    return join(repoRoot, 'model', 'test-artifact');
+  }
+}
 
 export function registerDemoCommand(program: Command, context: CliContext): void {
   program
     .command('demo')
-    .description('start the local stack and stream the demo texts through it (npm start)')
+    .description('start the local stack and the processor, stream the demo texts and print their results (npm start)')
     .option('--file <file>', 'texts to stream (JSON lines)', demoFile)
-    .action(async (options: { file: string }) => {
+    .option('--timeout <seconds>', 'give up waiting for results after this long', '120')
+    .action(async (options: { file: string; timeout: string }) => {
+      const say = (line: string) => console.error(line);
+      // The demo talks to people: only warnings and errors from the stages' JSON logs.
+      process.env.TRIDENT_LOG_LEVEL ??= 'warn';
       const base = context.config();
-      console.error('1/4 starting the local stack (first run downloads Kafka and the registry)…');
-      const services = await stackUp(base, (line) => console.error(`    ${line}`));
-      for (const s of services) console.error(`    ${s.name} at ${s.address}`);
-      const config = context.config(localStackOverrides(base));
+      say('1/5 starting the local stack (the first run downloads Kafka and the registry)…');
+      const services = await stackUp(base, (line) => say(`    ${line}`));
+      for (const s of services) say(`    ${s.name} at ${s.address}`);
+      const model = demoModel(base, say);
+      const config = context.config({ ...localStackOverrides(base), model: { path: model } });
 
-      console.error('2/4 creating topics and registering schemas…');
+      say('2/5 creating topics and registering schemas…');
       const kafka = createKafka(config, 'trident-demo');
       const admin = kafka.admin();
       await admin.connect();
@@ -41,23 +63,65 @@ export function registerDemoCommand(program: Command, context: CliContext): void
       const codec = EventCodec.fromConfig(config);
       await codec.registerAll();
 
-      console.error(`3/4 producing ${options.file} to ${config.topics.text}…`);
+      say(`3/5 starting the processor (model ${model})…`);
+      const processor = await startProcessor(config);
+
+      // Listen from the current end of each result topic before producing, so only this run's results show.
+      const consumer = kafka.consumer({ groupId: `trident-demo-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
+      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+      await consumer.connect();
+      await consumer.subscribe({ topics: resultKinds.map((k) => config.topics[k]), fromBeginning: false });
+      const expected = new Map<string, number>();
+      let received = 0;
+      let allArrived: () => void = () => undefined;
+      const done = new Promise<void>((resolve) => (allArrived = resolve));
+      const kindOf = new Map<string, (typeof resultKinds)[number]>(resultKinds.map((k) => [config.topics[k], k]));
+      await consumer.run({
+        eachMessage: async ({ topic, message }) => {
+          const kind = kindOf.get(topic)!;
+          const result = (await codec.decode(kind, message.value)) as unknown as Record<string, unknown> & { id: string };
+          if (!expected.has(result.id)) return;
+          console.log(describe(kind, result));
+          received += 1;
+          if (received >= [...expected.values()].reduce((a, b) => a + b, 0)) allArrived();
+        },
+      });
+      await joined;
+
+      say(`4/5 producing ${options.file} to ${config.topics.text}…`);
+      for await (const item of readRecords(options.file)) {
+        if ('raw' in item) {
+          const raw = item.raw as { id?: string; tasks?: string[] | null };
+          if (raw.id) expected.set(String(raw.id), (raw.tasks ?? config.processor.defaultTasks).length);
+        }
+      }
       const producer = new TridentProducer(kafka, codec, config);
       const summary = await produce(producer, config, { file: options.file, defaults: {}, progress: false });
       await producer.disconnect();
-      console.error(`    ${summaryLine(summary)}`);
+      say(`    ${summaryLine(summary)}`);
 
-      console.error(`4/4 reading ${config.topics.text} back (read_committed)…`);
-      const wanted = new Set(summary.ids);
-      let seen = 0;
-      await tail(kafka, codec, config, { topic: 'text', fromBeginning: true, follow: true, timeoutSeconds: 30 }, (record) => {
-        const event = record.value as { id: string; text: string; tasks: string[] | null };
-        if (!wanted.has(event?.id)) return false;
-        wanted.delete(event.id);
-        seen += 1;
-        console.log(JSON.stringify({ partition: record.partition, offset: record.offset, id: event.id, tasks: event.tasks ?? 'all', text: event.text }));
-        return wanted.size === 0;
-      });
-      console.error(`done: ${seen}/${summary.ids.length} demo events streamed through ${config.kafka.brokers.join(',')}. The stack keeps running: \`npx trident stack down\` stops it.`);
+      say('5/5 results as they arrive (read_committed):');
+      const timer = setTimeout(allArrived, Number(options.timeout) * 1000);
+      await done;
+      clearTimeout(timer);
+      const total = [...expected.values()].reduce((a, b) => a + b, 0);
+      await consumer.disconnect();
+      await processor.close();
+      say(`done: ${received}/${total} results for ${summary.sent} texts. The stack keeps running (\`npx trident stack down\` stops it); \`npx trident serve\` runs the processor, \`npx trident gateway\` the live page.`);
+      if (received < total) process.exitCode = 1;
     });
+}
+
+function describe(kind: (typeof resultKinds)[number], result: Record<string, unknown> & { id: string }): string {
+  const r = result as any;
+  switch (kind) {
+    case 'sentiment':
+      return `${r.id}  sentiment   ${r.label} (${(r.scores[r.label] as number).toFixed(2)})`;
+    case 'entities':
+      return `${r.id}  entities    ${(r.entities as any[]).map((e) => `${e.text} [${e.label}]`).join(', ') || '(none)'}`;
+    case 'answers':
+      return `${r.id}  answers     ${(r.answers as any[]).map((a) => `${a.question} → ${a.answer === null ? '(no answer)' : JSON.stringify(a.answer)} (${a.score.toFixed(2)})`).join('; ')}`;
+    case 'categories':
+      return `${r.id}  categories  ${Object.entries(r.categories as Record<string, any[]>).map(([head, top]) => `${head}: ${top.slice(0, 2).map((c) => `${c.label} (${c.score.toFixed(2)})`).join(', ')}`).join('; ')}`;
+  }
 }
