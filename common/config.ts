@@ -96,6 +96,8 @@ export const configSchema = z
         dlqMaxRatio: z.number().min(0).max(1).default(0.5),
         dlqWindowEvents: z.number().int().min(1).default(1000),
         metricsPort: z.number().int().min(0).max(65535).default(9464),
+        /** Interface of /metrics; 0.0.0.0 in containers so Prometheus can reach it. */
+        metricsHost: z.string().min(1).default('127.0.0.1'),
         /** How long the group waits for a silent member (a crashed process) before moving its partitions. */
         sessionTimeoutMs: z.number().int().min(6000).default(30_000),
       })

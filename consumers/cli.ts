@@ -29,7 +29,7 @@ export async function startProcessor(config: TridentConfig): Promise<RunningProc
   log.info({ modelDir, ...identity, tasks: pipeline.tasks }, 'model loaded');
   const kafka = createKafka(config, `trident-processor-${process.pid}`);
   const processor = new Processor(kafka, EventCodec.fromConfig(config), config, { run: (inputs, tasks) => pipeline.run(inputs, tasks), identity, maxTextChars: DEFAULT_LIMITS.maxChars }, log);
-  const metrics = config.processor.metricsPort > 0 ? await serveMetrics(config.processor.metricsPort) : null;
+  const metrics = config.processor.metricsPort > 0 ? await serveMetrics(config.processor.metricsPort, config.processor.metricsHost) : null;
   await processor.start();
   return {
     processor,
@@ -43,7 +43,7 @@ export async function startProcessor(config: TridentConfig): Promise<RunningProc
   };
 }
 
-function serveMetrics(port: number): Promise<Server> {
+function serveMetrics(port: number, host: string): Promise<Server> {
   const server = createServer(async (req, res) => {
     if (req.url === '/metrics') {
       res.setHeader('Content-Type', metricsRegistry.contentType);
@@ -57,7 +57,7 @@ function serveMetrics(port: number): Promise<Server> {
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
+    server.listen(port, host, () => resolve(server));
   });
 }
 

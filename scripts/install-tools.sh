@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Installs the system tools Trident's tests use, when missing: Debian's docker-compose (validates
-# docker-compose.yml; no Docker engine needed) and chromium (the gateway's browser test). Java and Maven must already be there (the stack needs
-# them); this script checks and says so. Idempotent and quick when everything is present.
+# Installs the system tools Trident's tests use, when missing, from Debian's packages:
+# docker-compose (validates docker-compose.yml; no Docker engine needed), chromium (the gateway's
+# browser test) and prometheus (scrapes the processor's /metrics in a test). Java and Maven must
+# already be there (the stack needs them); this script checks and says so. Idempotent and quick
+# when everything is present.
 set -euo pipefail
 
 missing=()
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 # Headless Chromium for the gateway's live-page browser test (playwright-core drives /usr/bin/chromium).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
