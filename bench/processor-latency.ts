@@ -1,0 +1,95 @@
+/**
+ * Produce → result latency of `trident serve` at half its measured peak rate: first a backlog run
+ * measures the peak (events/s end to end), then events are produced at half that rate for
+ * `--seconds` and each result's arrival time (read_committed consumer) minus its event's createdAt
+ * is recorded. Prints p50/p99 and, beside them, the encoder time of one micro-batch (mean model
+ * time per batch from the processor's metrics) and the latency beyond it (goals ≤ 15 ms / 50 ms).
+ *
+ *   npm run build && node dist/bench/processor-latency.js [--model DIR] [--seconds 20] [--peak-texts 1024]
+ */
+import { createKafka } from '../common/kafka';
+import { EventCodec } from '../schemas/codec';
+import { TridentProducer } from '../producers/producer';
+import { resolveModelDir } from '../model/cli';
+import { args, benchTexts, fmt, mb } from './encoder-common';
+import { ALL_TASKS, benchConfig, benchEvents, listenResults, percentile, startServe } from './processor-common';
+
+async function main(): Promise<void> {
+  const a = args();
+  const dir = resolveModelDir(a.get('model'));
+  const seconds = Number(a.get('seconds') ?? 20);
+  const peakTexts = Number(a.get('peak-texts') ?? 1024);
+  const partitions = Number(a.get('partitions') ?? 6);
+  const texts = benchTexts(peakTexts);
+  const { config, env } = await benchConfig(partitions);
+  const serve = await startServe({ ...env, TRIDENT_MODEL_PATH: dir }, {}, 29900 + Math.floor(Math.random() * 90));
+  const producer = new TridentProducer(createKafka(config, 'bench-producer'), EventCodec.fromConfig(config), config);
+  await producer.connect();
+
+  // 1. Peak: a backlog produced at once, time to the last result.
+  const peakEvents = benchEvents(texts, 'peak');
+  let pending = peakEvents.length * ALL_TASKS.length;
+  let phase: 'peak' | 'paced' = 'peak';
+  let lastAt = 0;
+  const perEvent = new Map<string, { createdAt: number; last: number; tasks: number }>();
+  let finishPeak: () => void = () => undefined;
+  const peakDone = new Promise<void>((r) => (finishPeak = r));
+  const stopListening = await listenResults(config, (id, _task, receivedAt, createdAt) => {
+    if (phase === 'peak') {
+      lastAt = receivedAt;
+      if (--pending === 0) finishPeak();
+      return;
+    }
+    const entry = perEvent.get(id) ?? { createdAt, last: 0, tasks: 0 };
+    entry.last = Math.max(entry.last, receivedAt);
+    entry.tasks += 1;
+    perEvent.set(id, entry);
+  });
+  const started = Date.now();
+  for (let i = 0; i < peakEvents.length; i += 500) await producer.send(peakEvents.slice(i, i + 500).map((event) => ({ kind: 'text' as const, event, key: event.id })));
+  await peakDone;
+  const peak = peakEvents.length / ((lastAt - started) / 1000);
+  const before = await serve.metrics();
+  console.log(`model ${dir}; peak end-to-end ${fmt(peak)} events/s (all four tasks, one question each)`);
+
+  // 2. Half the peak, evenly paced, one event per send; latency = result received − event created.
+  phase = 'paced';
+  const rate = peak / 2;
+  const total = Math.max(1, Math.round(rate * seconds));
+  let peakRss = 0;
+  const paced = benchTexts(total);
+  const t0 = Date.now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i / rate) * 1000;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const [event] = benchEvents([paced[i]!], `paced-${i}`);
+    event!.createdAt = Date.now();
+    await producer.send([{ kind: 'text', event: event!, key: event!.id }]);
+    if (i % 50 === 0) peakRss = Math.max(peakRss, (await serve.metrics()).get('trident_process_resident_memory_bytes') ?? 0);
+  }
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && [...perEvent.values()].filter((e) => e.tasks >= ALL_TASKS.length).length < total) await new Promise((r) => setTimeout(r, 100));
+  const after = await serve.metrics();
+  const complete = [...perEvent.values()].filter((e) => e.tasks >= ALL_TASKS.length);
+  const latencies = complete.map((e) => e.last - e.createdAt).sort((x, y) => x - y);
+  const batches = (after.get('trident_processor_inference_seconds_count') ?? 0) - (before.get('trident_processor_inference_seconds_count') ?? 0);
+  const modelSeconds = (after.get('trident_processor_inference_seconds_sum') ?? 0) - (before.get('trident_processor_inference_seconds_sum') ?? 0);
+  const encoderMs = (modelSeconds / Math.max(1, batches)) * 1000;
+  const p50 = percentile(latencies, 50);
+  const p99 = percentile(latencies, 99);
+  console.log(`paced at ${fmt(rate)} events/s for ${seconds} s: ${complete.length}/${total} events with all four results`);
+  console.log(`latency produce → last of its four results: p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms`);
+  console.log(`model time of one micro-batch (mean over ${batches} batches): ${fmt(encoderMs)} ms`);
+  console.log(`beyond one batch's model time: p50 ${fmt(p50 - encoderMs)} ms (goal ≤ 15), p99 ${fmt(p99 - encoderMs)} ms (goal ≤ 50)`);
+  console.log(`processor peak RSS under load: ${mb(peakRss)}`);
+  await producer.disconnect();
+  await stopListening();
+  await serve.stop();
+  process.exit(0);
+}
+
+void main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
