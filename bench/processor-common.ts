@@ -92,7 +92,7 @@ export async function startServe(env: NodeJS.ProcessEnv, settings: Record<string
  * Counts results (read_committed) on the four task topics from their current end; `onResult` gets
  * each result's id, task and receive time. Resolves once listening.
  */
-export async function listenResults(config: TridentConfig, onResult: (id: string, task: TopicKind, receivedAt: number, createdAt: number) => void): Promise<() => Promise<void>> {
+export async function listenResults(config: TridentConfig, onResult: (id: string, task: TopicKind, receivedAt: number, createdAt: number, processedAt: number) => void): Promise<() => Promise<void>> {
   const kafka = createKafka(config, 'bench-reader');
   const codec = EventCodec.fromConfig(config);
   const consumer = kafka.consumer({ groupId: `bench-reader-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 5, minBytes: 1 });
@@ -105,8 +105,8 @@ export async function listenResults(config: TridentConfig, onResult: (id: string
     eachMessage: async ({ topic, message }) => {
       const receivedAt = Date.now();
       const kind = kindOf.get(topic)!;
-      const result = (await codec.decode(kind, message.value)) as { id: string; createdAt: number };
-      onResult(result.id, kind, receivedAt, result.createdAt);
+      const result = (await codec.decode(kind, message.value)) as { id: string; createdAt: number; processedAt: number };
+      onResult(result.id, kind, receivedAt, result.createdAt, result.processedAt);
     },
   });
   await joined;

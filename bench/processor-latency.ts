@@ -34,12 +34,16 @@ async function main(): Promise<void> {
   const perEvent = new Map<string, { createdAt: number; last: number; tasks: number }>();
   let finishPeak: () => void = () => undefined;
   const peakDone = new Promise<void>((r) => (finishPeak = r));
-  const stopListening = await listenResults(config, (id, _task, receivedAt, createdAt) => {
+  const toProcessed: number[] = [];
+  const toReceived: number[] = [];
+  const stopListening = await listenResults(config, (id, _task, receivedAt, createdAt, processedAt) => {
     if (phase === 'peak') {
       lastAt = receivedAt;
       if (--pending === 0) finishPeak();
       return;
     }
+    toProcessed.push(processedAt - createdAt);
+    toReceived.push(receivedAt - processedAt);
     const entry = perEvent.get(id) ?? { createdAt, last: 0, tasks: 0 };
     entry.last = Math.max(entry.last, receivedAt);
     entry.tasks += 1;
@@ -80,8 +84,14 @@ async function main(): Promise<void> {
   const p99 = percentile(latencies, 99);
   console.log(`paced at ${fmt(rate)} events/s for ${seconds} s: ${complete.length}/${total} events with all four results`);
   console.log(`latency produce → last of its four results: p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms`);
+  toProcessed.sort((x, y) => x - y);
+  toReceived.sort((x, y) => x - y);
+  console.log(`  of which created → processor encodes the result: p50 ${fmt(percentile(toProcessed, 50))} ms, p99 ${fmt(percentile(toProcessed, 99))} ms; result encoded → received (commit + read_committed fetch): p50 ${fmt(percentile(toReceived, 50))} ms, p99 ${fmt(percentile(toReceived, 99))} ms`);
   console.log(`model time of one micro-batch (mean over ${batches} batches): ${fmt(encoderMs)} ms`);
   console.log(`beyond one batch's model time: p50 ${fmt(p50 - encoderMs)} ms (goal ≤ 15), p99 ${fmt(p99 - encoderMs)} ms (goal ≤ 50)`);
+  const commits = (after.get('trident_processor_commit_seconds_count') ?? 0) - (before.get('trident_processor_commit_seconds_count') ?? 0);
+  const commitMs = (((after.get('trident_processor_commit_seconds_sum') ?? 0) - (before.get('trident_processor_commit_seconds_sum') ?? 0)) / Math.max(1, commits)) * 1000;
+  console.log(`transactions: ${commits} (mean ${fmt(commitMs)} ms to produce results and commit); micro-batches ${batches}`);
   console.log(`processor peak RSS under load: ${mb(peakRss)}`);
   await producer.disconnect();
   await stopListening();

@@ -8,7 +8,7 @@ import type { Kafka, Producer, Message } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
 import { TridentError } from '../../common/errors';
 import { defaultPartitioner } from '../../common/kafka';
-import { transactions as transactionMetric } from './metrics';
+import { commitSeconds, transactions as transactionMetric } from './metrics';
 
 export class ProducerFencedError extends TridentError {
   constructor(readonly topic: string, readonly partition: number, cause: unknown) {
@@ -84,12 +84,14 @@ export class PartitionTransactions {
    */
   async commit(topic: string, partition: number, output: TopicMessages[], nextOffset: string): Promise<void> {
     const producer = await this.producer(topic, partition);
+    const started = performance.now();
     const transaction = await producer.transaction();
     try {
       if (output.length > 0) await transaction.sendBatch({ topicMessages: output, compression: CompressionTypes.None, acks: -1 });
       await transaction.sendOffsets({ consumerGroupId: this.consumerGroupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
       await transaction.commit();
       transactionMetric.inc({ outcome: 'committed' });
+      commitSeconds.observe((performance.now() - started) / 1000);
     } catch (error) {
       if (isFenced(error)) {
         transactionMetric.inc({ outcome: 'fenced' });
