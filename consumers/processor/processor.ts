@@ -31,6 +31,8 @@ type Outcome =
   | { kind: 'dead'; code: string; reason: string; stage: Stage; eventId: string | null };
 
 const HEARTBEAT_EVERY_MS = 3000;
+/** Largest result event kept with its copy of the input text (the broker's default message limit is 1 MB). */
+const MAX_RESULT_BYTES = 900_000;
 
 export class Processor {
   private consumer: Consumer | null = null;
@@ -236,7 +238,12 @@ export class Processor {
       }
       const key = outcome.event.key ?? outcome.event.id;
       for (const result of resultEvents(outcome.event, outcome.tasks, outcome.output, this.model.identity, this.config.processor.includeText, processedAt)) {
-        push(this.config.topics[result.kind], { key, value: await this.codec.encode(result.kind, result.event as never), headers: { 'trace-id': outcome.event.id } });
+        let value = await this.codec.encode(result.kind, result.event as never);
+        // A result must fit in one Kafka message; the copy of the input text is what can make it too big.
+        if (value.length > MAX_RESULT_BYTES && 'text' in result.event && result.event.text !== null) {
+          value = await this.codec.encode(result.kind, { ...result.event, text: null } as never);
+        }
+        push(this.config.topics[result.kind], { key, value, headers: { 'trace-id': outcome.event.id } });
       }
     }
     return [...byTopic].map(([t, m]) => ({ topic: t, messages: m }));

@@ -21,6 +21,42 @@ export interface TopicMessages {
   messages: Message[];
 }
 
+/**
+ * Bytes of messages per produce request. A partition batch's results can be several times its input
+ * (four results per event, texts included); one request per batch would pass the broker's
+ * message.max.bytes (1 MB by default). Several requests in one transaction commit atomically all the same.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+/** Splits messages into groups of at most `maxBytes` (key + value bytes); a larger message goes alone. */
+export function chunkBySize(output: TopicMessages[], maxBytes: number): TopicMessages[][] {
+  const chunks: TopicMessages[][] = [];
+  let current = new Map<string, Message[]>();
+  let bytes = 0;
+  const flush = () => {
+    if (current.size > 0) chunks.push([...current].map(([topic, messages]) => ({ topic, messages })));
+    current = new Map();
+    bytes = 0;
+  };
+  for (const { topic, messages } of output) {
+    for (const message of messages) {
+      const size = sizeOf(message.key) + sizeOf(message.value) + 64;
+      if (bytes > 0 && bytes + size > maxBytes) flush();
+      const list = current.get(topic) ?? [];
+      list.push(message);
+      current.set(topic, list);
+      bytes += size;
+    }
+  }
+  flush();
+  return chunks;
+}
+
+function sizeOf(value: Buffer | string | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
 const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 
 function isFenced(error: unknown): boolean {
@@ -87,7 +123,7 @@ export class PartitionTransactions {
     const started = performance.now();
     const transaction = await producer.transaction();
     try {
-      if (output.length > 0) await transaction.sendBatch({ topicMessages: output, compression: CompressionTypes.None, acks: -1 });
+      for (const chunk of chunkBySize(output, MAX_REQUEST_BYTES)) await transaction.sendBatch({ topicMessages: chunk, compression: CompressionTypes.None, acks: -1 });
       await transaction.sendOffsets({ consumerGroupId: this.consumerGroupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
       await transaction.commit();
       transactionMetric.inc({ outcome: 'committed' });

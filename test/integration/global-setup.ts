@@ -28,6 +28,6 @@ export default async function globalSetup(): Promise<void> {
 }
 
 /** Only the stack.* settings matter here; brokers named for clients must not leak into them. */
-function stackEnv(): NodeJS.ProcessEnv {
+export function stackEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('TRIDENT_STACK_') || k === 'TRIDENT_CONFIG'));
 }
