@@ -2,7 +2,8 @@
  * One real broker and registry for the whole integration run. Uses the ones named by
  * KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set; otherwise starts the project's own stack
  * (the same code as `trident stack up`), and stops it afterwards if this run started it. On machines
- * with Docker, TRIDENT_TEST_CONTAINERS=1 starts Kafka in a container instead (testcontainers).
+ * with Docker, TRIDENT_TEST_CONTAINERS=1 starts the docker-compose.yml's kafka and registry services
+ * with testcontainers instead (not exercised where this project is developed: no Docker engine there).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,15 @@ import { stateFile } from './harness';
 export default async function globalSetup(): Promise<void> {
   mkdirSync(join(stateFile, '..'), { recursive: true });
   if (process.env.KAFKA_BROKERS && process.env.SCHEMA_REGISTRY_URL) {
+    writeFileSync(stateFile, JSON.stringify({ startedByTests: false, external: true }));
+    return;
+  }
+  if (process.env.TRIDENT_TEST_CONTAINERS === '1') {
+    const { DockerComposeEnvironment } = await import('testcontainers');
+    const environment = await new DockerComposeEnvironment(join(__dirname, '..', '..'), 'docker-compose.yml').up(['kafka', 'registry']);
+    (globalThis as { tridentCompose?: unknown }).tridentCompose = environment;
+    process.env.KAFKA_BROKERS = '127.0.0.1:9092';
+    process.env.SCHEMA_REGISTRY_URL = 'http://127.0.0.1:8085/apis/ccompat/v7';
     writeFileSync(stateFile, JSON.stringify({ startedByTests: false, external: true }));
     return;
   }
