@@ -1,12 +1,16 @@
 /**
  * Produce → result latency of `trident serve` at half its measured peak rate: first a backlog run
- * measures the peak (events/s end to end), then events are produced at half that rate for
- * `--seconds` and each result's arrival time (read_committed consumer) minus its event's createdAt
- * is recorded. Prints p50/p99 and, beside them, the encoder time of one micro-batch (mean model
+ * measures the peak (events/s end to end), then `trident produce --rate` (a separate process) sends
+ * events at half that rate for `--seconds`, and each result's arrival time (read_committed
+ * consumer, this process) minus its event's createdAt is recorded. Prints p50/p99 and, beside them, the encoder time of one micro-batch (mean model
  * time per batch from the processor's metrics) and the latency beyond it (goals ≤ 15 ms / 50 ms).
  *
  *   npm run build && node dist/bench/processor-latency.js [--model DIR] [--seconds 20] [--peak-texts 1024]
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { createKafka } from '../common/kafka';
 import { EventCodec } from '../schemas/codec';
 import { TridentProducer } from '../producers/producer';
@@ -56,22 +60,20 @@ async function main(): Promise<void> {
   const before = await serve.metrics();
   console.log(`model ${dir}; peak end-to-end ${fmt(peak)} events/s (all four tasks, one question each)`);
 
-  // 2. Half the peak, evenly paced, one event per send; latency = result received − event created.
+  // 2. Half the peak, paced by `trident produce --rate` in its own process (so this process only
+  // reads results); latency = result received − event createdAt (stamped when the event is sent).
   phase = 'paced';
   const rate = peak / 2;
   const total = Math.max(1, Math.round(rate * seconds));
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'trident-bench-')), 'paced.jsonl');
+  writeFileSync(file, benchEvents(benchTexts(total), 'paced').map((e) => JSON.stringify({ id: e.id, text: e.text, tasks: e.tasks, questions: e.questions })).join('\n') + '\n');
   let peakRss = 0;
-  const paced = benchTexts(total);
-  const t0 = Date.now();
-  for (let i = 0; i < total; i++) {
-    const due = t0 + (i / rate) * 1000;
-    const wait = due - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const [event] = benchEvents([paced[i]!], `paced-${i}`);
-    event!.createdAt = Date.now();
-    await producer.send([{ kind: 'text', event: event!, key: event!.id }]);
-    if (i % 50 === 0) peakRss = Math.max(peakRss, (await serve.metrics()).get('trident_process_resident_memory_bytes') ?? 0);
-  }
+  const sampler = setInterval(() => void serve.metrics().then((m) => (peakRss = Math.max(peakRss, m.get('trident_process_resident_memory_bytes') ?? 0))).catch(() => undefined), 250);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'trident.js'), 'produce', '--file', file, '--rate', `${rate.toFixed(1)}/s`, '--no-progress'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`trident produce exited ${code}`))));
+  });
+  clearInterval(sampler);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline && [...perEvent.values()].filter((e) => e.tasks >= ALL_TASKS.length).length < total) await new Promise((r) => setTimeout(r, 100));
   const after = await serve.metrics();

@@ -56,6 +56,10 @@ export async function produce(producer: TridentProducer, config: TridentConfig, 
       const wait = pacer.delayFor(batch.length);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
+    // createdAt is when the event leaves for Kafka, not when its line was read (the two differ
+    // under --rate), so end-to-end latency downstream is measured from the hand-off.
+    const sentAt = Date.now();
+    for (const item of batch) item.event.createdAt = sentAt;
     await producer.send(batch);
     summary.sent += batch.length;
     batch = [];

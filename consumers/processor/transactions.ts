@@ -103,7 +103,7 @@ export class PartitionTransactions {
       // After a commit, the coordinator answers CONCURRENT_TRANSACTIONS for a few ms; the default
       // 300 ms first retry caps a partition at ~3 transactions/s. kafkajs warns that capped retries
       // can break idempotence, so retries are unbounded (it only retries retriable errors).
-      retry: { initialRetryTime: 20, maxRetryTime: 1000, retries: Number.MAX_SAFE_INTEGER },
+      retry: { initialRetryTime: 5, multiplier: 1.5, maxRetryTime: 500, retries: Number.MAX_SAFE_INTEGER },
     });
     await producer.connect();
     // kafkajs registers the transactional id (InitProducerId: bump the epoch, abort what a previous
