@@ -4,7 +4,7 @@
  * and the memory of one process serving all tasks vs one encoder session per task.
  *
  *   npm run build && node dist/bench/pipeline-throughput.js [--model DIR] [--texts 512] [--repeat 3]
- *     [--micro-batch 64] [--in-flight 2]
+ *     [--micro-batch 64] [--in-flight 2] [--batching mixed|per-input]
  *
  * Goal: pipeline ÷ encoder ≥ 0.90 (texts/s). Memory rows come from fresh child processes.
  */
@@ -54,7 +54,8 @@ async function main(): Promise<void> {
   const chunks: PredictInput[][] = [];
   for (let i = 0; i < inputs.length; i += micro) chunks.push(inputs.slice(i, i + micro));
 
-  const pipeline = await Pipeline.load(dir);
+  const batching = (a.get('batching') ?? 'per-input') as 'mixed' | 'per-input';
+  const pipeline = await Pipeline.load(dir, { batching });
   await pipeline.run(inputs.slice(0, 16), ALL); // warm-up
   const feeds = (await Promise.all(chunks.map((c) => pipeline.plannedFeeds(c, ALL)))).flat();
   const raw = await WorkerEncoder.open(path.join(dir, manifest.encoder.file), { maxQueued: 1 << 20 });
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
     encoderMs: sum((s) => s.encoderMs), headsMs: sum((s) => s.headsMs), totalMs: pipeSeconds * 1000,
   };
 
-  console.log(`model ${manifest.name}-${manifest.version} (${dir}); ${count} texts + 1 question each, in calls of ${micro} inputs, ${inFlight} in flight; ${stats.rows} encoder rows in ${stats.batches} batches; best of ${repeat}`);
+  console.log(`model ${manifest.name}-${manifest.version} (${dir}); ${count} texts + 1 question each, in calls of ${micro} inputs, ${inFlight} in flight, batching ${batching}; ${stats.rows} encoder rows in ${stats.batches} batches; best of ${repeat}`);
   console.log('\nscenario                          texts/s  ratio');
   console.log(`encoder only (same batches)       ${fmt(count / rawSeconds).padStart(7)}   1.00`);
   console.log(`pipeline, all four tasks          ${fmt(count / pipeSeconds).padStart(7)}   ${fmt(rawSeconds / pipeSeconds, 2)}   (goal ≥ 0.90)`);

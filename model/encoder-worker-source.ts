@@ -20,7 +20,13 @@ const describe = (feeds) => Object.entries(feeds).map(([n, t]) => n + ' ' + t.ty
     return;
   }
   parentPort.postMessage({ type: 'ready', inputNames: session.inputNames, outputNames: session.outputNames });
-  parentPort.on('message', async (msg) => {
+  // The parent sends the next batch before this one finishes (so no round trip is lost between
+  // batches); runs stay strictly one at a time, in arrival order.
+  let chain = Promise.resolve();
+  parentPort.on('message', (msg) => {
+    chain = chain.then(() => handle(msg));
+  });
+  const handle = async (msg) => {
     if (msg.type === 'close') {
       try { await session.release(); } finally { parentPort.close(); }
       return;
@@ -38,6 +44,6 @@ const describe = (feeds) => Object.entries(feeds).map(([n, t]) => n + ' ' + t.ty
     } catch (e) {
       parentPort.postMessage({ type: 'result', id: msg.id, error: String((e && e.message) || e) + ' (feeds: ' + describe(feeds) + ')' });
     }
-  });
+  };
 })();
 `;
