@@ -43,6 +43,8 @@ export async function startGatewayProcess(prefix: string, gatewayEnv: Record<str
   await admin.disconnect();
 
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'trident.js'), 'gateway'], { env: fullEnv, stdio: ['ignore', 'inherit', 'pipe'] });
+  // A benchmark that fails half way must not leave its gateway behind.
+  process.once('exit', () => child.kill('SIGKILL'));
   const url = await new Promise<string>((resolve, reject) => {
     let buffered = '';
     const timer = setTimeout(() => reject(new Error(`gateway did not start: ${buffered}`)), 60_000);

@@ -62,12 +62,6 @@ export class Hub {
     for (const set of this.byTask.values()) set.delete(subscriber);
   }
 
-  get subscriberCount(): number {
-    const all = new Set<Subscriber>();
-    for (const set of this.byTask.values()) for (const s of set) all.add(s);
-    return all.size;
-  }
-
   /** Routes one result. Returns how many sockets it was queued to. */
   dispatch(task: TaskName, result: ResultIdentity & Record<string, unknown>): number {
     let frame: string | undefined;

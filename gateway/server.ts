@@ -255,7 +255,7 @@ export class Gateway {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://gateway');
-    const route = routeName(req.method ?? 'GET', url.pathname);
+    const route = routeName(url.pathname);
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.on('finish', () => gatewayMetrics.httpRequests.inc({ route, status: String(res.statusCode) }));
     this.handleHttp(req, res, url).catch((error: unknown) => {
@@ -393,11 +393,11 @@ function bearerToken(header: string | undefined): string | undefined {
   return match ? match[1] : '';
 }
 
-function routeName(method: string, path: string): string {
+function routeName(path: string): string {
   if (path === '/v1/texts' || path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/openapi.json') return path;
   if (path.startsWith('/docs')) return '/docs';
   if (staticFiles[path]) return '/';
-  return method === 'GET' ? 'other' : 'other';
+  return 'other';
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
