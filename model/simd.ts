@@ -160,14 +160,33 @@ export function simdAvailable(): boolean {
 export function gemmSimd(x: Float32Array, offset: number, rows: number, n: number, w: Float32Array, outPadded: number): Float32Array {
   const k = load();
   if (!k) throw new Error('WebAssembly SIMD is unavailable');
-  const wBytes = w.length * 4;
-  const xBytes = rows * n * 4;
-  const yBytes = rows * outPadded * 4;
-  const need = wBytes + xBytes + yBytes;
-  if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
-  const heap = new Float32Array(k.memory.buffer);
-  heap.set(w, 0);
-  heap.set(x.subarray(offset, offset + rows * n), wBytes / 4);
-  k.gemm(wBytes, 0, wBytes + xBytes, rows, n, outPadded / 4);
-  return new Float32Array(k.memory.buffer, wBytes + xBytes, rows * outPadded).slice();
+  const wAt = residentWeights(k.memory, w);
+  const xAt = scratchStart;
+  const yAt = xAt + rows * n * 4;
+  ensure(k.memory, yAt + rows * outPadded * 4);
+  new Float32Array(k.memory.buffer).set(x.subarray(offset, offset + rows * n), xAt / 4);
+  k.gemm(xAt, wAt, yAt, rows, n, outPadded / 4);
+  return new Float32Array(k.memory.buffer, yAt, rows * outPadded).slice();
+}
+
+// Weights stay resident in the kernel's memory (copied once per layer, not once per call: with
+// per-input batching a 384×384 layer would otherwise be copied for every one-row batch). They sit
+// below `scratchStart`; inputs and outputs use the space above it. Swapped-out heads' weights are
+// not reclaimed (about 0.6 MB per swap).
+const resident = new WeakMap<Float32Array, number>();
+let scratchStart = 0;
+
+function ensure(memory: WasmMemory, bytes: number): void {
+  if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+}
+
+function residentWeights(memory: WasmMemory, w: Float32Array): number {
+  const known = resident.get(w);
+  if (known !== undefined) return known;
+  const at = scratchStart;
+  ensure(memory, at + w.length * 4);
+  new Float32Array(memory.buffer).set(w, at / 4);
+  scratchStart = at + Math.ceil((w.length * 4) / 16) * 16;
+  resident.set(w, at);
+  return at;
 }
