@@ -27,6 +27,12 @@ async function child(mode: string, dir: string): Promise<void> {
     const pipeline = await Pipeline.load(dir);
     await pipeline.run(inputs, ALL);
     await pipeline.close();
+  } else if (mode === 'one-session') {
+    // One process of a one-model-per-task deployment: one encoder session running the batches.
+    const session = await InlineEncoder.open(path.join(dir, manifest.encoder.file));
+    const planner = await Pipeline.load(dir, { encoder: session });
+    for (const f of await planner.plannedFeeds(inputs, ALL)) await session.run(cloneFeeds(f), manifest.encoder.outputs[0]);
+    await session.close();
   } else {
     // One model per task: the same int8 encoder loaded once per task (4 sessions), each running
     // the same batches, as a one-model-per-task deployment would hold them (heads not counted).
@@ -123,6 +129,9 @@ async function main(): Promise<void> {
   console.log(`  one process, shared encoder, all four tasks (64 texts run)   ${mb(shared)}`);
   console.log(`  one encoder session per task (4 sessions, same 64 texts)     ${mb(perTask)}`);
   console.log(`  shared ÷ per-task                                            ${fmt(shared / perTask, 2)}`);
+  const processes = ALL.map(() => rss('one-session')).reduce((a, b) => a + b, 0);
+  console.log(`  one process per task (4 processes, one session each, sum)    ${mb(processes)}`);
+  console.log(`  shared ÷ one process per task                                ${fmt(shared / processes, 2)}`);
 }
 
 main().catch((error) => {
