@@ -121,6 +121,7 @@ async function main(): Promise<void> {
   const cpu = { A: 0, B: 0 };
   let filler = 0;
   let dropped = 0;
+  const rssByRound: number[] = [];
   for (let r = 1; r <= rounds; r++) {
     rssPhase = 'A';
     lap();
@@ -153,6 +154,7 @@ async function main(): Promise<void> {
     for (const c of all) c.window = null;
     slow.ws.resume();
     await sleep(3_000);
+    rssByRound.push(rssMiB(gw.pid));
   }
   clearInterval(sampler);
 
@@ -184,6 +186,7 @@ async function main(): Promise<void> {
     perRound,
     p99Ratio: B.p99 / A.p99,
     gatewayCpuSeconds: cpu,
+    rssMiBEndOfRound: rssByRound,
     rssMiB: { idle: rss.idle![0]!, connectedMax: max(rss.connected!), Amax: max(rss.A!), fillerMax: max(rss.filler!), Bmax: max(rss.B!) },
     slowClient: { fillerResults: filler, droppedByGateway: dropped, laggedNoticesMissed: slow.lagged, receivedInB: names('B').reduce((n, w) => n + (slow.latencies.get(w)?.length ?? 0), 0), publishedInB: B.expected / others.length },
   };
@@ -199,6 +202,7 @@ async function main(): Promise<void> {
   console.log(`p99 ratio B/A: ${report.p99Ratio.toFixed(2)} (target <= 1.20); per round: ${perRound.map((p) => (p.B.p99 / p.A.p99).toFixed(2)).join(', ')}`);
   console.log(`gateway CPU s: A ${cpu.A.toFixed(1)}, B ${cpu.B.toFixed(1)} (B/A ${(cpu.B / cpu.A).toFixed(2)})`);
   console.log(`gateway RSS MiB: idle ${report.rssMiB.idle.toFixed(0)}, connected ${report.rssMiB.connectedMax.toFixed(0)}, A max ${report.rssMiB.Amax.toFixed(0)}, B max ${report.rssMiB.Bmax.toFixed(0)}, filling/catch-up max ${report.rssMiB.fillerMax.toFixed(0)} (B/A ${(report.rssMiB.Bmax / report.rssMiB.Amax).toFixed(2)})`);
+  console.log(`gateway RSS MiB at the end of each round: ${rssByRound.map((v) => v.toFixed(0)).join(', ')}`);
   console.log(`slow client: gateway dropped ${dropped} frames for it; its lagged notices said ${slow.lagged} missed; it received ${report.slowClient.receivedInB}/${report.slowClient.publishedInB} results in B`);
   mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
   writeFileSync(join(repoRoot, 'bench', 'results', `gateway-fanout-${Date.now()}.json`), JSON.stringify(report, null, 2));

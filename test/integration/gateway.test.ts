@@ -5,7 +5,8 @@
  */
 import WebSocket from 'ws';
 import { closeCodes } from '../../gateway/protocol';
-import { runCli } from './harness';
+import { Gateway } from '../../gateway/server';
+import { runCli, testConfig } from './harness';
 import { ResultPublisher, startGateway, startStandInProcessor, TestClient, type TestGateway } from './gateway-helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -267,6 +268,26 @@ describe('gateway: tokens and scopes', () => {
     const bad = await runCli(['token', 'create', '--scopes', 'admin'], gw.env);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/valid scopes: submit, subscribe/);
+  });
+});
+
+describe('gateway: readiness', () => {
+  it('/readyz is 503 and names the registry when the registry does not answer; /healthz stays 200', async () => {
+    const base = testConfig('gw-ready', { gateway: { port: 0 } });
+    const config = { ...base.config, registry: { url: 'http://127.0.0.1:9/apis/ccompat/v7' } };
+    const gateway = Gateway.fromConfig(config);
+    const { port } = await gateway.start();
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { ready: boolean; checks: Record<string, { ok: boolean; error?: string }> };
+      expect(body.ready).toBe(false);
+      expect(body.checks.registry).toEqual({ ok: false, error: expect.any(String) });
+      expect(body.checks.kafka).toEqual({ ok: true });
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    } finally {
+      await gateway.stop();
+    }
   });
 });
 
