@@ -156,7 +156,12 @@ def write_artifact(model: MultitaskModel, out: Path, *, name: str, version: str,
         manifest["metrics"] = metrics_fn(fp32_model, int8_model)
         write_json(out / "manifest.json", manifest)
 
-    tasks = sorted({spec["task"] for spec in heads.values()},
+    write_parity(out, fp32_model, int8_model, parity_inputs)
+    return manifest
+
+
+def write_parity(out: Path, fp32_model: Model, int8_model: Model, parity_inputs: list[dict]) -> None:
+    tasks = sorted({h.spec["task"] for h in int8_model.heads.values()},
                    key=["sentiment", "entities", "answers", "categories"].index)
     parity = {
         "offsets": "utf-16",
@@ -168,7 +173,6 @@ def write_artifact(model: MultitaskModel, out: Path, *, name: str, version: str,
         },
     }
     write_json(out / "parity.json", parity)
-    return manifest
 
 
 def write_json(path: Path, data) -> None:
@@ -188,6 +192,36 @@ LONG_TEXT = (
     "16,000 species. Apple Inc. opened an office in São Paulo in 2008, according to Tim Cook."
 )
 
+# Several windows even at max_length 256 (about 640 tokens), with entities and answers in every part.
+LONG_TEXT_2 = (
+    "GENEVA, March 3 (Reuters) - Negotiators from Germany, France and the United States met for a third "
+    "day in Geneva on Monday, trying to close the remaining gaps in a draft agreement on nuclear safety "
+    "inspections. The talks, hosted by the Swiss Federal Department of Foreign Affairs, began last week "
+    "after a report by the International Atomic Energy Agency (IAEA) said that the cooling system of the "
+    "reactor at Zaporizhzhia had been running on backup power for nine days. \"We are not there yet, "
+    "but we are closer than we were on Friday,\" said Annalena Baerbock, Germany's foreign minister, "
+    "speaking to reporters outside the Palais des Nations.\n\n"
+    "On Tuesday a delegation from Siemens Energy arrived in Lausanne to brief officials on the turbine "
+    "contracts that were signed in 2019 and suspended in 2022. Shares of Siemens Energy rose 3.4 percent "
+    "in Frankfurt after the company confirmed the meeting, while shares of Électricité de France were "
+    "little changed in Paris. Analysts at Deutsche Bank and Goldman Sachs said the agreement, if signed, "
+    "could unlock about 4.5 billion euros of delayed orders across Europe and North America.\n\n"
+    "The IAEA report, published in Vienna on February 27, said that the reactor was stable but that "
+    "inspectors had been denied access to two of its six units for more than a month. Rafael Grossi, the "
+    "agency's director general, told the Security Council in New York that the situation remained "
+    "\"precarious\" and called for a permanent inspection mission. Officials in Kyiv and Moscow gave "
+    "conflicting accounts of who controlled the access roads.\n\n"
+    "The final session in Geneva was chaired by Ignazio Cassis, the Swiss foreign minister, who said "
+    "that a signed text could be presented to the United Nations General Assembly in April. Delegates "
+    "from Japan, Canada and Brazil attended as observers. Environmental groups, including Greenpeace and "
+    "the WWF, said the draft did not go far enough and asked for independent monitoring of radiation "
+    "levels along the Dnipro river, which supplies water to millions of people in southern Ukraine. "
+    "A spokesman for the European Commission in Brussels said the EU would contribute 120 million euros "
+    "to the monitoring programme, and that talks with the World Bank about further funding would "
+    "continue in Washington later this month. Reporting by Maria Schmidt in Geneva and John O'Neill in "
+    "London; editing by Peter Graff."
+)
+
 PARITY_INPUTS = [
     {"id": "p1", "text": "I absolutely loved this film, the acting was wonderful!"},
     {"id": "p2", "text": "Angela Merkel met Emmanuel Macron in Paris on Monday to discuss the European Union budget."},
@@ -203,4 +237,8 @@ PARITY_INPUTS = [
      "questions": ["What did I lose?"]},
     {"id": "p9", "text": "U.S. President Bill Clinton visited the UN headquarters in New York ; NASA and the EU were not there."},
     {"id": "p10", "text": ""},
+    {"id": "p11", "text": LONG_TEXT_2,
+     "questions": ["Where did the delegation from Siemens arrive on Tuesday?",
+                   "What did the IAEA report say about the reactor?",
+                   "Who chaired the final session in Geneva?"]},
 ]
