@@ -8,7 +8,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$here/setup.sh"
 export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-# tcmalloc (Debian google-perftools), when present, cut step time of the small-batch tasks here.
+# tcmalloc (Debian google-perftools), when installed, is preloaded: in one (noisy, shared-machine)
+# measurement it cut the step time of the short-sequence tasks. TRIDENT_NO_TCMALLOC=1 turns it off.
 for lib in /usr/lib/x86_64-linux-gnu/libtcmalloc.so.4 /usr/lib/aarch64-linux-gnu/libtcmalloc.so.4; do
   if [[ -f "$lib" && -z "${TRIDENT_NO_TCMALLOC:-}" ]]; then export LD_PRELOAD="$lib${LD_PRELOAD:+:$LD_PRELOAD}"; break; fi
 done
