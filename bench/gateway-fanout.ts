@@ -1,7 +1,7 @@
 /**
  * Fan-out to 1,000 WebSocket clients on loopback, with and without one client that stops reading.
  *
- *   npm run build && node dist/bench/gateway-fanout.js [--clients 1000] [--rate 10] [--seconds 15] [--rounds 3] [--warmup 5] [--queue 256]
+ *   npm run build && node dist/bench/gateway-fanout.js [--clients 1000] [--rate 10] [--seconds 10] [--rounds 6] [--warmup 5] [--queue 256]
  *
  * The gateway runs as its own process (`trident gateway`, dist/) on fresh topics; every client
  * subscribes to sentiment. Results are published at a steady rate straight to the result topic, each
@@ -39,8 +39,8 @@ async function main(): Promise<void> {
   const a = args();
   const clients = Number(a.get('clients') ?? 1000);
   const rate = Number(a.get('rate') ?? 10);
-  const seconds = Number(a.get('seconds') ?? 15);
-  const rounds = Number(a.get('rounds') ?? 3);
+  const seconds = Number(a.get('seconds') ?? 10);
+  const rounds = Number(a.get('rounds') ?? 6);
   const queueMax = Number(a.get('queue') ?? 256);
   const gw = await startGatewayProcess('fanout', {
     TRIDENT_GATEWAY_MAX_SOCKETS_PER_TOKEN: String(clients + 10),
