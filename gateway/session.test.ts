@@ -34,7 +34,7 @@ class FakeWs extends EventEmitter {
   }
 }
 
-function setup(gateway: Record<string, unknown> = {}) {
+function setup(gateway: Record<string, unknown> = {}, perMinute = 1000) {
   const config = configSchema.parse({ gateway: { sendQueueMax: 4, ...gateway } });
   const tokens = new TokenStore(join(mkdtempSync(join(tmpdir(), 'trident-session-')), 'tokens.json'));
   const sent: unknown[] = [];
@@ -44,7 +44,7 @@ function setup(gateway: Record<string, unknown> = {}) {
     instanceId: 'gw-test',
     hub: new Hub(),
     tokens,
-    limiter: new RateLimiter(1000),
+    limiter: new RateLimiter(perMinute, () => 0),
     submitter: { send: async (events: unknown[]) => void sent.push(...events) } as unknown as Submitter,
     log: rootLogger('silent'),
     socketsPerToken: new Map(),
@@ -125,6 +125,16 @@ describe('Session', () => {
     deps.hub.dispatch('entities', result('mine'));
     deps.hub.dispatch('entities', result('theirs'));
     expect(ws.messages().filter((m) => m.type === 'result').map((m) => (m.data as { id: string }).id)).toEqual(['mine']);
+  });
+
+  it('refuses requests over the token’s rate limit with a retry hint, and keeps the socket', () => {
+    const { open } = setup({ requestsPerMinutePerToken: 2 }, 2);
+    const { ws } = open();
+    for (const ref of ['1', '2', '3']) ws.receive({ v: 1, type: 'subscribe', ref });
+    expect(ws.messages().at(-1)).toEqual({ v: 1, type: 'error', code: 'RATE_LIMITED', ref: '3', message: expect.stringContaining('2 requests per minute'), retryAfterMs: 30_000 });
+    ws.receive({ v: 1, type: 'ping', ref: 'p' });
+    expect(ws.messages().at(-1)).toMatchObject({ type: 'pong', ref: 'p' });
+    expect(ws.closedWith).toBeUndefined();
   });
 
   it('releases its token slot and owned ids on close', () => {

@@ -6,7 +6,11 @@
 import WebSocket from 'ws';
 import { closeCodes } from '../../gateway/protocol';
 import { Gateway } from '../../gateway/server';
-import { runCli, testConfig } from './harness';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, createTestTopics, runCli, testConfig } from './harness';
 import { ResultPublisher, startGateway, startStandInProcessor, TestClient, type TestGateway } from './gateway-helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -268,6 +272,41 @@ describe('gateway: tokens and scopes', () => {
     const bad = await runCli(['token', 'create', '--scopes', 'admin'], gw.env);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/valid scopes: submit, subscribe/);
+  });
+});
+
+describe('trident gateway (the command)', () => {
+  it('listens on --port, answers /readyz, and stops cleanly on SIGTERM', async () => {
+    const { config, env } = testConfig('gw-cmd');
+    await createTestTopics(config);
+    const tokensFile = join(mkdtempSync(join(tmpdir(), 'trident-gw-')), 'tokens.json');
+    const child = spawn(process.execPath, [cli, 'gateway', '--host', '127.0.0.1', '--port', '0'], { env: { ...process.env, ...env, TRIDENT_GATEWAY_TOKENS_FILE: tokensFile, TRIDENT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "listening" line in 30 s: ${stderr}`)), 30_000);
+        child.stderr.on('data', () => {
+          const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        });
+      });
+      expect(stderr).toContain('/docs');
+      let ready = false;
+      for (let i = 0; i < 300 && !ready; i++) {
+        ready = (await fetch(`${url}readyz`)).ok;
+        if (!ready) await sleep(100);
+      }
+      expect(ready).toBe(true);
+      expect((await fetch(url)).headers.get('content-type')).toMatch(/text\/html/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 });
 
