@@ -366,20 +366,29 @@ describe('gateway: slow clients', () => {
         await cl.next((m) => m.type === 'subscribed');
       }
       slow.ws.pause();
-      // Big results fill the slow socket's kernel buffers quickly, then its queue. They go out in
-      // steps the fast client takes in one by one, so a burst never overflows its queue.
-      const text = 'Ada Lovelace in London. '.repeat(5000);
-      const total = 300;
-      for (let i = 0; i < total; i += 10) {
-        await publisher.send(Array.from({ length: 10 }, (_, j) => publisher.entities(`big-${i + j}`, 'k', text, [{ label: 'PER', start: 0, end: 12 }])));
-        await fast.next(() => fast.results().length >= i + 10, 30_000);
+      // Big results fill the slow socket's kernel buffers, then its queue. Loopback buffers autotune
+      // to tcp_rmem's maximum (32 MB on some machines), so publish until the gateway drops a frame,
+      // then one more step. Steps are small enough for the fast client to take in one by one.
+      const text = 'Ada Lovelace in London. '.repeat(25_000); // 600 KB
+      const droppedFrames = async () => Number(/trident_gateway_results_dropped_total (\d+)/.exec(await (await fetch(`${gw.http}/metrics`)).text())?.[1] ?? 0);
+      const droppedBefore = await droppedFrames();
+      const step = 4;
+      let total = 0;
+      let extraSteps = 1;
+      while (extraSteps >= 0) {
+        if (total >= 400) throw new Error(`the paused client never fell behind after ${total} results of 600 KB`);
+        await publisher.send(Array.from({ length: step }, (_, j) => publisher.entities(`big-${total + j}`, 'k', text, [{ label: 'PER', start: 0, end: 12 }])));
+        total += step;
+        await fast.next(() => fast.results().length >= total, 30_000);
+        if ((await droppedFrames()) > droppedBefore) extraSteps--;
       }
       slow.ws.resume();
       const lagged = await slow.next((m) => m.type === 'lagged', 30_000);
       expect(lagged.missed).toBeGreaterThan(0);
-      await sleep(1000);
-      const got = slow.results().length;
-      expect(got + (lagged.missed as number)).toBe(total);
+      // Everything buffered before the notice still arrives; nothing more does.
+      await slow.next(() => slow.results().length + (lagged.missed as number) >= total, 30_000);
+      await sleep(500);
+      expect(slow.results().length + (lagged.missed as number)).toBe(total);
       expect(fast.messages.some((m) => m.type === 'lagged')).toBe(false);
       slow.close();
       fast.close();

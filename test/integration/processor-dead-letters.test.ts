@@ -4,7 +4,7 @@
  */
 import avro from 'avsc';
 import type { Message } from 'kafkajs';
-import { createKafka } from '../../common/kafka';
+import { createKafka, defaultPartitioner } from '../../common/kafka';
 import { EventCodec } from '../../schemas/codec';
 import { loadSchema } from '../../schemas/catalog';
 import type { TextEvent } from '../../schemas/generated/text';
@@ -70,7 +70,7 @@ describe('processor dead letters (real broker)', () => {
       messages.push(b.message);
     }
     goodIds.push('dup-id');
-    const producer = createKafka(config, 'dlq-test').producer();
+    const producer = createKafka(config, 'dlq-test').producer({ createPartitioner: defaultPartitioner });
     await producer.connect();
     await producer.send({ topic: config.topics.text, messages }); // one request: the duplicates share a partition batch
     await producer.disconnect();
@@ -97,7 +97,7 @@ describe('processor dead letters (real broker)', () => {
   it('stops with a clear message when too many events in a window are dead letters', async () => {
     const { config, env } = testConfig('proc-guard');
     await createTestTopics(config);
-    const producer = createKafka(config, 'guard-test').producer();
+    const producer = createKafka(config, 'guard-test').producer({ createPartitioner: defaultPartitioner });
     await producer.connect();
     await producer.send({ topic: config.topics.text, messages: Array.from({ length: 20 }, (_, i) => ({ value: Buffer.from(`not avro ${i}`) })) });
     await producer.disconnect();
