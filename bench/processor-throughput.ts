@@ -6,7 +6,7 @@
  *   3. one event at a time: the same processor with micro-batches of one event.
  * Prints e2e ÷ raw (goal ≥ 0.90) and micro-batched ÷ one-at-a-time (goal ≥ 3), and the processor's RSS.
  *
- *   npm run build && node dist/bench/processor-throughput.js [--model DIR] [--texts 1024] [--single-texts 256] [--partitions 6]
+ *   npm run build && node dist/bench/processor-throughput.js [--model DIR] [--texts 1024] [--single-texts 256] [--partitions 6] [--batching per-input|mixed]
  */
 import * as path from 'node:path';
 import { WorkerEncoder } from '../model/encoder';
@@ -18,8 +18,8 @@ import { TridentProducer } from '../producers/producer';
 import { args, benchTexts, cloneFeeds, fmt, mb } from './encoder-common';
 import { ALL_TASKS, benchConfig, benchEvents, listenResults, startServe } from './processor-common';
 
-async function rawEncoderSeconds(dir: string, inputs: Array<{ id: string; text: string; questions: string[] }>, microBatch: number): Promise<number> {
-  const pipeline = await Pipeline.load(dir);
+async function rawEncoderSeconds(dir: string, inputs: Array<{ id: string; text: string; questions: string[] }>, microBatch: number, batching: 'per-input' | 'mixed'): Promise<number> {
+  const pipeline = await Pipeline.load(dir, { batching });
   const chunks: typeof inputs[] = [];
   for (let i = 0; i < inputs.length; i += microBatch) chunks.push(inputs.slice(i, i + microBatch));
   const feeds = (await Promise.all(chunks.map((c) => pipeline.plannedFeeds(c, [...ALL_TASKS])))).flat();
@@ -39,7 +39,7 @@ async function rawEncoderSeconds(dir: string, inputs: Array<{ id: string; text: 
   return seconds;
 }
 
-async function endToEnd(texts: string[], settings: Record<string, string>, tag: string, dir: string, partitions: number): Promise<{ seconds: number; rssBytes: number; batches: number; meanBatch: number }> {
+async function endToEnd(texts: string[], settings: Record<string, string>, tag: string, dir: string, partitions: number): Promise<{ seconds: number; rssBytes: number; batches: number; meanBatch: number; inferenceSeconds: number; commitSeconds: number }> {
   const { config, env } = await benchConfig(partitions);
   const serve = await startServe({ ...env, TRIDENT_MODEL_PATH: dir }, settings, 29500 + Math.floor(Math.random() * 400));
   const events = benchEvents(texts, tag);
@@ -66,7 +66,10 @@ async function endToEnd(texts: string[], settings: Record<string, string>, tag: 
   await stopListening();
   await serve.stop();
   const batches = metrics.get('trident_processor_batch_events_count') ?? 0;
-  return { seconds: (lastAt - started) / 1000, rssBytes: peakRss, batches, meanBatch: (metrics.get('trident_processor_batch_events_sum') ?? 0) / Math.max(1, batches) };
+  return {
+    seconds: (lastAt - started) / 1000, rssBytes: peakRss, batches, meanBatch: (metrics.get('trident_processor_batch_events_sum') ?? 0) / Math.max(1, batches),
+    inferenceSeconds: metrics.get('trident_processor_inference_seconds_sum') ?? 0, commitSeconds: metrics.get('trident_processor_commit_seconds_sum') ?? 0,
+  };
 }
 
 async function main(): Promise<void> {
@@ -76,21 +79,25 @@ async function main(): Promise<void> {
   const singleCount = Number(a.get('single-texts') ?? 256);
   const partitions = Number(a.get('partitions') ?? 6);
   const microBatch = Number(a.get('micro-batch') ?? 32);
+  const batching = (a.get('batching') ?? 'per-input') as 'per-input' | 'mixed';
+  if (batching !== 'per-input' && batching !== 'mixed') throw new Error(`--batching: expected per-input or mixed, got ${String(batching)}`);
   const texts = benchTexts(count);
-  console.log(`model ${dir}; ${count} texts, all four tasks, one question each; ${partitions} partitions; micro-batch ${microBatch}`);
+  console.log(`model ${dir}; ${count} texts, all four tasks, one question each; ${partitions} partitions; micro-batch ${microBatch}; batching ${batching}`);
 
-  const rawSeconds = await rawEncoderSeconds(dir, texts.map((text, i) => ({ id: String(i), text, questions: [['What is the review about?', 'Who is it about?', 'What did the critic think?'][i % 3]!] })), microBatch);
+  const rawSeconds = await rawEncoderSeconds(dir, texts.map((text, i) => ({ id: String(i), text, questions: [['What is the review about?', 'Who is it about?', 'What did the critic think?'][i % 3]!] })), microBatch, batching);
   const raw = count / rawSeconds;
   console.log(`raw encoder (same planned batches, 2 in flight): ${fmt(raw)} texts/s`);
 
-  const batched = await endToEnd(texts, { TRIDENT_PROCESSOR_MAX_BATCH_EVENTS: String(microBatch) }, 'batched', dir, partitions);
+  const batched = await endToEnd(texts, { TRIDENT_PROCESSOR_MAX_BATCH_EVENTS: String(microBatch), TRIDENT_MODEL_BATCHING: batching }, 'batched', dir, partitions);
   const e2e = count / batched.seconds;
   console.log(`end-to-end micro-batched: ${fmt(e2e)} texts/s (${batched.batches} batches, mean ${fmt(batched.meanBatch)} events), processor peak RSS ${mb(batched.rssBytes)}`);
+  console.log(`  wall ${fmt(batched.seconds, 2)} s; summed over batches: model ${fmt(batched.inferenceSeconds, 2)} s, produce+commit ${fmt(batched.commitSeconds, 2)} s`);
 
   const singleTexts = texts.slice(0, singleCount);
-  const single = await endToEnd(singleTexts, { TRIDENT_PROCESSOR_MAX_BATCH_EVENTS: '1', TRIDENT_PROCESSOR_MAX_BATCH_WAIT_MS: '0', TRIDENT_PROCESSOR_MAX_IN_FLIGHT_BATCHES: '1' }, 'single', dir, partitions);
+  const single = await endToEnd(singleTexts, { TRIDENT_PROCESSOR_MAX_BATCH_EVENTS: '1', TRIDENT_PROCESSOR_MAX_BATCH_WAIT_MS: '0', TRIDENT_PROCESSOR_MAX_IN_FLIGHT_BATCHES: '1', TRIDENT_MODEL_BATCHING: batching }, 'single', dir, partitions);
   const one = singleCount / single.seconds;
   console.log(`end-to-end one event at a time: ${fmt(one)} texts/s (${single.batches} batches)`);
+  console.log(`  wall ${fmt(single.seconds, 2)} s; summed over batches: model ${fmt(single.inferenceSeconds, 2)} s, produce+commit ${fmt(single.commitSeconds, 2)} s`);
 
   console.log(`\nend-to-end ÷ raw encoder: ${fmt(e2e / raw, 2)} (goal ≥ 0.90)`);
   console.log(`micro-batched ÷ one-at-a-time: ${fmt(e2e / one, 2)} (goal ≥ 3)`);

@@ -77,6 +77,14 @@ export const configSchema = z
       .object({
         /** The model artifact folder (see model/README.md); default: the released artifact, else the test artifact. */
         path: z.string().min(1).optional(),
+        /**
+         * `per-input`: every output depends on its input alone (int8 dynamic quantisation scales
+         * activations per batch, so shared batches make outputs depend on neighbours); `mixed`:
+         * inputs of a micro-batch share encoder batches, faster on short texts. See model/pipeline.ts.
+         */
+        batching: z.enum(['per-input', 'mixed']).default('per-input'),
+        /** ONNX Runtime intra-op threads; 0 = one per CPU core. */
+        threads: z.number().int().min(0).max(256).default(0),
       })
       .strict()
       .prefault({}),

@@ -24,9 +24,14 @@ export async function startProcessor(config: TridentConfig): Promise<RunningProc
   const log = stageLogger('processor');
   collectProcessMetrics();
   const modelDir = resolveModelDir(config.model.path);
-  const pipeline = await Pipeline.load(modelDir, { batchSize: config.processor.maxBatchEvents, maxBatchTokens: config.processor.maxBatchTokens });
+  const pipeline = await Pipeline.load(modelDir, {
+    batchSize: config.processor.maxBatchEvents,
+    maxBatchTokens: config.processor.maxBatchTokens,
+    batching: config.model.batching,
+    ...(config.model.threads > 0 ? { threads: config.model.threads } : {}),
+  });
   const identity = { name: pipeline.manifest.name, version: pipeline.manifest.version };
-  log.info({ modelDir, ...identity, tasks: pipeline.tasks }, 'model loaded');
+  log.info({ modelDir, ...identity, tasks: pipeline.tasks, batching: config.model.batching }, 'model loaded');
   const kafka = createKafka(config, `trident-processor-${process.pid}`);
   const processor = new Processor(kafka, EventCodec.fromConfig(config), config, { run: (inputs, tasks) => pipeline.run(inputs, tasks), identity, maxTextChars: DEFAULT_LIMITS.maxChars }, log);
   const metrics = config.processor.metricsPort > 0 ? await serveMetrics(config.processor.metricsPort, config.processor.metricsHost) : null;
