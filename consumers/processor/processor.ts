@@ -3,8 +3,11 @@
  * each fetched batch of a partition: decode → validate → micro-batch (shared with the other
  * partitions) → infer → produce results and dead letters + commit the offsets, in one Kafka
  * transaction per partition batch. Offsets travel with the messages; only that last step commits.
+ * A partition stays paused while its batch is in flight, so the fetch loop keeps serving the other
+ * partitions instead of waiting for every batch of the last fetch to commit (kafkajs fetches again
+ * only when all handlers of a fetch have returned).
  */
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { TridentConfig } from '../../common/config';
 import { InvalidMessageError } from '../../common/errors';
@@ -30,7 +33,6 @@ type Outcome =
   | { kind: 'results'; event: TextEvent; tasks: TaskName[]; output: Awaited<ReturnType<RunModel>>[number] }
   | { kind: 'dead'; code: string; reason: string; stage: Stage; eventId: string | null };
 
-const HEARTBEAT_EVERY_MS = 3000;
 /** Largest result event kept with its copy of the input text (the broker's default message limit is 1 MB). */
 const MAX_RESULT_BYTES = 900_000;
 
@@ -44,6 +46,10 @@ export class Processor {
   /** `topic-partition` keys this member was assigned at the last rebalance. */
   private owned = new Set<string>();
   private failure: ((error: unknown) => void) | null = null;
+  /** Per `topic-partition`: the batch consumed and not yet committed (at most one; the partition is paused meanwhile). */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private admin: Admin | null = null;
+  private adminConnected: Promise<void> | null = null;
   /** Settles when the processor stops: resolves after `stop()`, rejects on a fatal error (e.g. the DLQ guard). */
   readonly done: Promise<void>;
   private finish!: () => void;
@@ -109,11 +115,21 @@ export class Processor {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // Finish and commit what was consumed while still a group member, then leave; a batch whose
+    // handler was already running when we stopped registers late, so wait again after leaving.
     this.dispatcher.flush();
+    await this.drainInFlight();
     await this.consumer?.disconnect().catch((error) => this.log.warn({ err: error }, 'consumer disconnect failed'));
+    this.dispatcher.flush();
+    await this.drainInFlight();
+    await this.admin?.disconnect().catch(() => undefined);
     this.dispatcher.close();
     await this.transactions.close();
     this.finish();
+  }
+
+  private async drainInFlight(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
   }
 
   private fail(error: unknown): void {
@@ -129,8 +145,11 @@ export class Processor {
   private async onAssignment(assignment: Record<string, number[]>): Promise<void> {
     const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}-${p}`)));
     this.owned = owned;
-    const topics = Object.entries(assignment).filter(([, partitions]) => partitions.length > 0);
-    if (topics.length > 0) this.consumer?.resume(topics.map(([topic, partitions]) => ({ topic, partitions })));
+    // A partition with a batch still in flight stays paused; that batch resumes it when it commits.
+    const idle = Object.entries(assignment)
+      .map(([topic, partitions]) => ({ topic, partitions: partitions.filter((p) => !this.inFlight.has(`${topic}-${p}`)) }))
+      .filter(({ partitions }) => partitions.length > 0);
+    if (idle.length > 0) this.consumer?.resume(idle);
     for (const key of this.transactions.partitions) {
       if (!owned.has(key)) {
         const cut = key.lastIndexOf('-');
@@ -140,50 +159,107 @@ export class Processor {
     this.log.info({ assignment }, 'partitions assigned');
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
-    if (batch.isEmpty()) return;
+  /**
+   * Takes one fetched partition batch: decode and validate in offset order, hand the valid events to
+   * the micro-batcher, pause the partition and return at once, so the next fetch (other partitions'
+   * events) does not wait for this batch's model time and commit. The batch's transaction commits in
+   * the background (`complete`), which then resumes the partition: one batch in flight per partition.
+   */
+  private async handleBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.isEmpty() || this.stopped) return;
     const { topic, partition } = batch;
+    const key = `${topic}-${partition}`;
     // A batch fetched before a rebalance took the partition away: initialising its transactional id
     // now would fence the new owner. Leave it; the new owner processes it.
-    if (isStale() || !this.owned.has(`${topic}-${partition}`)) return;
+    if (isStale() || !isRunning() || !this.owned.has(key) || this.inFlight.has(key)) return;
+    // Make sure this partition's transactional id is ours (fencing any zombie) before any work.
+    const fresh = await this.transactions.open(topic, partition).catch((error: unknown) => {
+      throw new Error(`cannot initialise the transactional producer of ${key}: ${(error as Error).message}`, { cause: error });
+    });
+    if (fresh) {
+      // The previous owner's last transaction may have committed after this member read the group's
+      // offsets (its commit raced the rebalance); initialising our id waited for it, so read again.
+      const committed = await this.committedOffset(topic, partition);
+      if (committed !== null && committed > BigInt(batch.firstOffset() ?? '0')) {
+        this.log.info({ topic, partition, committed: committed.toString(), fetched: batch.firstOffset() }, 'skipping events the previous owner committed');
+        this.consumer?.seek({ topic, partition, offset: committed.toString() });
+        return;
+      }
+    }
+    if (isStale() || !this.owned.has(key)) return;
     partitionLag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
     eventsIn.inc({ topic }, batch.messages.length);
     inFlightEvents.inc(batch.messages.length);
+    // Decode and validate in offset order (the duplicate-id rule keeps the first); valid events go to
+    // the micro-batcher, shared with the other partitions.
+    const seen = new Set<string>();
+    const outcomes: Array<Promise<Outcome>> = [];
     try {
-      // Make sure this partition's transactional id is ours (fencing any zombie) before any work.
-      await this.transactions.producer(topic, partition);
-      // Decode and validate in offset order (the duplicate-id rule keeps the first), then infer together.
-      const seen = new Set<string>();
-      const outcomes: Array<Promise<Outcome>> = [];
       for (const message of batch.messages) outcomes.push((await this.prepare(topic, partition, message, seen)).outcome);
-      const all = await withHeartbeats(Promise.allSettled(outcomes), heartbeat);
+    } catch (error) {
+      inFlightEvents.dec(batch.messages.length);
+      throw error; // nothing resolved: kafkajs fetches the batch again
+    }
+    const messages = batch.messages;
+    const first = messages[0]!.offset;
+    const last = messages[messages.length - 1]!.offset;
+    this.consumer?.pause([{ topic, partitions: [partition] }]);
+    resolveOffset(last);
+    const work = this.complete(topic, partition, messages, outcomes, first, last).finally(() => {
+      inFlightEvents.dec(messages.length);
+      this.inFlight.delete(key);
+    });
+    this.inFlight.set(key, work);
+  }
+
+  /** Waits for a partition batch's outcomes, commits them in one transaction, resumes the partition. Never rejects. */
+  private async complete(topic: string, partition: number, messages: KafkaMessage[], outcomes: Array<Promise<Outcome>>, first: string, last: string): Promise<void> {
+    const key = `${topic}-${partition}`;
+    let retryFrom: string | null = null;
+    let resumeDelayMs = 0;
+    try {
+      const all = await Promise.allSettled(outcomes);
       const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
       const settled = all.map((r) => (r as PromiseFulfilledResult<Outcome>).value);
-      if (!isRunning() || isStale()) return; // revoked meanwhile: the next owner redoes it
-
-      const output = await this.encodeOutput(batch.messages, settled, topic, partition);
-      const last = batch.messages[batch.messages.length - 1]!.offset;
-      await this.transactions.commit(topic, partition, output, (BigInt(last) + 1n).toString());
-      resolveOffset(last);
+      // Revoked meanwhile: the next owner redoes it (and our transactional id is fenced anyway).
+      if (!this.owned.has(key)) return;
+      const output = await this.encodeOutput(messages, settled, topic, partition);
+      const next = (BigInt(last) + 1n).toString();
+      await this.transactions.commit(topic, partition, output, next);
       this.account(settled);
-      await heartbeat();
+      // A rebalance that kept this partition here meanwhile reset the fetch position to the group's
+      // offset as it was before this commit: always continue right after what was just committed.
+      this.consumer?.seek({ topic, partition, offset: next });
       this.guard.check();
     } catch (error) {
       if (error instanceof ProducerFencedError) {
-        // Someone else owns this partition now; never go on with it. Resume on the next assignment.
+        // Someone else owns this partition now; never go on with it. The next assignment resumes it.
         this.log.warn({ topic, partition }, error.message);
-        pause();
         return;
       }
       if ((error as { code?: string }).code === 'DLQ_RATE_EXCEEDED') {
         this.fail(error);
         return;
       }
-      throw error; // kafkajs retries the batch from its last resolved offset
-    } finally {
-      inFlightEvents.dec(batch.messages.length);
+      if (!this.owned.has(key)) return; // revoked meanwhile (its producer was dropped): the next owner redoes it
+      // Nothing of this batch was committed (the transaction aborted): do it again from its first offset.
+      this.log.error({ err: error, topic, partition, offset: first }, 'partition batch failed; retrying it');
+      retryFrom = first;
+      resumeDelayMs = 1000;
     }
+    if (retryFrom !== null && this.owned.has(key)) this.consumer?.seek({ topic, partition, offset: retryFrom });
+    if (resumeDelayMs > 0) await new Promise((r) => setTimeout(r, resumeDelayMs));
+    if (!this.stopped && this.owned.has(key)) this.consumer?.resume([{ topic, partitions: [partition] }]);
+  }
+
+  /** The group's committed offset of one partition (null when none). */
+  private async committedOffset(topic: string, partition: number): Promise<bigint | null> {
+    this.admin ??= this.kafka.admin();
+    await (this.adminConnected ??= this.admin.connect());
+    const [entry] = await this.admin.fetchOffsets({ groupId: this.config.processor.groupId, topics: [topic] });
+    const offset = entry?.partitions.find((p) => p.partition === partition)?.offset;
+    return offset === undefined || Number(offset) < 0 ? null : BigInt(offset);
   }
 
   /**
@@ -261,15 +337,5 @@ export class Processor {
         this.guard.record(null);
       }
     }
-  }
-}
-
-/** Awaits `work`, sending a group heartbeat every few seconds meanwhile, so a long batch never costs the partition. */
-async function withHeartbeats<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
-  const timer = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
-  try {
-    return await work;
-  } finally {
-    clearInterval(timer);
   }
 }

@@ -83,17 +83,31 @@ export class PartitionTransactions {
 
   /** The partition's producer, initialised (and any zombie fenced) on first use. */
   producer(topic: string, partition: number): Promise<Producer> {
-    const key = this.key(topic, partition);
-    let producer = this.producers.get(key);
-    if (!producer) {
-      producer = this.open(topic, partition);
-      this.producers.set(key, producer);
-      producer.catch(() => this.producers.delete(key));
-    }
-    return producer;
+    return this.ensure(topic, partition).producer;
   }
 
-  private async open(topic: string, partition: number): Promise<Producer> {
+  /**
+   * Makes sure the partition's producer is open and initialised. Resolves true when this call
+   * initialised it (any previous owner of the transactional id is fenced and its last transaction
+   * completed or aborted), false when it was already open.
+   */
+  async open(topic: string, partition: number): Promise<boolean> {
+    const { producer, created } = this.ensure(topic, partition);
+    await producer;
+    return created;
+  }
+
+  private ensure(topic: string, partition: number): { producer: Promise<Producer>; created: boolean } {
+    const key = this.key(topic, partition);
+    const existing = this.producers.get(key);
+    if (existing) return { producer: existing, created: false };
+    const producer = this.init(topic, partition);
+    this.producers.set(key, producer);
+    producer.catch(() => this.producers.delete(key));
+    return { producer, created: true };
+  }
+
+  private async init(topic: string, partition: number): Promise<Producer> {
     const producer = this.kafka.producer({
       transactionalId: `${this.transactionalIdPrefix}-${topic}-${partition}`,
       idempotent: true,
