@@ -137,6 +137,17 @@ describe('Session', () => {
     expect(ws.closedWith).toBeUndefined();
   });
 
+  it('closes with 4403 a token that has no usable scope (a hand-edited token file)', () => {
+    const { deps } = setup();
+    const verified = deps.tokens.verify(deps.tokens.create(['subscribe']).token);
+    if (!verified.ok) throw new Error('token did not verify');
+    const ws = new FakeWs();
+    new Session(ws as never, new EventEmitter() as never, deps, { ...verified, token: { ...verified.token, scopes: [] } });
+    expect(ws.closedWith).toBe(closeCodes.FORBIDDEN);
+    expect(ws.messages()).toEqual([expect.objectContaining({ type: 'error', code: 'FORBIDDEN' })]);
+    expect(deps.socketsPerToken.size).toBe(0);
+  });
+
   it('releases its token slot and owned ids on close', () => {
     const { deps, open } = setup();
     const { ws } = open();

@@ -136,6 +136,13 @@ export class Session implements Subscriber {
       return false;
     }
     const token = result.token;
+    // `token create` refuses a token without scopes, but a hand-edited token file can hold one.
+    if (!token.scopes.some((s) => s === 'submit' || s === 'subscribe')) {
+      gatewayMetrics.authFailures.inc({ transport: 'ws', reason: 'no_scope' });
+      this.sendNow(errorMessage(errorCodes.FORBIDDEN, 'this token has neither the "submit" nor the "subscribe" scope'));
+      this.close(closeCodes.FORBIDDEN, 'forbidden');
+      return false;
+    }
     const count = this.deps.socketsPerToken.get(token.id) ?? 0;
     if (count >= this.deps.config.maxSocketsPerToken) {
       gatewayMetrics.authFailures.inc({ transport: 'ws', reason: 'too_many_sockets' });
