@@ -26,7 +26,9 @@ export function createKafka(config: TridentConfig, clientId = config.kafka.clien
         // kafkajs logs every failed protocol response at ERROR, even the retriable ones it then
         // retries (coordinator loading, CONCURRENT_TRANSACTIONS); a real failure reaches the caller as
         // a thrown error anyway.
-        const retried = level === logLevel.ERROR && message.startsWith('Response ');
+        // "Failed to send messages: … not the leader" right after a topic is created is the same: the
+        // producer refreshes its metadata and retries (retryCount 0 is the first of those retries).
+        const retried = level === logLevel.ERROR && (message.startsWith('Response ') || (message.startsWith('Failed to send messages') && (rest as { retryCount?: number }).retryCount === 0));
         log[retried ? 'debug' : (kafkaLevels[level] ?? 'info')](rest, message);
       },
     ...overrides,
