@@ -70,6 +70,9 @@ class Config:
     banking77_val_fraction: float = 0.1
     batch_size: int = 32
     squad_batch_size: int = 16
+    # How the tasks' batches are ordered: "sized" (all shuffled together, so each task is seen in
+    # proportion to its batches) or "round-robin" (one batch of each task in turn while it has any).
+    mixing: str = "sized"
     lr: float = 1e-4
     warmup: float = 0.06
     weight_decay: float = 0.01
@@ -206,9 +209,12 @@ def batch_plan(cfg: Config, feats: dict) -> list[tuple[str, list[int]]]:
     """All batches of the run, a pure function of the seed.
 
     Per task and epoch: shuffle, then sort by length inside chunks of 50 batches (length buckets,
-    little padding), cut into batches. The batches of all tasks are then shuffled together, so each
-    task is seen in proportion to its number of batches ("sized by task").
+    little padding), cut into batches. With mixing "sized" the batches of all tasks are then shuffled
+    together, so each task is seen in proportion to its number of batches; with "round-robin" each
+    task's batches are shuffled and the tasks take turns, one batch each, until each runs out.
     """
+    if cfg.mixing not in ("sized", "round-robin"):
+        raise SystemExit(f"--mixing: expected sized or round-robin, got {cfg.mixing!r}")
     rng = random.Random(cfg.seed)
     plan = []
     for task in TASKS:
@@ -229,6 +235,17 @@ def batch_plan(cfg: Config, feats: dict) -> list[tuple[str, list[int]]]:
             part = sorted(order[c:c + chunk], key=lambda i: len(feats[task][i].window.input_ids))
             for b in range(0, len(part), bs):
                 plan.append((task, part[b:b + bs]))
+    if cfg.mixing == "round-robin":
+        queues = []
+        for task in TASKS:
+            mine = [p for p in plan if p[0] == task]
+            rng.shuffle(mine)
+            if mine:
+                queues.append(mine)
+        plan = []
+        for turn in range(max(len(q) for q in queues)):
+            plan += [q[turn] for q in queues if turn < len(q)]
+        return plan
     rng.shuffle(plan)
     return plan
 
@@ -397,7 +414,9 @@ def run(cfg: Config, command: str) -> dict:
         def trained(c: dict) -> dict:
             return {k: v for k, v in c.items() if k not in RUNTIME_ONLY}
 
-        if trained(state["config"]) != trained(dataclasses.asdict(cfg)):
+        # Settings added after a checkpoint was written count as their defaults.
+        saved = {**{f.name: f.default for f in dataclasses.fields(Config)}, **state["config"]}
+        if trained(saved) != trained(dataclasses.asdict(cfg)):
             raise SystemExit(f"{ckpt_path} was written with other settings; remove it to start over")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
