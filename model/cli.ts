@@ -1,5 +1,5 @@
 /** `trident predict`: the model on one text or a JSON-lines file, no Kafka needed. */
-import { createReadStream, createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SingleBar, Presets } from 'cli-progress';
@@ -33,14 +33,35 @@ export function resolveModelDir(explicit?: string): string {
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const artifacts = path.join(dir, 'model', 'artifacts');
     if (existsSync(artifacts)) {
-      const candidates = readdirSync(artifacts)
-        .map((name) => path.join(artifacts, name))
-        .filter((p) => existsSync(path.join(p, 'manifest.json')))
-        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-      if (candidates.length > 0) return candidates[0];
+      const newest = newestArtifact(artifacts);
+      if (newest) return newest;
     }
   }
   throw new TridentError('MODEL_NOT_FOUND', 'no model artifact: pass --model DIR or set TRIDENT_MODEL_DIR');
+}
+
+/**
+ * The artifact folder under `artifacts` whose manifest was created last (folder mtimes are checkout
+ * times in a fresh clone, so they cannot order releases); null when there is none.
+ */
+export function newestArtifact(artifacts: string): string | null {
+  const candidates = readdirSync(artifacts)
+    .map((name) => path.join(artifacts, name))
+    .filter((p) => existsSync(path.join(p, 'manifest.json')))
+    .map((p) => ({ p, created: createdAt(p) }))
+    .sort((a, b) => b.created - a.created || b.p.localeCompare(a.p));
+  return candidates[0]?.p ?? null;
+}
+
+/** The manifest's `created` time in ms; the folder's mtime when the manifest has none or is unreadable. */
+function createdAt(dir: string): number {
+  try {
+    const created = Date.parse((JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { created?: string }).created ?? '');
+    if (Number.isFinite(created)) return created;
+  } catch {
+    // fall through: an unreadable manifest fails properly when the artifact is loaded
+  }
+  return statSync(dir).mtimeMs;
 }
 
 async function countLines(file: string): Promise<number> {
