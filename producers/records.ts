@@ -53,6 +53,14 @@ function reject<T>(line: number, code: string, reason: string): RecordResult<T> 
   return { ok: false, line, code, reason };
 }
 
+/** Parses a record with `schema`; the first problem becomes an INVALID_FIELD rejection naming the field. */
+function parseFields<S extends z.ZodType>(schema: S, raw: unknown, line: number): { ok: true; data: z.infer<S> } | Extract<RecordResult<never>, { ok: false }> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { ok: true, data: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  return { ok: false, line, code: 'INVALID_FIELD', reason: `field "${issue.path.join('.')}": ${issue.message}` };
+}
+
 /** `"a,b"` or `["a","b"]` → `["a","b"]`. CSV cells use `|` between list items. */
 function toList(value: string | string[] | null | undefined, separator: RegExp): string[] | undefined {
   if (value === undefined || value === null) return undefined;
@@ -77,11 +85,8 @@ export function checkText(text: unknown, line: number, limits: RecordLimits): Re
  */
 export function toTextEvent(raw: unknown, line: number, limits: RecordLimits, defaults: RecordDefaults = {}, now = Date.now()): RecordResult<TextEvent> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return reject(line, 'INVALID_FIELD', 'expected a JSON object with a "text" field');
-  const parsed = textRecord.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return reject(line, 'INVALID_FIELD', `field "${issue.path.join('.')}": ${issue.message}`);
-  }
+  const parsed = parseFields(textRecord, raw, line);
+  if (!parsed.ok) return parsed;
   const r = parsed.data;
   const textProblem = checkText(r.text, line, limits);
   if (textProblem) return textProblem;
@@ -135,11 +140,8 @@ export function toFeedbackEvent(raw: unknown, line: number, limits: RecordLimits
   if (typeof task === 'string' && !(builtInTasks as readonly string[]).includes(task)) {
     return reject(line, 'UNKNOWN_TASK', `unknown task ${JSON.stringify(task)}; valid tasks: ${builtInTasks.join(', ')}`);
   }
-  const parsed = feedbackRecord.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return reject(line, 'INVALID_FIELD', `field "${issue.path.join('.')}": ${issue.message}`);
-  }
+  const parsed = parseFields(feedbackRecord, raw, line);
+  if (!parsed.ok) return parsed;
   const r = parsed.data;
   const textProblem = checkText(r.text, line, limits);
   if (textProblem) return textProblem;
