@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole recipe: data -> train -> evaluate -> export -> quantize -> evaluate int8 -> artifact.
-# Defaults are the released recipe (trident-multitask 1.0.0); any option of
-# `python -m trident_training.train --help` can be passed after `npm run train --`.
+# Defaults: the budget of the released trident-multitask 1.1.0, with the task mixing measured after it
+# (round-robin; add `--mixing sized --version 1.1.0` to reproduce 1.1.0 itself), written as version
+# 1.2.0. Any option of `python -m trident_training.train --help` can be passed after `npm run train --`.
 # Running it again after an interruption resumes from training/checkpoints/<name>-<version>/last.pt.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,6 +16,6 @@ for lib in /usr/lib/x86_64-linux-gnu/libtcmalloc.so.4 /usr/lib/aarch64-linux-gnu
 done
 cd "$here/.."
 exec "$here/.venv/bin/python" -m trident_training.train \
-  --sst2-examples 24000 --sst2-epochs 1 --conll-epochs 2 --banking77-epochs 4 \
-  --squad-examples 7000 --squad-epochs 1 --mid-eval-limit 300 \
+  --sst2-examples 48000 --sst2-epochs 1 --conll-epochs 2 --banking77-epochs 4 \
+  --squad-examples 20000 --squad-epochs 1 --mid-eval-limit 300 \
   "$@"

@@ -47,7 +47,7 @@ SPLIT_NAMES = {"sst2": "sst2/dev", "conll": "conll2003/testa",
 @dataclass
 class Config:
     name: str = "trident-multitask"
-    version: str = "1.0.0"
+    version: str = "1.2.0"  # the next release; the released ones are never overwritten by default
     out: str = ""  # default model/artifacts/<name>-<version>
     base: str = "minilm"  # or "tiny" (random 2-layer BERT, for the smoke test)
     seed: int = 13
@@ -70,9 +70,11 @@ class Config:
     banking77_val_fraction: float = 0.1
     batch_size: int = 32
     squad_batch_size: int = 16
-    # How the tasks' batches are ordered: "sized" (all shuffled together, so each task is seen in
-    # proportion to its batches) or "round-robin" (one batch of each task in turn while it has any).
-    mixing: str = "sized"
+    # How the tasks' batches are ordered: "round-robin" (one batch of each task in turn while it has
+    # any) or "sized" (all shuffled together, so each task is seen in proportion to its batches).
+    # Measured (training/results/ablation-mixing.json): round-robin +10.6 SQuAD F1 and +4.1 banking77
+    # accuracy over sized, two seeds, a 502-batch budget. Releases 1.0.0 and 1.1.0 used "sized".
+    mixing: str = "round-robin"
     lr: float = 1e-4
     warmup: float = 0.06
     weight_decay: float = 0.01
@@ -91,6 +93,9 @@ class Config:
 
 
 # Settings that do not change what is trained; a checkpoint can be resumed with other values.
+# Settings added after checkpoints existed, with the value those checkpoints were trained with.
+SETTINGS_BEFORE_THEY_EXISTED = {"mixing": "sized"}
+
 RUNTIME_ONLY = {"out", "run_dir", "checkpoint_dir", "threads", "mlflow", "final_eval_limit",
                 "mid_eval_limit", "mid_evals", "checkpoint_minutes", "finish_now"}
 
@@ -414,8 +419,8 @@ def run(cfg: Config, command: str) -> dict:
         def trained(c: dict) -> dict:
             return {k: v for k, v in c.items() if k not in RUNTIME_ONLY}
 
-        # Settings added after a checkpoint was written count as their defaults.
-        saved = {**{f.name: f.default for f in dataclasses.fields(Config)}, **state["config"]}
+        # A checkpoint older than a setting was trained with that setting's earlier behaviour.
+        saved = {**SETTINGS_BEFORE_THEY_EXISTED, **state["config"]}
         if trained(saved) != trained(dataclasses.asdict(cfg)):
             raise SystemExit(f"{ckpt_path} was written with other settings; remove it to start over")
         model.load_state_dict(state["model"])
