@@ -4,7 +4,6 @@ manifest with digests, and the parity fixture."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import shutil
 import tempfile
@@ -14,19 +13,12 @@ import numpy as np
 import torch
 
 from . import FORMAT
+from .data import file_sha256 as sha256
 from .inference import Model, OrtEncoder, TorchEncoder
 from .modeling import Encoder, MultitaskModel, eager_copy, head_layers
 from .text import write_tokenizer
 
 OPSET = 17
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def input_names(casing: bool) -> list[str]:
