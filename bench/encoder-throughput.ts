@@ -15,7 +15,7 @@ import { loadManifest } from '../model/manifest';
 import { batchFeeds, makeBatches } from '../model/pipeline';
 import { caseIdsOf, TextTokenizer } from '../model/tokenize';
 import { textRows } from '../model/windows';
-import { resolveModelDir } from '../model/cli';
+import { resolveModelDir } from '../model/artifacts';
 import { args, benchTexts, cloneFeeds, fmt, withLoopLag } from './encoder-common';
 
 async function main(): Promise<void> {

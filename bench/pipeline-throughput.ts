@@ -10,14 +10,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
+import { builtInTasks } from '../common/tasks';
 import { InlineEncoder, WorkerEncoder } from '../model/encoder';
 import { loadManifest } from '../model/manifest';
 import { Pipeline, RunStats } from '../model/pipeline';
-import { resolveModelDir } from '../model/cli';
+import { resolveModelDir } from '../model/artifacts';
 import type { PredictInput } from '../model/types';
 import { args, benchTexts, cloneFeeds, fmt, mb, withLoopLag } from './encoder-common';
 
-const ALL = ['sentiment', 'entities', 'answers', 'categories'];
+const ALL = [...builtInTasks];
 const QUESTIONS = ['What is the review about?', 'Who is it about?', 'What did the critic think?'];
 
 async function child(mode: string, dir: string): Promise<void> {

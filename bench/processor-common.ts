@@ -10,7 +10,7 @@ import { topicKinds, type TopicKind } from '../schemas/catalog';
 import { stackUp, localStackOverrides } from '../stack/stack';
 import type { TextEvent } from '../schemas/generated/text';
 
-export const ALL_TASKS = ['sentiment', 'entities', 'answers', 'categories'] as const;
+import { builtInTasks } from '../common/tasks';
 const QUESTIONS = ['What is the review about?', 'Who is it about?', 'What did the critic think?'];
 const repoRoot = path.resolve(__dirname, '..', '..');
 
@@ -38,7 +38,7 @@ export async function benchConfig(partitions: number): Promise<{ config: Trident
 
 export function benchEvents(texts: string[], tag: string): TextEvent[] {
   const now = Date.now();
-  return texts.map((text, i) => ({ id: `${tag}-${i}`, text, tasks: [...ALL_TASKS], questions: [QUESTIONS[i % 3]!], key: null, tenant: null, metadata: {}, createdAt: now }));
+  return texts.map((text, i) => ({ id: `${tag}-${i}`, text, tasks: [...builtInTasks], questions: [QUESTIONS[i % 3]!], key: null, tenant: null, metadata: {}, createdAt: now }));
 }
 
 export interface Serve {
@@ -97,9 +97,9 @@ export async function listenResults(config: TridentConfig, onResult: (id: string
   const codec = EventCodec.fromConfig(config);
   const consumer = kafka.consumer({ groupId: `bench-reader-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 5, minBytes: 1 });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  const kindOf = new Map<string, TopicKind>(ALL_TASKS.map((k) => [config.topics[k], k]));
+  const kindOf = new Map<string, TopicKind>(builtInTasks.map((k) => [config.topics[k], k]));
   await consumer.connect();
-  await consumer.subscribe({ topics: ALL_TASKS.map((k) => config.topics[k]), fromBeginning: false });
+  await consumer.subscribe({ topics: builtInTasks.map((k) => config.topics[k]), fromBeginning: false });
   await consumer.run({
     partitionsConsumedConcurrently: 16,
     eachMessage: async ({ topic, message }) => {

@@ -14,9 +14,10 @@ import * as path from 'node:path';
 import { createKafka } from '../common/kafka';
 import { EventCodec } from '../schemas/codec';
 import { TridentProducer } from '../producers/producer';
-import { resolveModelDir } from '../model/cli';
+import { resolveModelDir } from '../model/artifacts';
 import { args, benchTexts, fmt, mb } from './encoder-common';
-import { ALL_TASKS, benchConfig, benchEvents, listenResults, percentile, startServe } from './processor-common';
+import { builtInTasks } from '../common/tasks';
+import { benchConfig, benchEvents, listenResults, percentile, startServe } from './processor-common';
 
 async function main(): Promise<void> {
   const a = args();
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
 
   // 1. Peak: a backlog produced at once, time to the last result.
   const peakEvents = benchEvents(texts, 'peak');
-  let pending = peakEvents.length * ALL_TASKS.length;
+  let pending = peakEvents.length * builtInTasks.length;
   let phase: 'peak' | 'paced' = 'peak';
   let lastAt = 0;
   const perEvent = new Map<string, { createdAt: number; last: number; tasks: number }>();
@@ -75,9 +76,9 @@ async function main(): Promise<void> {
   });
   clearInterval(sampler);
   const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && [...perEvent.values()].filter((e) => e.tasks >= ALL_TASKS.length).length < total) await new Promise((r) => setTimeout(r, 100));
+  while (Date.now() < deadline && [...perEvent.values()].filter((e) => e.tasks >= builtInTasks.length).length < total) await new Promise((r) => setTimeout(r, 100));
   const after = await serve.metrics();
-  const complete = [...perEvent.values()].filter((e) => e.tasks >= ALL_TASKS.length);
+  const complete = [...perEvent.values()].filter((e) => e.tasks >= builtInTasks.length);
   const latencies = complete.map((e) => e.last - e.createdAt).sort((x, y) => x - y);
   const batches = (after.get('trident_processor_inference_seconds_count') ?? 0) - (before.get('trident_processor_inference_seconds_count') ?? 0);
   const modelSeconds = (after.get('trident_processor_inference_seconds_sum') ?? 0) - (before.get('trident_processor_inference_seconds_sum') ?? 0);

@@ -11,18 +11,19 @@
 import * as path from 'node:path';
 import { WorkerEncoder } from '../model/encoder';
 import { Pipeline } from '../model/pipeline';
-import { resolveModelDir } from '../model/cli';
+import { resolveModelDir } from '../model/artifacts';
 import { createKafka } from '../common/kafka';
 import { EventCodec } from '../schemas/codec';
 import { TridentProducer } from '../producers/producer';
 import { args, benchTexts, cloneFeeds, fmt, mb } from './encoder-common';
-import { ALL_TASKS, benchConfig, benchEvents, listenResults, startServe } from './processor-common';
+import { builtInTasks } from '../common/tasks';
+import { benchConfig, benchEvents, listenResults, startServe } from './processor-common';
 
 async function rawEncoderSeconds(dir: string, inputs: Array<{ id: string; text: string; questions: string[] }>, microBatch: number, batching: 'per-input' | 'mixed'): Promise<number> {
   const pipeline = await Pipeline.load(dir, { batching });
   const chunks: typeof inputs[] = [];
   for (let i = 0; i < inputs.length; i += microBatch) chunks.push(inputs.slice(i, i + microBatch));
-  const feeds = (await Promise.all(chunks.map((c) => pipeline.plannedFeeds(c, [...ALL_TASKS])))).flat();
+  const feeds = (await Promise.all(chunks.map((c) => pipeline.plannedFeeds(c, [...builtInTasks])))).flat();
   await pipeline.close();
   const encoder = await WorkerEncoder.open(path.join(dir, pipeline.manifest.encoder.file), { maxQueued: 1 << 20 });
   const output = pipeline.manifest.encoder.outputs[0]!;
@@ -43,7 +44,7 @@ async function endToEnd(texts: string[], settings: Record<string, string>, tag: 
   const { config, env } = await benchConfig(partitions);
   const serve = await startServe({ ...env, TRIDENT_MODEL_PATH: dir }, settings, 29500 + Math.floor(Math.random() * 400));
   const events = benchEvents(texts, tag);
-  const expected = events.length * ALL_TASKS.length;
+  const expected = events.length * builtInTasks.length;
   let received = 0;
   let lastAt = 0;
   let resolveDone: () => void = () => undefined;

@@ -15,16 +15,16 @@ import { stackUp, localStackOverrides } from '../stack/stack';
 import { TridentProducer } from '../producers/producer';
 import { produce, summaryLine } from '../producers/produce';
 import { readRecords } from '../producers/input';
-import { resolveModelDir } from '../model/cli';
+import { resolveModelDir } from '../model/artifacts';
 import { startProcessor } from '../consumers/cli';
-import type { CliContext } from './main';
+import type { CliContext } from '../common/cli-context';
+import { builtInTasks, type TaskName } from '../common/tasks';
 
 const repoRoot = (() => {
   const parts = __dirname.split(/[\\/]/);
   return parts[parts.length - 2] === 'dist' ? join(__dirname, '..', '..') : join(__dirname, '..');
 })();
 export const demoFile = join(repoRoot, 'producers', 'demo-texts.jsonl');
-const resultKinds = ['sentiment', 'entities', 'answers', 'categories'] as const;
 
 /** The released model when there is one; otherwise the tiny test model, said out loud. */
 function demoModel(config: TridentConfig, say: (line: string) => void): string {
@@ -70,12 +70,12 @@ export function registerDemoCommand(program: Command, context: CliContext): void
       const consumer = kafka.consumer({ groupId: `trident-demo-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
       const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
       await consumer.connect();
-      await consumer.subscribe({ topics: resultKinds.map((k) => config.topics[k]), fromBeginning: false });
+      await consumer.subscribe({ topics: builtInTasks.map((k) => config.topics[k]), fromBeginning: false });
       const expected = new Map<string, number>();
       let received = 0;
       let allArrived: () => void = () => undefined;
       const done = new Promise<void>((resolve) => (allArrived = resolve));
-      const kindOf = new Map<string, (typeof resultKinds)[number]>(resultKinds.map((k) => [config.topics[k], k]));
+      const kindOf = new Map<string, TaskName>(builtInTasks.map((k) => [config.topics[k], k]));
       await consumer.run({
         eachMessage: async ({ topic, message }) => {
           const kind = kindOf.get(topic)!;
@@ -112,7 +112,7 @@ export function registerDemoCommand(program: Command, context: CliContext): void
     });
 }
 
-function describe(kind: (typeof resultKinds)[number], result: Record<string, unknown> & { id: string }): string {
+function describe(kind: TaskName, result: Record<string, unknown> & { id: string }): string {
   const r = result as any;
   switch (kind) {
     case 'sentiment':

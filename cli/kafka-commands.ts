@@ -8,7 +8,7 @@ import { TridentProducer } from '../producers/producer';
 import { produce, summaryLine } from '../producers/produce';
 import { parseRate } from '../producers/rate';
 import { tail } from '../consumers/tail';
-import type { CliContext } from './main';
+import type { CliContext } from '../common/cli-context';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 

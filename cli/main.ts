@@ -3,16 +3,16 @@
  * typed errors into one clear line and a non-zero exit code.
  */
 import { Command, Option } from 'commander';
-import { loadConfig, type TridentConfig } from '../common/config';
+import { loadConfig } from '../common/config';
+import type { CliContext } from '../common/cli-context';
 import { ConfigError, TridentError } from '../common/errors';
 import { registerStackCommands } from './stack-commands';
 import { registerKafkaCommands } from './kafka-commands';
 import { registerDemoCommand } from './demo';
+import { registerPredictCommand } from '../model/cli';
+import { registerConsumerCommands } from '../consumers/cli';
+import { registerGatewayCommands } from '../gateway/cli';
 
-export interface CliContext {
-  /** Loads the config once, with the global `--config` file. Throws ConfigError. */
-  config(overrides?: Record<string, unknown>): TridentConfig;
-}
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -28,26 +28,10 @@ export function buildProgram(): Command {
   registerStackCommands(program, context);
   registerKafkaCommands(program, context);
   registerDemoCommand(program, context);
-  registerOptional(program, context);
+  registerPredictCommand(program);
+  registerConsumerCommands(program, context);
+  registerGatewayCommands(program, context);
   return program;
-}
-
-/** Commands of stages that may not be built yet register themselves when present. */
-function registerOptional(program: Command, context: CliContext): void {
-  for (const [path, name] of [
-    ['../model/cli', 'registerPredictCommand'],
-    ['../consumers/cli', 'registerConsumerCommands'],
-    ['../gateway/cli', 'registerGatewayCommands'],
-  ] as const) {
-    let mod: Record<string, unknown>;
-    try {
-      mod = require(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes(path.slice(3))) continue;
-      throw error;
-    }
-    (mod[name] as (p: Command, c: CliContext) => void)(program, context);
-  }
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { stackDown, stackStatus, stackUp, stackPaths, tail } from '../stack/stack';
-import type { CliContext } from './main';
+import type { CliContext } from '../common/cli-context';
 import { join } from 'node:path';
 
 export function registerStackCommands(program: Command, context: CliContext): void {

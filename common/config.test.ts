@@ -1,7 +1,7 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from './config';
+import { loadConfig, modelConfigFromEnv } from './config';
 import { ConfigError } from './errors';
 
 describe('loadConfig', () => {
@@ -46,5 +46,27 @@ describe('loadConfig', () => {
 
   it('rejects an invalid topic name', () => {
     expect(() => loadConfig({ env: { TRIDENT_TOPICS_DLQ: 'bad topic!' } })).toThrow(/topics\.dlq: expected a Kafka topic name/);
+  });
+
+  it('reads the model\'s older variable names, below the file and TRIDENT_MODEL_*', () => {
+    const env = { TRIDENT_MODEL_DIR: '/models/a', TRIDENT_ORT_SPINNING: '1', TRIDENT_NO_SIMD: '1' };
+    expect(loadConfig({ env }).model).toMatchObject({ path: '/models/a', ortSpinning: true, simd: false });
+    expect(loadConfig({ env: {} }).model).toMatchObject({ ortSpinning: false, simd: true });
+    expect(loadConfig({ env: { ...env, TRIDENT_MODEL_PATH: '/models/b', TRIDENT_MODEL_SIMD: 'true' } }).model).toMatchObject({ path: '/models/b', simd: true });
+    const dir = mkdtempSync(join(tmpdir(), 'trident-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ model: { path: '/models/file' } }));
+    expect(loadConfig({ file, env }).model.path).toBe('/models/file');
+  });
+});
+
+describe('modelConfigFromEnv', () => {
+  it('reads the model section from the environment alone', () => {
+    expect(modelConfigFromEnv({ TRIDENT_MODEL_DIR: '/m', TRIDENT_NO_SIMD: '1' })).toMatchObject({ path: '/m', simd: false, ortSpinning: false, batching: 'per-input' });
+    expect(modelConfigFromEnv({ TRIDENT_MODEL_ORT_SPINNING: 'true' }).ortSpinning).toBe(true);
+  });
+
+  it('names the key of a bad value', () => {
+    expect(() => modelConfigFromEnv({ TRIDENT_MODEL_THREADS: 'many' })).toThrow(/model\.threads: .*\(from TRIDENT_MODEL_THREADS\)/);
   });
 });

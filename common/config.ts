@@ -1,16 +1,18 @@
 /**
  * One typed configuration for every Trident process. Sources, later ones winning:
- * built-in defaults → a JSON file (`--config`, `TRIDENT_CONFIG`, or `./trident.config.json` when
- * present) → `TRIDENT_*` environment variables (`TRIDENT_KAFKA_BROKERS`, `TRIDENT_TOPICS_TEXT`, …;
- * the path in SCREAMING_SNAKE_CASE) → `KAFKA_BROKERS` / `SCHEMA_REGISTRY_URL`, the names tests and
- * other tools use. A bad value fails at start with the dotted key, where it came from and what was
- * expected.
+ * built-in defaults → the model's older environment names (ENV_FALLBACKS: `TRIDENT_MODEL_DIR`,
+ * `TRIDENT_ORT_SPINNING=1`, `TRIDENT_NO_SIMD=1`) → a JSON file (`--config`, `TRIDENT_CONFIG`, or
+ * `./trident.config.json` when present) → `TRIDENT_*` environment variables (`TRIDENT_KAFKA_BROKERS`,
+ * `TRIDENT_TOPICS_TEXT`, …; the path in SCREAMING_SNAKE_CASE) → `KAFKA_BROKERS` /
+ * `SCHEMA_REGISTRY_URL` (ENV_OVERRIDES), the names tests and other tools use. A bad value fails at
+ * start with the dotted key, where it came from and what was expected.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { builtInTasks } from './tasks';
 
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name ([a-zA-Z0-9._-], at most 249 characters)');
@@ -75,7 +77,7 @@ export const configSchema = z
       .prefault({}),
     model: z
       .object({
-        /** The model artifact folder (see model/README.md); default: the released artifact, else the test artifact. */
+        /** The model artifact folder (see model/README.md); default: the released artifact, else the test artifact. Also $TRIDENT_MODEL_DIR. */
         path: z.string().min(1).optional(),
         /**
          * `per-input`: every output depends on its input alone (int8 dynamic quantisation scales
@@ -85,6 +87,10 @@ export const configSchema = z
         batching: z.enum(['per-input', 'mixed']).default('per-input'),
         /** ONNX Runtime intra-op threads; 0 = one per CPU core. */
         threads: z.number().int().min(0).max(256).default(0),
+        /** Let ORT's threads busy-wait between ops (lower latency on an idle machine, see model/RUNTIME.md). Also $TRIDENT_ORT_SPINNING=1. */
+        ortSpinning: z.boolean().default(false),
+        /** The WebAssembly SIMD kernel for the heads where the runtime has it; false = plain JavaScript. Also $TRIDENT_NO_SIMD=1. */
+        simd: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
@@ -93,7 +99,7 @@ export const configSchema = z
         groupId: z.string().min(1).default('trident-processor'),
         /** Prefix of the transactional ids; one id per input partition (`<prefix>-<topic>-<partition>`). */
         transactionalIdPrefix: z.string().min(1).default('trident-processor'),
-        defaultTasks: z.array(z.enum(['sentiment', 'entities', 'answers', 'categories'])).min(1).default(['sentiment', 'entities', 'answers', 'categories']),
+        defaultTasks: z.array(z.enum(builtInTasks)).min(1).default([...builtInTasks]),
         maxBatchEvents: z.number().int().min(1).default(32),
         maxBatchWaitMs: z.number().int().min(0).default(10),
         maxBatchTokens: z.number().int().min(1).default(8192),
@@ -140,7 +146,26 @@ export const configSchema = z
   .strict();
 
 export type TridentConfig = z.infer<typeof configSchema>;
-export type TaskTopicName = 'sentiment' | 'entities' | 'answers' | 'categories';
+export type ModelConfig = TridentConfig['model'];
+
+/** A short environment name for one key; `value` turns the variable into the key's value. */
+interface EnvAlias {
+  name: string;
+  path: string[];
+  value: (raw: string) => unknown;
+}
+const isOn = (raw: string): boolean => raw === '1' || raw === 'true';
+/** Names the model read before it had config keys; anything else (the file, `TRIDENT_MODEL_*`) wins over them. */
+const ENV_FALLBACKS: readonly EnvAlias[] = [
+  { name: 'TRIDENT_MODEL_DIR', path: ['model', 'path'], value: (raw) => raw },
+  { name: 'TRIDENT_ORT_SPINNING', path: ['model', 'ortSpinning'], value: isOn },
+  { name: 'TRIDENT_NO_SIMD', path: ['model', 'simd'], value: (raw) => !isOn(raw) },
+];
+/** Names that win over everything but the command line. */
+const ENV_OVERRIDES: readonly EnvAlias[] = [
+  { name: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], value: splitList },
+  { name: 'SCHEMA_REGISTRY_URL', path: ['registry', 'url'], value: (raw) => raw },
+];
 
 /** Where each value came from, so an error can point at the environment variable or file. */
 type Origin = Map<string, string>;
@@ -161,6 +186,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TridentConfig {
   const env = options.env ?? process.env;
   const origin: Origin = new Map();
   const raw: Record<string, unknown> = {};
+  applyAliases(raw, env, origin, ENV_FALLBACKS);
 
   const file = options.file ?? env.TRIDENT_CONFIG ?? (existsSync('trident.config.json') ? 'trident.config.json' : undefined);
   if (file) {
@@ -177,26 +203,52 @@ export function loadConfig(options: LoadConfigOptions = {}): TridentConfig {
     mergeInto(raw, parsed as Record<string, unknown>, '', origin, path);
   }
 
+  applyEnv(raw, env, origin);
+  if (options.overrides) mergeInto(raw, options.overrides, '', origin, 'command line');
+  return parseOrThrow(configSchema, raw, origin, []);
+}
+
+/**
+ * The `model` section from the environment alone (`TRIDENT_MODEL_*` and the short names), for code
+ * that runs without a loaded config: `trident predict`, benchmarks, tests. The processor passes its
+ * loaded config's values instead.
+ * @throws ConfigError naming the first invalid key.
+ */
+export function modelConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ModelConfig {
+  const origin: Origin = new Map();
+  const raw: Record<string, unknown> = {};
+  applyAliases(raw, env, origin, ENV_FALLBACKS);
+  applyEnv(raw, env, origin);
+  return parseOrThrow(configSchema.shape.model, raw.model ?? {}, origin, ['model']);
+}
+
+/** Sets every `TRIDENT_*` variable, then ENV_OVERRIDES, present in `env` into `raw`. */
+function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, origin: Origin): void {
   for (const [path, leaf] of leafSchemas(configSchema)) {
     const name = 'TRIDENT_' + path.map(toSnake).join('_');
     const value = env[name];
     if (value !== undefined) setPath(raw, path, parseEnvValue(value, leaf), origin, name);
   }
-  if (env.KAFKA_BROKERS) setPath(raw, ['kafka', 'brokers'], splitList(env.KAFKA_BROKERS), origin, 'KAFKA_BROKERS');
-  if (env.SCHEMA_REGISTRY_URL) setPath(raw, ['registry', 'url'], env.SCHEMA_REGISTRY_URL, origin, 'SCHEMA_REGISTRY_URL');
-  if (options.overrides) mergeInto(raw, options.overrides, '', origin, 'command line');
+  applyAliases(raw, env, origin, ENV_OVERRIDES);
+}
 
-  const result = configSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const key = issue.path.join('.') || '(root)';
-    const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => (key === '(root)' ? k : `${key}.${k}`)) : [];
-    const shownKey = unknownKeys[0] ?? key;
-    const from = origin.get(shownKey);
-    const message = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message;
-    throw new ConfigError(shownKey, `${message}${from ? ` (from ${from})` : ''}`);
+function applyAliases(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, origin: Origin, aliases: readonly EnvAlias[]): void {
+  for (const alias of aliases) {
+    const value = env[alias.name];
+    if (value) setPath(raw, alias.path, alias.value(value), origin, alias.name);
   }
-  return result.data;
+}
+
+function parseOrThrow<T>(schema: z.ZodType<T>, raw: unknown, origin: Origin, prefix: string[]): T {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const key = [...prefix, ...issue.path].join('.') || '(root)';
+  const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => (key === '(root)' ? k : `${key}.${k}`)) : [];
+  const shownKey = unknownKeys[0] ?? key;
+  const from = origin.get(shownKey);
+  const message = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message;
+  throw new ConfigError(shownKey, `${message}${from ? ` (from ${from})` : ''}`);
 }
 
 /** All topics Trident uses, from the config. */

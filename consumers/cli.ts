@@ -7,10 +7,11 @@ import { stageLogger } from '../common/logger';
 import { collectProcessMetrics, metricsRegistry } from '../common/metrics';
 import { EventCodec } from '../schemas/codec';
 import { Pipeline } from '../model/pipeline';
-import { resolveModelDir } from '../model/cli';
+import { resolveModelDir } from '../model/artifacts';
+import { setSimdEnabled } from '../model/simd';
 import { DEFAULT_LIMITS } from '../model/validate';
 import { Processor } from './processor/processor';
-import type { CliContext } from '../cli/main';
+import type { CliContext } from '../common/cli-context';
 
 export interface RunningProcessor {
   processor: Processor;
@@ -23,11 +24,13 @@ export interface RunningProcessor {
 export async function startProcessor(config: TridentConfig): Promise<RunningProcessor> {
   const log = stageLogger('processor');
   collectProcessMetrics();
+  setSimdEnabled(config.model.simd);
   const modelDir = resolveModelDir(config.model.path);
   const pipeline = await Pipeline.load(modelDir, {
     batchSize: config.processor.maxBatchEvents,
     maxBatchTokens: config.processor.maxBatchTokens,
     batching: config.model.batching,
+    spinning: config.model.ortSpinning,
     ...(config.model.threads > 0 ? { threads: config.model.threads } : {}),
   });
   const identity = { name: pipeline.manifest.name, version: pipeline.manifest.version };

@@ -1,6 +1,6 @@
 /** `trident gateway` and `trident token create|list|revoke`: thin wiring over gateway/. */
 import type { Command } from 'commander';
-import type { CliContext } from '../cli/main';
+import type { CliContext } from '../common/cli-context';
 import { Gateway } from './server';
 import { parseScopes, TokenStore } from './tokens';
 

@@ -1,6 +1,6 @@
 import { Hub, type Subscriber } from './hub';
 import { SubscriptionSet, toFilter } from './subscriptions';
-import type { TaskName } from '../producers/records';
+import type { TaskName } from '../common/tasks';
 
 class FakeSocket implements Subscriber {
   readonly frames: string[] = [];

@@ -3,7 +3,7 @@
  * is serialised once and the same frame is queued to every socket (each with its own bounded
  * queue), so one slow socket costs the others nothing. Synchronous; no I/O.
  */
-import type { TaskName } from '../producers/records';
+import type { TaskName } from '../common/tasks';
 import { resultFrame } from './protocol';
 import type { ResultIdentity } from './subscriptions';
 import { gatewayMetrics } from './metrics';

@@ -1,5 +1,5 @@
 /** The gateway's OpenAPI 3.1 document, served at /openapi.json and rendered at /docs. */
-import { builtInTasks } from '../producers/records';
+import { builtInTasks } from '../common/tasks';
 
 export function openApiDocument(maxWaitMs: number): Record<string, unknown> {
   const textRecord = {

@@ -7,7 +7,7 @@
  * `error` reply with a code; the socket stays open.
  */
 import { z } from 'zod';
-import { builtInTasks, type TaskName } from '../producers/records';
+import { builtInTasks, type TaskName } from '../common/tasks';
 
 export const PROTOCOL_VERSION = 1;
 /** The WebSocket subprotocol the gateway speaks; browsers send the token as a second one, `bearer.<token>`. */

@@ -7,7 +7,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { TridentConfig } from '../common/config';
 import { InvalidMessageError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { builtInTasks, type TaskName } from '../producers/records';
+import { builtInTasks, type TaskName } from '../common/tasks';
 import type { EventCodec } from '../schemas/codec';
 import { gatewayMetrics } from './metrics';
 import type { ResultIdentity } from './subscriptions';

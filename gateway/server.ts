@@ -17,7 +17,7 @@ import { createKafka } from '../common/kafka';
 import { stageLogger, type Logger } from '../common/logger';
 import { collectProcessMetrics, metricsRegistry } from '../common/metrics';
 import { TridentProducer } from '../producers/producer';
-import type { TaskName } from '../producers/records';
+import type { TaskName } from '../common/tasks';
 import { EventCodec } from '../schemas/codec';
 import { Hub } from './hub';
 import { gatewayMetrics } from './metrics';

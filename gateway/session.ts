@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket, RawData } from 'ws';
 import type { TridentConfig } from '../common/config';
 import type { Logger } from '../common/logger';
-import type { TaskName } from '../producers/records';
+import type { TaskName } from '../common/tasks';
 import { BoundedQueue } from './bounded-queue';
 import type { Hub, Subscriber } from './hub';
 import { gatewayMetrics } from './metrics';

@@ -4,7 +4,8 @@
  */
 import type { TridentConfig } from '../common/config';
 import { keyOf, type TridentProducer } from '../producers/producer';
-import { builtInTasks, toTextEvent, type TaskName } from '../producers/records';
+import { toTextEvent } from '../producers/records';
+import { isTaskName, type TaskName } from '../common/tasks';
 import type { TextEvent } from '../schemas/generated/text';
 
 export interface Rejection {
@@ -43,7 +44,7 @@ export function validateTexts(records: readonly unknown[], limits: TridentConfig
 
 /** The tasks whose results a submitted event will get (answers only with questions). */
 export function expectedTasks(event: TextEvent, defaultTasks: readonly TaskName[]): TaskName[] {
-  const tasks = (event.tasks ?? defaultTasks).filter((t): t is TaskName => (builtInTasks as readonly string[]).includes(t));
+  const tasks = (event.tasks ?? defaultTasks).filter(isTaskName);
   return [...new Set(tasks)].filter((t) => t !== 'answers' || event.questions.length > 0);
 }
 

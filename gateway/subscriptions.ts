@@ -2,7 +2,7 @@
  * Which results a socket receives. Pure: a subscription is a filter over (task, result); a socket's
  * subscriptions are a small set with a limit. The hub indexes sockets by task and asks `wants`.
  */
-import { builtInTasks, type TaskName } from '../producers/records';
+import { builtInTasks, type TaskName } from '../common/tasks';
 
 export interface ResultIdentity {
   id: string;

@@ -1,12 +1,13 @@
 /** `trident predict`: the model on one text or a JSON-lines file, no Kafka needed. */
-import { createReadStream, createWriteStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { TridentError } from '../common/errors';
-import { TASKS } from './manifest';
+import { builtInTasks } from '../common/tasks';
 import { Pipeline } from './pipeline';
+import { resolveModelDir } from './artifacts';
 import { predictJsonLines } from './predict-file';
 import { checkTasks } from './validate';
 
@@ -22,48 +23,6 @@ interface PredictOptions {
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/**
- * The artifact folder: `--model`, else $TRIDENT_MODEL_DIR, else the newest folder under
- * model/artifacts/ of this checkout. Throws TridentError MODEL_NOT_FOUND when there is none.
- */
-export function resolveModelDir(explicit?: string): string {
-  const chosen = explicit ?? process.env.TRIDENT_MODEL_DIR;
-  if (chosen) return path.resolve(chosen);
-  // From model/ (ts) or dist/model/ (js), walk up to the checkout's model/artifacts.
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const artifacts = path.join(dir, 'model', 'artifacts');
-    if (existsSync(artifacts)) {
-      const newest = newestArtifact(artifacts);
-      if (newest) return newest;
-    }
-  }
-  throw new TridentError('MODEL_NOT_FOUND', 'no model artifact: pass --model DIR or set TRIDENT_MODEL_DIR');
-}
-
-/**
- * The artifact folder under `artifacts` whose manifest was created last (folder mtimes are checkout
- * times in a fresh clone, so they cannot order releases); null when there is none.
- */
-export function newestArtifact(artifacts: string): string | null {
-  const candidates = readdirSync(artifacts)
-    .map((name) => path.join(artifacts, name))
-    .filter((p) => existsSync(path.join(p, 'manifest.json')))
-    .map((p) => ({ p, created: createdAt(p) }))
-    .sort((a, b) => b.created - a.created || b.p.localeCompare(a.p));
-  return candidates[0]?.p ?? null;
-}
-
-/** The manifest's `created` time in ms; the folder's mtime when the manifest has none or is unreadable. */
-function createdAt(dir: string): number {
-  try {
-    const created = Date.parse((JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { created?: string }).created ?? '');
-    if (Number.isFinite(created)) return created;
-  } catch {
-    // fall through: an unreadable manifest fails properly when the artifact is loaded
-  }
-  return statSync(dir).mtimeMs;
-}
-
 async function countLines(file: string): Promise<number> {
   let n = 0;
   for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) if (line.trim() !== '') n++;
@@ -76,7 +35,7 @@ export function registerPredictCommand(program: Command, _context?: unknown): vo
     .command('predict')
     .description('run the model on a text, or offline over a JSON-lines file ({id, text, questions?} per line)')
     .argument('[text]', 'the text to analyse')
-    .option('--tasks <list>', `comma-separated tasks (${TASKS.join(', ')}); default: all the artifact serves`)
+    .option('--tasks <list>', `comma-separated tasks (${builtInTasks.join(', ')}); default: all the artifact serves`)
     .option('--question <q>', 'a question to answer from the text (repeatable)', collect, [])
     .option('--file <in.jsonl>', 'read inputs from a JSON-lines file instead')
     .option('--out <out.jsonl>', 'write outputs here (default: stdout)')

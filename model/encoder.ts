@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { modelConfigFromEnv } from '../common/config';
 import { ModelArtifactError, TridentError } from '../common/errors';
 import { WORKER_SOURCE } from './encoder-worker-source';
 
@@ -27,12 +28,12 @@ export interface EncoderOptions {
   threads?: number;
   /** Batches waiting or running before `run` rejects with MODEL_ENCODER_BUSY; default 64. */
   maxQueued?: number;
-  /** Let ORT's threads busy-wait between ops (lower latency on an idle machine). Default: off, or $TRIDENT_ORT_SPINNING=1. */
+  /** Let ORT's threads busy-wait between ops (lower latency on an idle machine). Default: the config's `model.ortSpinning` from the environment (off; $TRIDENT_ORT_SPINNING=1). */
   spinning?: boolean;
 }
 
 function sessionOptions(options: EncoderOptions): Record<string, unknown> {
-  const spinning = options.spinning ?? process.env.TRIDENT_ORT_SPINNING === '1';
+  const spinning = options.spinning ?? modelConfigFromEnv().ortSpinning;
   return {
     intraOpNumThreads: options.threads ?? os.cpus().length,
     interOpNumThreads: 1,

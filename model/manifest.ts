@@ -4,9 +4,6 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { ModelArtifactError } from '../common/errors';
 
-/** The four task names, everywhere (CLI, result events, manifest `task`). */
-export const TASKS = ['sentiment', 'entities', 'answers', 'categories'] as const;
-export type TaskName = (typeof TASKS)[number];
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
 const relativeFile = z

@@ -4,6 +4,7 @@
  * JavaScript loop. Sums are float32 lanes rather than doubles: results differ from the JavaScript
  * path by ~1e-7 relative, far inside the contract's 1e-3.
  */
+import { modelConfigFromEnv } from '../common/config';
 
 const I32 = 0x7f;
 const V128 = 0x7b;
@@ -131,12 +132,22 @@ interface WasmApi {
 const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 let kernel: { gemm: Gemm; memory: WasmMemory } | null | undefined;
+/** The config's `model.simd`; until a process sets it, read from the environment at first use. */
+let enabled: boolean | undefined;
+
+/** Turns the kernel on or off for this process (the processor passes its loaded config's `model.simd`). */
+export function setSimdEnabled(on: boolean): void {
+  if (enabled === on) return;
+  enabled = on;
+  kernel = undefined;
+}
 
 /** The kernel, or null where WebAssembly SIMD is unavailable (then callers use plain JavaScript). */
 function load(): { gemm: Gemm; memory: WasmMemory } | null {
   if (kernel !== undefined) return kernel;
+  enabled ??= modelConfigFromEnv().simd;
   try {
-    if (!wasm || process.env.TRIDENT_NO_SIMD === '1') throw new Error('disabled');
+    if (!wasm || !enabled) throw new Error('disabled');
     const memory = new wasm.Memory({ initial: 16 });
     const instance = new wasm.Instance(new wasm.Module(moduleBytes()), { env: { memory } });
     kernel = { gemm: instance.exports.gemm as Gemm, memory };

@@ -1,4 +1,4 @@
-import type { TaskName } from './manifest';
+import type { TaskName } from '../common/tasks';
 
 /** One input: its id travels to the output unchanged; `questions` only matter for `answers`. */
 export interface PredictInput {

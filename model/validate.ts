@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../common/errors';
-import { TASKS, TaskName } from './manifest';
+import { builtInTasks, isTaskName, type TaskName } from '../common/tasks';
 import type { PredictInput } from './types';
 
 /** Limits on one input; over a limit is a typed error, never silent truncation. */
@@ -16,10 +16,10 @@ export const DEFAULT_LIMITS: InputLimits = { maxChars: 100_000, maxQuestions: 32
 
 /** Returns the tasks as TaskName[], or throws InvalidInputError INPUT_UNKNOWN_TASK naming `inputId` and the valid tasks. */
 export function checkTasks(tasks: readonly string[], inputId: string): TaskName[] {
-  if (tasks.length === 0) throw new InvalidInputError('INPUT_NO_TASKS', inputId, `no tasks requested (valid: ${TASKS.join(', ')})`);
+  if (tasks.length === 0) throw new InvalidInputError('INPUT_NO_TASKS', inputId, `no tasks requested (valid: ${builtInTasks.join(', ')})`);
   for (const task of tasks) {
-    if (!(TASKS as readonly string[]).includes(task)) {
-      throw new InvalidInputError('INPUT_UNKNOWN_TASK', inputId, `unknown task ${JSON.stringify(task)} (valid: ${TASKS.join(', ')})`);
+    if (!isTaskName(task)) {
+      throw new InvalidInputError('INPUT_UNKNOWN_TASK', inputId, `unknown task ${JSON.stringify(task)} (valid: ${builtInTasks.join(', ')})`);
     }
   }
   return [...new Set(tasks)] as TaskName[];

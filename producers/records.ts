@@ -6,9 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { TextEvent } from '../schemas/generated/text';
 import type { FeedbackEvent } from '../schemas/generated/feedback';
+import { builtInTasks, isTaskName } from '../common/tasks';
 
-export const builtInTasks = ['sentiment', 'entities', 'answers', 'categories'] as const;
-export type TaskName = (typeof builtInTasks)[number];
 
 export interface RecordLimits {
   maxTextBytes: number;
@@ -92,7 +91,7 @@ export function toTextEvent(raw: unknown, line: number, limits: RecordLimits, de
   if (textProblem) return textProblem;
   const tasks = toList(r.tasks, /[,|]/) ?? defaults.tasks;
   if (tasks) {
-    const unknown = tasks.filter((t) => !(builtInTasks as readonly string[]).includes(t));
+    const unknown = tasks.filter((t) => !isTaskName(t));
     if (unknown.length > 0) return reject(line, 'UNKNOWN_TASK', `unknown task ${unknown.map((t) => JSON.stringify(t)).join(', ')}; valid tasks: ${builtInTasks.join(', ')}`);
   }
   const questions = [...(toList(r.questions, /\|/) ?? []), ...(r.question ? [r.question] : [])];
@@ -137,7 +136,7 @@ const feedbackRecord = z
 export function toFeedbackEvent(raw: unknown, line: number, limits: RecordLimits, source = 'cli', now = Date.now()): RecordResult<FeedbackEvent> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return reject(line, 'INVALID_FIELD', 'expected a JSON object with "text" and "task"');
   const task = (raw as Record<string, unknown>).task;
-  if (typeof task === 'string' && !(builtInTasks as readonly string[]).includes(task)) {
+  if (typeof task === 'string' && !isTaskName(task)) {
     return reject(line, 'UNKNOWN_TASK', `unknown task ${JSON.stringify(task)}; valid tasks: ${builtInTasks.join(', ')}`);
   }
   const parsed = parseFields(feedbackRecord, raw, line);

@@ -6,7 +6,7 @@
  * bottleneck; more would only queue there).
  */
 import type { PredictInput, PredictOutput } from '../../model/types';
-import type { TaskName } from '../../producers/records';
+import type { TaskName } from '../../common/tasks';
 import { TridentError, isRetriable } from '../../common/errors';
 import { inferenceSeconds } from './metrics';
 

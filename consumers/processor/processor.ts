@@ -13,7 +13,7 @@ import type { TridentConfig } from '../../common/config';
 import { InvalidMessageError } from '../../common/errors';
 import { EventCodec } from '../../schemas/codec';
 import type { TextEvent } from '../../schemas/generated/text';
-import type { TaskName } from '../../producers/records';
+import type { TaskName } from '../../common/tasks';
 import { estimateTokens } from './batcher';
 import { Dispatcher } from './dispatcher';
 import { InferenceStep, type RunModel } from './inference';

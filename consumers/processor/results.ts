@@ -5,7 +5,7 @@ import type { EntitiesResult } from '../../schemas/generated/entities';
 import type { AnswersResult } from '../../schemas/generated/answers';
 import type { CategoriesResult } from '../../schemas/generated/categories';
 import type { PredictOutput } from '../../model/types';
-import type { TaskName } from '../../producers/records';
+import type { TaskName } from '../../common/tasks';
 
 export type ResultEvent =
   | { kind: 'sentiment'; event: SentimentResult }

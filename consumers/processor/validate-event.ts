@@ -3,7 +3,7 @@
  * event goes to the dead-letter topic with that code and the reason, never to the model.
  */
 import type { TextEvent } from '../../schemas/generated/text';
-import { builtInTasks, type TaskName } from '../../producers/records';
+import { builtInTasks, isTaskName, type TaskName } from '../../common/tasks';
 
 export interface EventLimits {
   maxTextBytes: number;
@@ -49,7 +49,7 @@ export function checkEvent(event: TextEvent, defaultTasks: readonly TaskName[], 
 
   const requested = event.tasks ?? defaultTasks;
   if (requested.length === 0) return fail('TASKS_EMPTY', `tasks is an empty list (omit it for the defaults: ${defaultTasks.join(', ')})`);
-  const unknown = requested.filter((t) => !(builtInTasks as readonly string[]).includes(t));
+  const unknown = requested.filter((t) => !isTaskName(t));
   if (unknown.length > 0) return fail('TASK_UNKNOWN', `unknown task ${unknown.map((t) => JSON.stringify(t)).join(', ')}; valid: ${builtInTasks.join(', ')}`);
   const tasks = [...new Set(requested)] as TaskName[];
 
