@@ -150,7 +150,8 @@ describe.each([
     // A committed first record that both live readers must see proves they read from before the scenario.
     const steps: Step[] = [{ producer: 0, op: 'begin' }, { producer: 0, op: 'send', id: 'ready' }, { producer: 0, op: 'commit' }];
     await writeSteps(kafka, codec, config, steps);
-    await waitFor(() => live.gateway.includes('ready') && live.bench.includes('ready'), 'the live readers to see the first record');
+    await waitFor(() => live.gateway.includes('ready'), 'the gateway result stream to see the first record');
+    await waitFor(() => live.bench.includes('ready'), 'the benchmarks’ listener to see the first record');
     const scenarioSteps = scenario();
     await writeSteps(kafka, codec, config, scenarioSteps);
     expected = ['ready', ...committedIds(scenarioSteps)];
