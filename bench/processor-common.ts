@@ -90,13 +90,15 @@ export async function startServe(env: NodeJS.ProcessEnv, settings: Record<string
 
 /**
  * Counts results (read_committed) on the four task topics from their current end; `onResult` gets
- * each result's id, task and receive time. Resolves once listening.
+ * each result's id, task and receive time. Resolves once it fetches (its start offsets are fixed).
  */
 export async function listenResults(config: TridentConfig, onResult: (id: string, task: TopicKind, receivedAt: number, createdAt: number, processedAt: number) => void): Promise<() => Promise<void>> {
   const kafka = createKafka(config, 'bench-reader');
   const codec = EventCodec.fromConfig(config);
   const consumer = kafka.consumer({ groupId: `bench-reader-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 5, minBytes: 1 });
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  // The first fetch comes after the start offsets were resolved: from then on no new result is missed
+  // (joining the group is too early, records written before the resolution would be skipped).
+  const fetching = new Promise<void>((resolve) => consumer.on(consumer.events.FETCH, () => resolve()));
   const kindOf = new Map<string, TopicKind>(builtInTasks.map((k) => [config.topics[k], k]));
   await consumer.connect();
   await consumer.subscribe({ topics: builtInTasks.map((k) => config.topics[k]), fromBeginning: false });
@@ -109,7 +111,7 @@ export async function listenResults(config: TridentConfig, onResult: (id: string
       onResult(result.id, kind, receivedAt, result.createdAt, result.processedAt);
     },
   });
-  await joined;
+  await fetching;
   return () => consumer.disconnect();
 }
 

@@ -1,6 +1,7 @@
 /** The one place that builds kafkajs clients from config, so every stage connects the same way. */
 import { Kafka, logLevel, Partitioners, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { TridentConfig } from './config';
+import { assertReadCommittedFilter } from './kafkajs-filter';
 import { stageLogger } from './logger';
 
 const kafkaLevels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -10,7 +11,9 @@ const kafkaLevels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/** @throws KafkajsUnpatchedError when kafkajs was installed without its read_committed fix (see common/kafkajs-filter.ts). */
 export function createKafka(config: TridentConfig, clientId = config.kafka.clientId, overrides: Partial<KafkaConfig> = {}): Kafka {
+  assertReadCommittedFilter();
   const log = stageLogger('kafkajs');
   return new Kafka({
     clientId,
