@@ -178,7 +178,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TridentConfig {
   }
 
   for (const [path, leaf] of leafSchemas(configSchema)) {
-    const name = 'TRIDENT_' + path.map(toSnake).join('_');
+    const name = envName(path);
     const value = env[name];
     if (value !== undefined) setPath(raw, path, parseEnvValue(value, leaf), origin, name);
   }
@@ -203,6 +203,18 @@ export function loadConfig(options: LoadConfigOptions = {}): TridentConfig {
 export function allTopics(config: TridentConfig): string[] {
   const t = config.topics;
   return [t.text, t.sentiment, t.entities, t.answers, t.categories, t.feedback, t.dlq, t.models];
+}
+
+/**
+ * Every environment variable the loader reads for a config key (`TRIDENT_KAFKA_BROKERS`, …), in
+ * schema order; for deployment files that render config as environment variables.
+ */
+export function configEnvNames(): string[] {
+  return [...leafSchemas(configSchema)].map(([path]) => envName(path));
+}
+
+function envName(path: string[]): string {
+  return 'TRIDENT_' + path.map(toSnake).join('_');
 }
 
 function toSnake(key: string): string {
