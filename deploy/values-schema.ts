@@ -32,20 +32,21 @@ function constraintsOnly(node: Json): Json {
 
 /** The chart's values schema as a JSON object. Pure. */
 export function valuesSchema(): Json {
-  // `input`: keys with defaults are optional, as they are in the chart's values.
-  const config = constraintsOnly(z.toJSONSchema(configSchema, { io: 'input' }) as Json);
+  // `input`: keys with defaults are optional, as they are in the chart's values. Draft 7: Helm 3
+  // releases before 3.18 validate no later draft.
+  const config = constraintsOnly(z.toJSONSchema(configSchema, { io: 'input', target: 'draft-7' }) as Json);
   const replicas = { type: 'integer', minimum: 1 };
-  const component = (extra: { [key: string]: Json }): Json => ({ type: 'object', properties: { config: { $ref: '#/$defs/tridentConfig' }, ...extra } });
+  const component = (extra: { [key: string]: Json }): Json => ({ type: 'object', properties: { config: { $ref: '#/definitions/tridentConfig' }, ...extra } });
   return {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $schema: 'http://json-schema.org/draft-07/schema#',
     type: 'object',
     properties: {
-      config: { $ref: '#/$defs/tridentConfig' },
+      config: { $ref: '#/definitions/tridentConfig' },
       processor: component({ replicas }),
       gateway: component({ replicas, enabled: { type: 'boolean' } }),
       keda: { type: 'object', properties: { enabled: { type: 'boolean' }, minReplicas: { type: 'integer', minimum: 0 }, maxReplicas: replicas, lagThreshold: replicas } },
     },
-    $defs: { tridentConfig: config },
+    definitions: { tridentConfig: config },
   };
 }
 
