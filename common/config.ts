@@ -178,7 +178,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TridentConfig {
   }
 
   for (const [path, leaf] of leafSchemas(configSchema)) {
-    const name = envName(path);
+    const name = 'TRIDENT_' + path.map(toSnake).join('_');
     const value = env[name];
     if (value !== undefined) setPath(raw, path, parseEnvValue(value, leaf), origin, name);
   }
@@ -210,11 +210,7 @@ export function allTopics(config: TridentConfig): string[] {
  * schema order; for deployment files that render config as environment variables.
  */
 export function configEnvNames(): string[] {
-  return [...leafSchemas(configSchema)].map(([path]) => envName(path));
-}
-
-function envName(path: string[]): string {
-  return 'TRIDENT_' + path.map(toSnake).join('_');
+  return [...leafSchemas(configSchema)].map(([path]) => 'TRIDENT_' + path.map(toSnake).join('_'));
 }
 
 function toSnake(key: string): string {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, join } from 'node:path';
-import { newestArtifact } from '../model/cli';
+import { newestArtifact } from '../model';
 import { buildContext, DockerIgnore, parseDockerfile, replay } from './dockerfile';
 
 const repo = join(__dirname, '..');

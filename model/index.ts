@@ -6,4 +6,4 @@ export { validateInput, checkTasks, DEFAULT_LIMITS, type InputLimits } from './v
 export { predictJsonLines, type PredictErrorLine } from './predict-file';
 export { WorkerEncoder, InlineEncoder, type Encoder, type EncoderOptions } from './encoder';
 export { compareOutputs, type ParityDiff } from './parity';
-export { resolveModelDir, registerPredictCommand } from './cli';
+export { resolveModelDir, newestArtifact, registerPredictCommand } from './cli';
