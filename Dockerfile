@@ -12,9 +12,9 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip
 # scripts, which compile dist/ (`prepare`) and apply patches/ to node_modules (`postinstall`, when
 # the package has one), so sources and patches must be in place first.
 COPY . .
-# Dev dependencies are needed to build and to patch; pruning afterwards keeps the patched production
-# packages as they are, so the runtime stage copies node_modules rather than installing again
-# (a second install there would need the patch tool, a devDependency, to re-apply the patches).
+# Dev dependencies are needed to build; pruning them afterwards leaves the production packages as
+# installed and patched, so the runtime stage copies node_modules instead of installing (and
+# patching) a second time.
 RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund
 
