@@ -36,6 +36,8 @@ export function buildProgram(): Command {
 function registerOptional(program: Command, context: CliContext): void {
   for (const [path, name] of [
     ['../model/cli', 'registerPredictCommand'],
+    ['../model/evaluation/cli', 'registerEvalCommand'],
+    ['../consumers/replay/cli', 'registerReplayCommand'],
     ['../consumers/cli', 'registerConsumerCommands'],
     ['../gateway/cli', 'registerGatewayCommands'],
   ] as const) {
