@@ -125,8 +125,8 @@ function abSection(report: Report): string {
   if (!report.ab) return '<p>One model: no A/B comparison.</p>';
   const [a, b] = Object.keys(report.models);
   const tasks = Object.keys(report.ab).sort();
-  const width = 560;
-  const left = 120;
+  const width = 640;
+  const left = 200;
   const row = 26;
   const span = Math.max(0.05, ...tasks.flatMap((t) => [Math.abs(report.ab![t].ci95[0]), Math.abs(report.ab![t].ci95[1]), Math.abs(report.ab![t].delta)]));
   const x = (v: number): number => left + ((v + span) / (2 * span)) * (width - left - 20);

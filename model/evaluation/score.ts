@@ -215,7 +215,7 @@ function goldFor(event: EvalEvent, task: string, question: string | undefined, h
   const gold = event.gold;
   if (!gold) return null;
   if (task === 'sentiment') return gold.sentiment ?? null;
-  if (task === 'entities') return gold.entities ?? null;
+  if (task === 'entities') return gold.entities?.map((s) => ({ ...s, text: event.text.slice(s.start, s.end) })) ?? null;
   if (task === 'answers') return question && gold.answers?.[question] ? answerTexts(gold.answers[question], event.text) : null;
   const cats = goldCategories(gold, heads);
   const head = heads.find((h) => categoryKey(h, heads) === task);
