@@ -8,6 +8,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import type { Kafka, Producer } from 'kafkajs';
 import type { TridentConfig } from '../../common/config';
 import { InvalidMessageError, TridentError } from '../../common/errors';
+import { defaultPartitioner } from '../../common/kafka';
+import { ensureTopics } from '../../common/topics';
 import type { EventCodec } from '../../schemas/codec';
 import type { TextEvent } from '../../schemas/generated/text';
 import type { FeedbackEvent } from '../../schemas/generated/feedback';
@@ -135,12 +137,16 @@ export async function replay(kafka: Kafka, codec: EventCodec, config: TridentCon
     let range;
     try {
       range = await lookupRange(admin, topicName, bounds);
+      if (options.toTopic) {
+        const shadows = models.models.flatMap((m) => m.pipeline.tasks.map((task) => shadowTopic(options.toTopic!, task, m.info.key, models.models.length)));
+        await ensureTopics(admin, shadows.map((topic) => ({ topic, numPartitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor })));
+      }
     } finally {
       await admin.disconnect();
     }
     const labels = options.labels ? await loadLabels(kafka, codec, config, options.labels) : null;
     if (options.toTopic) {
-      producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: true });
+      producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false, createPartitioner: defaultPartitioner });
       await producer.connect();
     }
     const run = new EvaluationRun(models, options.out);

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKafka } from '../../common/kafka';
+import { createKafka, defaultPartitioner } from '../../common/kafka';
 import { EventCodec } from '../../schemas/codec';
 import { replay } from '../../consumers/replay/replay';
 import type { Report } from '../../model/evaluation/run';
@@ -46,7 +46,7 @@ describe('trident replay (real broker and registry)', () => {
     const produced = await runCli(['produce', '--file', inputs, '--no-progress'], env);
     expect(produced.code).toBe(0);
     // One message that is not Avro: counted by its dead-letter code, never fatal.
-    const producer = createKafka(config, 'replay-test').producer();
+    const producer = createKafka(config, 'replay-test').producer({ createPartitioner: defaultPartitioner });
     await producer.connect();
     await producer.send({ topic: config.topics.text, messages: [{ key: 'junk', value: Buffer.from('not avro at all') }] });
     await producer.disconnect();
@@ -97,8 +97,14 @@ describe('trident replay (real broker and registry)', () => {
     const labels = join(dir, 'labels.jsonl');
     writeFileSync(labels, labeled.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const out = join(dir, 'max');
-    const r = await runCli(['replay', '--models', A, '--max', '4', '--partitions', '0', '--labels', labels, '--out', out], env);
+    const shadow = `${config.topics.text}-shadow`;
+    const r = await runCli(['replay', '--models', A, '--max', '4', '--partitions', '0', '--labels', labels, '--out', out, '--to-topic', shadow], env);
     expect(r.code).toBe(0);
+    // Results went to the shadow topics, none to the production result topics.
+    const tailed = await runCli(['tail', `${shadow}.sentiment`, '--from-beginning', '--timeout', '60'], { ...env, TRIDENT_TOPICS_SENTIMENT: `${shadow}.sentiment` });
+    expect(tailed.stdout.trim().split('\n')).toHaveLength(4);
+    const production = await runCli(['tail', 'sentiment', '--from-beginning', '--timeout', '20'], env);
+    expect(production.stdout.trim()).toBe('');
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
     expect(report.events.read).toBe(4);
     expect(Object.keys(report.range.partitions as object)).toEqual(['0']);
