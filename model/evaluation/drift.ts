@@ -20,6 +20,8 @@ export const PSI_WATCH = 0.1;
 export const PSI_DRIFTED = 0.25;
 /** Floor for an empty bin's share, so PSI stays finite (a bin empty on one side counts as 0.01 %). */
 export const PSI_EPSILON = 1e-4;
+/** Below this many texts PSI is noisy (a 77-label histogram of 20 events always looks drifted): the report says so. */
+export const DRIFT_MIN_TEXTS = 200;
 
 /** Upper bin edges (a value v falls in the first bin with v ≤ edge; the last bin is open-ended). */
 export const FEATURE_EDGES = {
@@ -61,6 +63,8 @@ export interface DriftReport {
   texts: number;
   verdict: Verdict;
   thresholds: { watch: number; drifted: number };
+  /** Set when fewer than DRIFT_MIN_TEXTS texts were compared. */
+  warning?: string;
   features: DriftRow[];
 }
 
@@ -170,6 +174,7 @@ export function compareProfiles(reference: Profile, live: Profile): DriftReport 
     verdict: verdictOf(worst),
     thresholds: { watch: PSI_WATCH, drifted: PSI_DRIFTED },
     features: rows,
+    ...(live.texts < DRIFT_MIN_TEXTS ? { warning: `only ${live.texts} texts (fewer than ${DRIFT_MIN_TEXTS}): PSI is noisy at this size, read the verdict with care` } : {}),
   };
 }
 

@@ -170,7 +170,7 @@ function driftTable(report: Report): string {
     .map(([key, d]) => {
       if (!d.available) return `<h3>${esc(key)}</h3><p class="empty">Not available: ${esc(d.reason)}</p>`;
       const rows = d.features.map((f) => `<tr><td>${esc(f.feature)}</td><td class="num">${num(f.psi)}</td><td class="verdict ${f.verdict}">${f.verdict}</td></tr>`).join('');
-      return `<h3>${esc(key)}: <span class="verdict ${d.verdict}">${d.verdict}</span></h3><p>${d.texts} texts against the reference profile (${esc(d.reference.source)}, ${d.reference.texts} texts). PSI &lt; ${d.thresholds.watch} stable, &lt; ${d.thresholds.drifted} watch, otherwise drifted.</p><table><thead><tr><th>feature</th><th>PSI</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table>`;
+      return `<h3>${esc(key)}: <span class="verdict ${d.verdict}">${d.verdict}</span></h3><p>${d.texts} texts against the reference profile (${esc(d.reference.source)}, ${d.reference.texts} texts). PSI &lt; ${d.thresholds.watch} stable, &lt; ${d.thresholds.drifted} watch, otherwise drifted.</p>${d.warning ? `<p class="empty">${esc(d.warning)}</p>` : ''}<table><thead><tr><th>feature</th><th>PSI</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table>`;
     })
     .join('');
 }

@@ -6,13 +6,13 @@
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
 import type { PredictInput, PredictOutput } from '../types';
-import { driftSection, ProfileBuilder, textFeatures, type DriftReport } from './drift';
-import { TextTokenizer } from '../tokenize';
+import { driftSection, type DriftReport } from './drift';
+import { ArtifactProfiler } from './profiler';
 import { renderReportHtml } from './html';
 import { answerTexts, type EventGold } from './labels';
 import type { ModelSet } from './models';
 import { quantile } from './metrics';
-import { categoryKey, compareModels, scoreModel, type AbTask, type Disagreement, type EvalEvent, type ModelScores } from './score';
+import { compareModels, scoreModel, type AbTask, type Disagreement, type EvalEvent, type ModelScores } from './score';
 
 /** An event to evaluate: the model input, and its gold labels when any. */
 export interface EvalInput {
@@ -64,7 +64,7 @@ export class EvaluationRun {
   private readonly predictions: WriteStream;
   private read = 0;
   /** Per model: its tokenizer and the live drift profile of what it evaluated. */
-  private readonly profiles: Array<{ tokenizer: TextTokenizer; unknownId: number | null; builder: ProfileBuilder }>;
+  private readonly profiles: ArtifactProfiler[];
 
   constructor(
     readonly models: ModelSet,
@@ -74,10 +74,7 @@ export class EvaluationRun {
     this.predictions = createWriteStream(path.join(outDir, 'predictions.jsonl'));
     this.outputs = models.models.map(() => new Map());
     this.errors = models.models.map(() => ({}));
-    this.profiles = models.models.map((m) => {
-      const tokenizer = TextTokenizer.fromFile(path.join(m.artifact, m.pipeline.manifest.tokenizer.file));
-      return { tokenizer, unknownId: tokenizer.tokenId('[UNK]'), builder: new ProfileBuilder() };
-    });
+    this.profiles = models.models.map((m) => new ArtifactProfiler(m.artifact, m.pipeline.manifest));
   }
 
   /** Counts an event that was read but could not be evaluated (decode failure, invalid event), by code. */
@@ -101,17 +98,9 @@ export class EvaluationRun {
         lines.push(JSON.stringify({ id: input.id, model: model.info.key, ...outcome, ...(gold ? { gold: goldForLine(gold, input.text) } : {}), latency_ms: round(latency, 3) }));
       });
     });
-    await this.profile(chunk.map((c) => c.input.text), outcomes);
+    for (const [m, profiler] of this.profiles.entries()) await profiler.add(chunk.map((c) => c.input.text), outcomes[m].map((o) => ('output' in o ? o.output : null)));
     for (const line of lines) if (!this.predictions.write(line + '\n')) await new Promise<void>((r) => this.predictions.once('drain', () => r()));
     return { outcomes, models: this.models.models.map((m) => m.info.key) };
-  }
-
-  private async profile(texts: string[], outcomes: ModelOutcomeLines['outcomes']): Promise<void> {
-    for (const [m, p] of this.profiles.entries()) {
-      const heads = this.models.models[m].info.categoryHeads;
-      for (const tokens of await p.tokenizer.tokenizeBatch(texts)) p.builder.addText(textFeatures(tokens, p.unknownId));
-      for (const o of outcomes[m]) if ('output' in o) p.builder.addOutput(o.output, (head) => categoryKey(head, heads));
-    }
   }
 
   /** Outputs of model `m` so far (id → output). */
@@ -152,7 +141,7 @@ export class EvaluationRun {
         },
         errors: this.errors[m],
       };
-      drift[model.info.key] = driftSection(model.artifact, this.events, this.profiles[m].builder.build('evaluated events'));
+      drift[model.info.key] = driftSection(model.artifact, this.events, this.profiles[m].build('evaluated events'));
     });
     const compared = list.length === 2 ? compareModels(this.events, [this.outputs[0], this.outputs[1]], [list[0].info, list[1].info]) : null;
     const skippedTotal = Object.values(this.skippedByCode).reduce((s, x) => s + x, 0);
