@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { TextTokenizer } from '../tokenize';
 import type { Manifest } from '../manifest';
 import type { PredictOutput } from '../types';
-import { ProfileBuilder, textFeatures, type Profile } from './drift';
+import { ProfileBuilder, textFeatures, type FeatureName, type Profile } from './drift';
 import { categoryKey } from './score';
 
 export class ArtifactProfiler {
@@ -22,11 +22,19 @@ export class ArtifactProfiler {
     this.categoryHeads = Object.entries(manifest.heads).filter(([, h]) => h.task === 'categories').map(([name]) => name);
   }
 
-  /** Adds texts and their outputs (null where the model gave none). Does not block (tokenises on the thread pool). */
-  async add(texts: readonly string[], outputs: ReadonlyArray<PredictOutput | null>): Promise<void> {
-    for (const tokens of await this.tokenizer.tokenizeBatch(texts)) this.builder.addText(textFeatures(tokens, this.unknownId));
-    for (const output of outputs) if (output) this.builder.addOutput(output, (head) => categoryKey(head, this.categoryHeads));
+  /**
+   * Adds texts and their outputs (null where the model gave none); returns each text's features.
+   * Does not block (tokenises on the thread pool).
+   */
+  async add(texts: readonly string[], outputs: ReadonlyArray<PredictOutput | null>): Promise<Array<Record<FeatureName, number>>> {
+    const features = (await this.tokenizer.tokenizeBatch(texts)).map((tokens) => textFeatures(tokens, this.unknownId));
+    for (const f of features) this.builder.addText(f);
+    for (const output of outputs) if (output) this.builder.addOutput(output, this.taskKey);
+    return features;
   }
+
+  /** The report's and the metrics' task key of a category head. */
+  readonly taskKey = (head: string): string => categoryKey(head, this.categoryHeads);
 
   build(source: string): Profile {
     return this.builder.build(source);
