@@ -64,7 +64,7 @@ function confusionSvg(conf: { labels: string[]; matrix: number[][] }): string {
   const pad = 130;
   const size = pad + cell * shown.length;
   const max = Math.max(1, ...shown.flatMap((g) => shown.map((p) => conf.matrix[g][p])));
-  let out = `<svg class="chart confusion" xmlns="http://www.w3.org/2000/svg" width="${size + 10}" height="${size + 10}" role="img" aria-label="confusion matrix">`;
+  let out = `<svg class="chart confusion" xmlns="http://www.w3.org/2000/svg" width="${size + 100}" height="${size + 10}" role="img" aria-label="confusion matrix">`;
   shown.forEach((g, r) => {
     out += `<text x="${pad - 4}" y="${pad + r * cell + cell * 0.65}" text-anchor="end" font-size="11">${esc(conf.labels[g].slice(0, 20))}</text>`;
     out += `<text transform="translate(${pad + r * cell + cell * 0.65},${pad - 4}) rotate(-60)" font-size="11">${esc(conf.labels[g].slice(0, 20))}</text>`;
