@@ -41,7 +41,7 @@ export interface Report {
   range: Record<string, unknown>;
   events: { read: number; evaluated: number; labeled: number };
   skipped: { total: number; by_code: Record<string, number> };
-  labels: { source: string; read: number; matched: number; without_event: number; ids_without_event_sample: string[] };
+  labels: { source: string; read: number; matched: number; without_event: number; ids_without_event_sample: string[]; invalid_by_code?: Record<string, number> };
   models: Record<string, ModelScores>;
   runtime: Record<string, RuntimeStats>;
   ab: Record<string, AbTask> | null;
