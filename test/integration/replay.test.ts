@@ -4,6 +4,7 @@
  * `trident predict` gives on the same texts; the report scores the feedback labels, counts the bad
  * message by its dead-letter code, and says what was skipped.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { createKafka, defaultPartitioner } from '../../common/kafka';
 import { EventCodec } from '../../schemas/codec';
 import { replay } from '../../consumers/replay/replay';
 import type { Report } from '../../model/evaluation/run';
-import { createTestTopics, repoRoot, runCli, testConfig } from './harness';
+import { cli, createTestTopics, repoRoot, runCli, testConfig } from './harness';
 
 const A = join(repoRoot, 'model', 'test-artifact');
 const B = join(repoRoot, 'model', 'artifacts', 'trident-multitask-1.1.0');
@@ -124,6 +125,27 @@ describe('trident replay (real broker and registry)', () => {
     expect(report.partial_reason).toMatch(/^interrupted \(SIGINT\) after \d+ of \d+ events$/);
     expect(report.events.read).toBeLessThan(texts.size + 1);
     expect(readFileSync(join(dir, 'partial', 'report.html'), 'utf8')).toContain('Partial report');
+  });
+
+  it('Ctrl-C on the CLI writes a partial report and exits 130', async () => {
+    const big = testConfig('replay-sigint');
+    await createTestTopics(big.config);
+    const file = join(dir, 'many.jsonl');
+    writeFileSync(file, Array.from({ length: 600 }, (_, i) => JSON.stringify({ id: `m${i}`, text: `Review ${i}: the plot of this film about Lisbon and its harbour was ${i % 2 ? 'dull' : 'moving'}.`, questions: ['Where is it set?'] })).join('\n') + '\n');
+    expect((await runCli(['produce', '--file', file, '--no-progress'], big.env)).code).toBe(0);
+    const out = join(dir, 'sigint');
+    const child = spawn(process.execPath, [cli, 'replay', '--models', B, '--out', out], { env: { ...process.env, ...big.env, TRIDENT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    setTimeout(() => child.kill('SIGINT'), 4000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toMatch(/SIGINT — finishing the current chunk and writing a partial report/);
+    expect(code).toBe(130);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+    expect(report.partial).toBe(true);
+    expect(report.partial_reason).toMatch(/^interrupted \(SIGINT\) after \d+ of 600 events$/);
+    expect(report.events.read).toBeLessThan(600);
+    expect(readFileSync(join(out, 'predictions.jsonl'), 'utf8').trim().split('\n').filter(Boolean).length).toBe(report.events.evaluated);
   });
 
   it('fails clearly on an empty range, a bad bound and an unknown version', async () => {
