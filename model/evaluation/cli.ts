@@ -24,7 +24,8 @@ export interface EvalFileOptions {
  */
 export async function evaluateFile(options: EvalFileOptions): Promise<Report> {
   if (!existsSync(options.file)) throw new TridentError('CLI_USAGE', `${options.file}: no such file`);
-  const texts = parseLabeledLines(readFileSync(options.file, 'utf8').split(/\r?\n/), options.file);
+  const lines = readFileSync(options.file, 'utf8').split(/\r?\n/);
+  const texts = parseLabeledLines(lines, options.file);
   if (texts.length === 0) throw new TridentError('EVAL_EMPTY', `${options.file}: no labeled lines`);
   const models = await ModelSet.load(options.models);
   try {
@@ -37,11 +38,12 @@ export async function evaluateFile(options: EvalFileOptions): Promise<Report> {
       done += chunk.length;
       options.onProgress?.(done, texts.length);
     }
-    const labels = texts.length;
+    const labelLines = lines.filter((l) => l.trim() !== '').length;
     return await run.finish({
       source: { file: path.resolve(options.file) },
-      range: { file: path.resolve(options.file), lines: labels },
-      labels: { source: options.file, read: labels, matched: labels, without_event: 0, ids_without_event_sample: [] },
+      range: { file: path.resolve(options.file), lines: labelLines, texts: texts.length },
+      // Every label of the file belongs to a text of the file (parseLabeledLines guarantees it).
+      labels: { source: options.file, read: labelLines, matched: texts.length, without_event: 0, ids_without_event_sample: [] },
     });
   } finally {
     await models.close();

@@ -192,7 +192,7 @@ export function renderReportHtml(report: Report): string {
     ['range', JSON.stringify(report.range)],
     ['events', `${report.events.read} read, ${report.events.evaluated} evaluated, ${report.events.labeled} labeled`],
     ['skipped', report.skipped.total === 0 ? 'none' : Object.entries(report.skipped.by_code).map(([c, n]) => `${c} ${n}`).join(', ')],
-    ['labels', `${report.labels.source}: ${report.labels.read} read, ${report.labels.matched} matched, ${report.labels.without_event} for ids not evaluated`],
+    ['labels', `${report.labels.source}: ${report.labels.read} labels read, ${report.labels.matched} ids matched, ${report.labels.without_event} ids not evaluated`],
     ['created', report.created],
   ];
   const confusions = keys
