@@ -10,6 +10,8 @@ import { registerStackCommands } from './stack-commands';
 import { registerKafkaCommands } from './kafka-commands';
 import { registerDemoCommand } from './demo';
 import { registerPredictCommand } from '../model/cli';
+import { registerEvalCommand } from '../model/evaluation/cli';
+import { registerReplayCommand } from '../consumers/replay/cli';
 import { registerConsumerCommands } from '../consumers/cli';
 import { registerGatewayCommands } from '../gateway/cli';
 
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   registerKafkaCommands(program, context);
   registerDemoCommand(program, context);
   registerPredictCommand(program);
+  registerEvalCommand(program, context);
+  registerReplayCommand(program, context);
   registerConsumerCommands(program, context);
   registerGatewayCommands(program, context);
   return program;

@@ -11,6 +11,7 @@ import { resolveModelDir } from '../model/artifacts';
 import { setSimdEnabled } from '../model/simd';
 import { DEFAULT_LIMITS } from '../model/validate';
 import { Processor } from './processor/processor';
+import { DriftMonitor } from './processor/drift-monitor';
 import type { CliContext } from '../common/cli-context';
 
 export interface RunningProcessor {
@@ -36,7 +37,14 @@ export async function startProcessor(config: TridentConfig): Promise<RunningProc
   const identity = { name: pipeline.manifest.name, version: pipeline.manifest.version };
   log.info({ modelDir, ...identity, tasks: pipeline.tasks, batching: config.model.batching }, 'model loaded');
   const kafka = createKafka(config, `trident-processor-${process.pid}`);
-  const processor = new Processor(kafka, EventCodec.fromConfig(config), config, { run: (inputs, tasks) => pipeline.run(inputs, tasks), identity, maxTextChars: DEFAULT_LIMITS.maxChars }, log);
+  // Live drift statistics (trident_drift_*) when the artifact has a reference profile.json.
+  const drift = DriftMonitor.forArtifact(pipeline.dir, pipeline.manifest);
+  const run = async (inputs: Parameters<Pipeline['run']>[0], tasks: Parameters<Pipeline['run']>[1]) => {
+    const outputs = await pipeline.run(inputs, tasks);
+    drift?.observe(inputs, outputs);
+    return outputs;
+  };
+  const processor = new Processor(kafka, EventCodec.fromConfig(config), config, { run, identity, maxTextChars: DEFAULT_LIMITS.maxChars }, log);
   const metrics = config.processor.metricsPort > 0 ? await serveMetrics(config.processor.metricsPort, config.processor.metricsHost) : null;
   await processor.start();
   return {

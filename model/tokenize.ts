@@ -42,6 +42,11 @@ export class TextTokenizer {
     return new TextTokenizer(tokenizer, { cls, sep, pad: tokenizer.tokenToId('[PAD]') ?? 0 }, file);
   }
 
+  /** The id of a vocabulary token (e.g. `[UNK]`), or null when the vocabulary has none. */
+  tokenId(token: string): number | null {
+    return this.tokenizer.tokenToId(token) ?? null;
+  }
+
   /** Tokenises a batch of texts (runs on libuv's thread pool; does not block the event loop). */
   async tokenizeBatch(texts: readonly string[]): Promise<TokenizedText[]> {
     if (texts.length === 0) return [];

@@ -1,6 +1,6 @@
 /** Prometheus (Debian's package) scrapes the processor's prom-client /metrics with stack/prometheus.yml's job. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -22,6 +22,7 @@ describe('Prometheus scrapes the processor', () => {
     scrape.scrape_configs = scrape.scrape_configs.filter((job: { job_name: string }) => job.job_name === 'trident-processor');
     scrape.scrape_configs[0].static_configs[0].targets = [`127.0.0.1:${METRICS_PORT}`];
     writeFileSync(join(dir, 'prometheus.yml'), stringify(scrape));
+    copyFileSync(join(repoRoot, 'stack', 'prometheus-rules.yml'), join(dir, 'prometheus-rules.yml')); // its rule_files
     const prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${PROMETHEUS_PORT}`], { stdio: 'ignore' });
     try {
       expect((await runCli(['produce', 'Prometheus should see this event.', '--tasks', 'sentiment'], env)).code).toBe(0);

@@ -152,6 +152,29 @@ def write_artifact(model: MultitaskModel, out: Path, *, name: str, version: str,
     return manifest
 
 
+def write_profile(out: Path, data_root: Path, per_dataset: int = 250, seed: int = 13) -> bool:
+    """The artifact's reference drift profile (profile.json): a seeded sample of the training texts
+    through the exported int8 model, by the TypeScript runtime's own profiler
+    (model/evaluation/profile-artifact.ts), so the reference and live statistics share one
+    implementation. Needs node and a built checkout (`npm run build`); without them it warns and
+    returns False (the artifact still works; drift then reports "not available")."""
+    import subprocess
+
+    from .paths import REPO_ROOT
+    from .profile_texts import write_sample
+
+    script = REPO_ROOT / "dist" / "model" / "evaluation" / "profile-artifact.js"
+    if shutil.which("node") is None or not script.exists():
+        print(f"profile.json not written: needs node and {script} (npm run build)", flush=True)
+        return False
+    with tempfile.TemporaryDirectory() as tmp:
+        texts = Path(tmp) / "profile-texts.jsonl"
+        n = write_sample(texts, per_dataset, seed, data_root)
+        source = f"training sample: SST-2, CoNLL-2003, SQuAD v1.1, banking77 train splits, {per_dataset} each, seed {seed} ({n} texts)"
+        subprocess.run(["node", str(script), str(out), str(texts), source], check=True)
+    return True
+
+
 def write_parity(out: Path, fp32_model: Model, int8_model: Model, parity_inputs: list[dict]) -> None:
     tasks = sorted({h.spec["task"] for h in int8_model.heads.values()},
                    key=["sentiment", "entities", "answers", "categories"].index)

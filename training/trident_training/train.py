@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from . import data as D
 from .evaluate import eval_answers, eval_classification, eval_entities, headline
-from .export import PARITY_INPUTS, head_manifest, write_artifact, write_json
+from .export import PARITY_INPUTS, head_manifest, write_artifact, write_json, write_profile
 from .features import IGNORE, classification_features, entity_features, qa_features
 from .inference import Head, Model, TorchEncoder
 from .modeling import MultitaskModel, load_base, tiny_bert
@@ -511,6 +511,7 @@ def run(cfg: Config, command: str) -> dict:
     manifest["training"]["seconds"] = round(time.time() - t_start + elapsed)
     write_json(out / "manifest.json", manifest)
     write_json(out / "evaluation.json", {"splits": SPLIT_NAMES, **reports})
+    write_profile(out, data_dir())
     write_json(run_dir / "evaluation.json", {"splits": SPLIT_NAMES, **reports})
     tracker.artifacts(out)
     tracker.end()
