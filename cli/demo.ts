@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import type { TridentConfig } from '../common/config';
 import { createKafka } from '../common/kafka';
 import { ensureTopics, topicSpecs } from '../common/topics';
+import { modelErrorCodes } from '../common/error-codes';
 import { TridentError } from '../common/errors';
 import { EventCodec } from '../schemas/codec';
 import { stackUp, localStackOverrides } from '../stack/stack';
@@ -31,7 +32,7 @@ function demoModel(config: TridentConfig, say: (line: string) => void): string {
   try {
     return resolveModelDir(config.model.path);
   } catch (error) {
-    if ((error as TridentError).code !== 'MODEL_NOT_FOUND') throw error;
+    if ((error as TridentError).code !== modelErrorCodes.MODEL_NOT_FOUND) throw error;
     say('    no released model under model/artifacts/: using model/test-artifact (random weights — the results show the plumbing, not quality)');
     return join(repoRoot, 'model', 'test-artifact');
   }

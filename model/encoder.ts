@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { modelConfigFromEnv } from '../common/config';
 import { ModelArtifactError, TridentError } from '../common/errors';
+import { modelErrorCodes } from '../common/error-codes';
 import type { EncoderWorkerData, FromWorker, ToWorker } from './encoder-worker';
 
 /** int64 inputs of one batch, by input name: data is `[batch × seq]` row-major. */
@@ -43,7 +44,7 @@ function startWorker(workerData: EncoderWorkerData): Worker {
   if (existsSync(compiled)) return new Worker(compiled, { workerData });
   const source = path.join(__dirname, 'encoder-worker.ts');
   if (existsSync(source)) return new Worker(path.join(__dirname, 'ts-worker.js'), { argv: [source], workerData });
-  throw new TridentError('MODEL_WORKER_MISSING', `${compiled} is missing; run \`npm run build\``);
+  throw new TridentError(modelErrorCodes.MODEL_WORKER_MISSING, `${compiled} is missing; run \`npm run build\``);
 }
 
 function sessionOptions(options: EncoderOptions): Record<string, unknown> {
@@ -103,7 +104,7 @@ export class WorkerEncoder implements Encoder {
       if (!job || msg.type !== 'result') return;
       this.sent.delete(msg.id);
       if ('error' in msg) {
-        job.reject(new TridentError('MODEL_INFERENCE_FAILED', `${this.file}: ${msg.error}`));
+        job.reject(new TridentError(modelErrorCodes.MODEL_INFERENCE_FAILED, `${this.file}: ${msg.error}`));
       } else {
         job.resolve({ data: msg.data, dims: msg.dims, ms: msg.ms });
       }
@@ -111,7 +112,7 @@ export class WorkerEncoder implements Encoder {
     });
     const die = (error: Error): void => {
       if (this.failure) return;
-      this.failure = new TridentError('MODEL_WORKER_DIED', `${this.file}: inference worker stopped: ${error.message}`, { cause: error });
+      this.failure = new TridentError(modelErrorCodes.MODEL_WORKER_DIED, `${this.file}: inference worker stopped: ${error.message}`, { cause: error });
       for (const job of [...this.sent.values(), ...this.queue.splice(0)]) job.reject(this.failure);
       this.sent.clear();
     };
@@ -151,7 +152,7 @@ export class WorkerEncoder implements Encoder {
     if (this.failure) return Promise.reject(this.failure);
     if (this.inFlight >= this.maxQueued) {
       return Promise.reject(
-        new TridentError('MODEL_ENCODER_BUSY', `encoder has ${this.maxQueued} batches in flight (${describeFeeds(feeds)})`, { retriable: true }),
+        new TridentError(modelErrorCodes.MODEL_ENCODER_BUSY, `encoder has ${this.maxQueued} batches in flight (${describeFeeds(feeds)})`, { retriable: true }),
       );
     }
     return new Promise((resolve, reject) => {
@@ -181,7 +182,7 @@ export class WorkerEncoder implements Encoder {
   /** Releases the session and stops the worker; pending batches are rejected. */
   async close(): Promise<void> {
     if (this.failure) return;
-    this.failure = new TridentError('MODEL_CLOSED', `${this.file}: encoder closed`);
+    this.failure = new TridentError(modelErrorCodes.MODEL_CLOSED, `${this.file}: encoder closed`);
     for (const job of [...this.sent.values(), ...this.queue.splice(0)]) job.reject(this.failure);
     this.sent.clear();
     await this.worker.terminate();
@@ -225,7 +226,7 @@ export class InlineEncoder implements Encoder {
       const tensor = out[output];
       return { data: tensor.data as Float32Array, dims: tensor.dims, ms: performance.now() - started };
     } catch (cause) {
-      throw new TridentError('MODEL_INFERENCE_FAILED', `${String(cause)} (feeds: ${describeFeeds(feeds)})`, { cause });
+      throw new TridentError(modelErrorCodes.MODEL_INFERENCE_FAILED, `${String(cause)} (feeds: ${describeFeeds(feeds)})`, { cause });
     }
   }
 

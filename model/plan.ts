@@ -3,6 +3,7 @@
  * encoder rows (windows), set up each task's decoder and group the rows into batches. No inference.
  */
 import { TridentError } from '../common/errors';
+import { modelErrorCodes } from '../common/error-codes';
 import type { TaskName } from '../common/tasks';
 import { makeBatches, rowCaseIds } from './batches';
 import { AnswersDecoder, createDecoders, PlannedText, RowJob, TaskDecoder } from './decoders';
@@ -48,7 +49,7 @@ export async function planRun(
   const checked = inputs.map((input) => validateInput(input, tasks, model.limits));
   const available = new Set([...heads.values()].map((h) => h.spec.task));
   for (const task of wanted) {
-    if (!available.has(task)) throw new TridentError('MODEL_TASK_UNAVAILABLE', `artifact ${m.name}-${m.version} has no ${task} head`);
+    if (!available.has(task)) throw new TridentError(modelErrorCodes.MODEL_TASK_UNAVAILABLE, `artifact ${m.name}-${m.version} has no ${task} head`);
   }
   const casing = m.casing ? m.casing.input : null;
   const decoders = createDecoders(wanted, heads, m.encoder.hidden_size);
