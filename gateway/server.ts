@@ -375,7 +375,8 @@ export class Gateway {
 }
 
 function swaggerDir(): string {
-  // swagger-ui-dist ships the built Swagger UI; no build step of ours.
+  // swagger-ui-dist ships the built Swagger UI; no build step of ours (and no type declarations).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('swagger-ui-dist') as { getAbsoluteFSPath(): string }).getAbsoluteFSPath();
 }
 

@@ -1,6 +1,5 @@
 /** `trident predict`: the model on one text or a JSON-lines file, no Kafka needed. */
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';

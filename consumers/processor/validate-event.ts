@@ -28,6 +28,7 @@ export const DEFAULT_EVENT_LIMITS: EventLimits = {
 export type EventCheck = { ok: true; tasks: TaskName[] } | { ok: false; code: DeadLetterCode; reason: string };
 
 // C0 controls other than tab, newline and carriage return, DEL, and C1 controls.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 const DAY_MS = 86_400_000;
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import os
 import random
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -432,7 +431,7 @@ def resume(cfg: Config, state: TrainState, ckpt_path: Path, total: int) -> None:
     print(f"resumed from {ckpt_path} at step {state.step}/{total}", file=sys.stderr)
 
 
-def train_loop(cfg: Config, state: TrainState, plan: list, feats: dict, tok, dev: dict, tracker: "Tracker",
+def train_loop(cfg: Config, state: TrainState, plan: list, feats: dict, tok, dev: dict, tracker: Tracker,
                log_path: Path, ckpt_path: Path) -> None:
     """Runs the plan from `state.step` (losses and mid-run evaluations to `log_path`), checkpointing
     every `checkpoint_minutes` and at the end."""
@@ -461,11 +460,11 @@ def train_loop(cfg: Config, state: TrainState, plan: list, feats: dict, tok, dev
             running[task] = v if running[task] is None else 0.98 * running[task] + 0.02 * v
             bar.update(1)
             if step % 20 == 0:
-                bar.set_postfix({t: f"{l:.3f}" for t, l in running.items() if l is not None})
+                bar.set_postfix({t: f"{loss:.3f}" for t, loss in running.items() if loss is not None})
                 log.write(json.dumps({"step": step, "task": task, "loss": v, "lr": state.sched.get_last_lr()[0],
                                       "elapsed": state.seconds()}) + "\n")
                 log.flush()
-                tracker.metrics({f"loss.{t}": l for t, l in running.items() if l is not None}, step)
+                tracker.metrics({f"loss.{t}": loss for t, loss in running.items() if loss is not None}, step)
             if step in mid_points:
                 model.eval()
                 report = evaluate_all(numpy_model(cfg, model, tok), dev, cfg.mid_eval_limit)
@@ -481,7 +480,7 @@ def train_loop(cfg: Config, state: TrainState, plan: list, feats: dict, tok, dev
                 last_ckpt = time.time()
 
 
-def final_evaluation(cfg: Config, dev: dict, tracker: "Tracker", step: int, reports: dict):
+def final_evaluation(cfg: Config, dev: dict, tracker: Tracker, step: int, reports: dict):
     """The export's metrics_fn: evaluates the fp32 and the int8 model, filling `reports`."""
 
     def metrics_fn(fp32_model: Model, int8_model: Model) -> dict:
@@ -497,7 +496,7 @@ def final_evaluation(cfg: Config, dev: dict, tracker: "Tracker", step: int, repo
     return metrics_fn
 
 
-def export(cfg: Config, state: TrainState, out: Path, run_dir: Path, tracker: "Tracker", dev: dict,
+def export(cfg: Config, state: TrainState, out: Path, run_dir: Path, tracker: Tracker, dev: dict,
            training: dict, tokenizer_src: Path, total: int, t_start: float) -> dict:
     """Evaluates (fp32 and int8), writes the artifact folder and its evaluation, logs it to MLflow."""
     state.model.eval()
