@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Encoder, InlineEncoder, WorkerEncoder } from '../model/encoder';
 import { loadManifest } from '../model/manifest';
-import { batchFeeds, makeBatches } from '../model/pipeline';
+import { batchFeeds, makeBatches } from '../model/batches';
 import { caseIdsOf, TextTokenizer } from '../model/tokenize';
 import { textRows } from '../model/windows';
 import { resolveModelDir } from '../model/artifacts';

@@ -9,8 +9,13 @@ import type { Command } from 'commander';
 import type { TridentConfig } from '../common/config';
 import { createKafka } from '../common/kafka';
 import { ensureTopics, topicSpecs } from '../common/topics';
+import { modelErrorCodes } from '../common/error-codes';
 import { TridentError } from '../common/errors';
 import { EventCodec } from '../schemas/codec';
+import type { AnswersResult } from '../schemas/generated/answers';
+import type { CategoriesResult } from '../schemas/generated/categories';
+import type { EntitiesResult } from '../schemas/generated/entities';
+import type { SentimentResult } from '../schemas/generated/sentiment';
 import { stackUp, localStackOverrides } from '../stack/stack';
 import { TridentProducer } from '../producers/producer';
 import { produce, summaryLine } from '../producers/produce';
@@ -31,7 +36,7 @@ function demoModel(config: TridentConfig, say: (line: string) => void): string {
   try {
     return resolveModelDir(config.model.path);
   } catch (error) {
-    if ((error as TridentError).code !== 'MODEL_NOT_FOUND') throw error;
+    if ((error as TridentError).code !== modelErrorCodes.MODEL_NOT_FOUND) throw error;
     say('    no released model under model/artifacts/: using model/test-artifact (random weights — the results show the plumbing, not quality)');
     return join(repoRoot, 'model', 'test-artifact');
   }
@@ -113,15 +118,22 @@ export function registerDemoCommand(program: Command, context: CliContext): void
 }
 
 function describe(kind: TaskName, result: Record<string, unknown> & { id: string }): string {
-  const r = result as any;
   switch (kind) {
-    case 'sentiment':
-      return `${r.id}  sentiment   ${r.label} (${(r.scores[r.label] as number).toFixed(2)})`;
-    case 'entities':
-      return `${r.id}  entities    ${(r.entities as any[]).map((e) => `${e.text} [${e.label}]`).join(', ') || '(none)'}`;
-    case 'answers':
-      return `${r.id}  answers     ${(r.answers as any[]).map((a) => `${a.question} → ${a.answer === null ? '(no answer)' : JSON.stringify(a.answer)} (${a.score.toFixed(2)})`).join('; ')}`;
-    case 'categories':
-      return `${r.id}  categories  ${Object.entries(r.categories as Record<string, any[]>).map(([head, top]) => `${head}: ${top.slice(0, 2).map((c) => `${c.label} (${c.score.toFixed(2)})`).join(', ')}`).join('; ')}`;
+    case 'sentiment': {
+      const r = result as unknown as SentimentResult;
+      return `${r.id}  sentiment   ${r.label} (${r.scores[r.label]!.toFixed(2)})`;
+    }
+    case 'entities': {
+      const r = result as unknown as EntitiesResult;
+      return `${r.id}  entities    ${r.entities.map((e) => `${e.text} [${e.label}]`).join(', ') || '(none)'}`;
+    }
+    case 'answers': {
+      const r = result as unknown as AnswersResult;
+      return `${r.id}  answers     ${r.answers.map((a) => `${a.question} → ${a.answer === null ? '(no answer)' : JSON.stringify(a.answer)} (${a.score.toFixed(2)})`).join('; ')}`;
+    }
+    case 'categories': {
+      const r = result as unknown as CategoriesResult;
+      return `${r.id}  categories  ${Object.entries(r.categories).map(([head, top]) => `${head}: ${top.slice(0, 2).map((c) => `${c.label} (${c.score.toFixed(2)})`).join(', ')}`).join('; ')}`;
+    }
   }
 }

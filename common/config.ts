@@ -281,8 +281,13 @@ function parseEnvValue(value: string, leaf: z.ZodType): unknown {
   return value;
 }
 
+/** The few members of zod's internal definition that the walks below read. */
+interface ZodNode {
+  _zod: { def: { type: string; innerType?: ZodNode; shape?: Record<string, z.ZodType> } };
+}
+
 function baseKind(schema: z.ZodType): string {
-  let s: any = schema;
+  let s = schema as unknown as ZodNode | undefined;
   while (s?._zod?.def && (s._zod.def.type === 'default' || s._zod.def.type === 'prefault' || s._zod.def.type === 'optional')) {
     s = s._zod.def.innerType;
   }
@@ -290,8 +295,8 @@ function baseKind(schema: z.ZodType): string {
 }
 
 function* leafSchemas(schema: z.ZodType, path: string[] = []): Generator<[string[], z.ZodType]> {
-  let s: any = schema;
-  while (s._zod.def.type === 'default' || s._zod.def.type === 'prefault') s = s._zod.def.innerType;
+  let s = schema as unknown as ZodNode;
+  while (s._zod.def.type === 'default' || s._zod.def.type === 'prefault') s = s._zod.def.innerType!;
   if (s._zod.def.type === 'object') {
     for (const [key, child] of Object.entries(s._zod.def.shape as Record<string, z.ZodType>)) {
       yield* leafSchemas(child, [...path, key]);

@@ -1,8 +1,10 @@
 /**
  * One error hierarchy for the whole project. Every error has a stable `code` (machine-readable,
  * used in dead letters, metrics and CLI exit messages), `retriable` (retry logic reads this and
- * nothing else) and an optional `cause`.
+ * nothing else) and an optional `cause`. Codes come from the tables in error-codes.ts.
  */
+import { cliErrorCodes, modelErrorCodes, type DeadLetterCode, type ModelErrorCode } from './error-codes';
+
 export interface TridentErrorOptions {
   retriable?: boolean;
   cause?: unknown;
@@ -29,7 +31,7 @@ export class ConfigError extends TridentError {
     message: string,
     options: TridentErrorOptions = {},
   ) {
-    super('CONFIG_INVALID', `config ${key}: ${message}`, options);
+    super(cliErrorCodes.CONFIG_INVALID, `config ${key}: ${message}`, options);
   }
 }
 
@@ -45,8 +47,10 @@ export interface MessageOrigin {
  * dead-letter topic with its code and reason; retrying cannot help.
  */
 export class InvalidMessageError extends TridentError {
+  declare readonly code: DeadLetterCode;
+
   constructor(
-    code: string,
+    code: DeadLetterCode,
     readonly reason: string,
     readonly origin?: MessageOrigin,
     options: TridentErrorOptions = {},
@@ -61,8 +65,10 @@ export class InvalidMessageError extends TridentError {
 
 /** An input handed to the model cannot be processed (empty text, unknown task, …); names the input id. */
 export class InvalidInputError extends TridentError {
+  declare readonly code: ModelErrorCode;
+
   constructor(
-    code: string,
+    code: ModelErrorCode,
     readonly inputId: string,
     readonly reason: string,
     options: TridentErrorOptions = {},
@@ -78,7 +84,7 @@ export class ModelArtifactError extends TridentError {
     message: string,
     options: TridentErrorOptions = {},
   ) {
-    super('MODEL_ARTIFACT_INVALID', `${file}: ${message}`, options);
+    super(modelErrorCodes.MODEL_ARTIFACT_INVALID, `${file}: ${message}`, options);
   }
 }
 

@@ -37,7 +37,7 @@ const retriableMetadataErrors = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_N
 /** Waits until every partition of every named topic has a leader, or throws after timeoutMs. */
 export async function waitForTopicLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let lastProblem = '';
+  let lastProblem: string;
   for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
     try {
       const { topics: found } = await admin.fetchTopicMetadata({ topics });

@@ -31,6 +31,11 @@ export const errorCodes = {
   UNKNOWN_SUBSCRIPTION: 'UNKNOWN_SUBSCRIPTION',
   INVALID_TEXT: 'INVALID_TEXT',
   UNAVAILABLE: 'UNAVAILABLE',
+  // HTTP only
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  BAD_REQUEST: 'BAD_REQUEST',
 } as const;
 export type ErrorCode = (typeof errorCodes)[keyof typeof errorCodes];
 

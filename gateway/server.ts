@@ -17,6 +17,7 @@ import { createKafka } from '../common/kafka';
 import { stageLogger, type Logger } from '../common/logger';
 import { collectProcessMetrics, metricsRegistry } from '../common/metrics';
 import { TridentProducer } from '../producers/producer';
+import { TridentError } from '../common/errors';
 import type { TaskName } from '../common/tasks';
 import { EventCodec } from '../schemas/codec';
 import { Hub } from './hub';
@@ -64,15 +65,18 @@ export interface ReadyReport {
   checks: Record<string, { ok: boolean; error?: string }>;
 }
 
-class HttpError extends Error {
+/** A request the gateway answers with an error: its HTTP status, code, extra body fields and headers. */
+class HttpError extends TridentError {
+  declare readonly code: ErrorCode;
+
   constructor(
     readonly status: number,
-    readonly code: ErrorCode | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'PAYLOAD_TOO_LARGE' | 'BAD_REQUEST',
+    code: ErrorCode,
     message: string,
     readonly extra: Record<string, unknown> = {},
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(code, message);
   }
 }
 
@@ -371,7 +375,8 @@ export class Gateway {
 }
 
 function swaggerDir(): string {
-  // swagger-ui-dist ships the built Swagger UI; no build step of ours.
+  // swagger-ui-dist ships the built Swagger UI; no build step of ours (and no type declarations).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('swagger-ui-dist') as { getAbsoluteFSPath(): string }).getAbsoluteFSPath();
 }
 

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { modelConfigFromEnv } from '../common/config';
 import { TridentError } from '../common/errors';
+import { modelErrorCodes } from '../common/error-codes';
 
 /**
  * The artifact folder: `--model`, else $TRIDENT_MODEL_DIR, else the newest folder under
@@ -20,7 +21,7 @@ export function resolveModelDir(explicit?: string): string {
       if (newest) return newest;
     }
   }
-  throw new TridentError('MODEL_NOT_FOUND', 'no model artifact: pass --model DIR or set TRIDENT_MODEL_DIR');
+  throw new TridentError(modelErrorCodes.MODEL_NOT_FOUND, 'no model artifact: pass --model DIR or set TRIDENT_MODEL_DIR');
 }
 
 /**

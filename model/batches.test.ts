@@ -1,4 +1,4 @@
-import { makeBatches } from './pipeline';
+import { makeBatches } from './batches';
 
 const job = (len: number, tag = 0) => ({ row: { ids: new Int32Array(len), typeIds: new Int32Array(len), tokenIndex: new Int32Array(len) }, tag });
 

@@ -50,7 +50,7 @@ describe('trident predict', () => {
   });
 
   it('rejects an unknown task and a missing text with typed errors', async () => {
-    await expect(predict('hi', '--tasks', 'summary')).rejects.toMatchObject({ code: 'INPUT_UNKNOWN_TASK' });
+    await expect(predict('hi', '--tasks', 'summary')).rejects.toMatchObject({ code: 'TASK_UNKNOWN' });
     await expect(predict()).rejects.toMatchObject({ code: 'CLI_USAGE' });
   });
 });

@@ -1,9 +1,9 @@
 /** `trident predict`: the model on one text or a JSON-lines file, no Kafka needed. */
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
+import { cliErrorCodes } from '../common/error-codes';
 import { TridentError } from '../common/errors';
 import { builtInTasks } from '../common/tasks';
 import { Pipeline } from './pipeline';
@@ -44,7 +44,7 @@ export function registerPredictCommand(program: Command, _context?: unknown): vo
     .option('--max-chars <n>', 'longest accepted text in characters (longer inputs are rejected, never truncated)')
     .action(async (text: string | undefined, options: PredictOptions) => {
       if ((text === undefined) === (options.file === undefined)) {
-        throw new TridentError('CLI_USAGE', 'predict needs either a TEXT argument or --file IN.jsonl');
+        throw new TridentError(cliErrorCodes.CLI_USAGE, 'predict needs either a TEXT argument or --file IN.jsonl');
       }
       const pipeline = await Pipeline.load(resolveModelDir(options.model), {
         batchSize: Number(options.batchSize),
@@ -69,7 +69,7 @@ export function registerPredictCommand(program: Command, _context?: unknown): vo
 }
 
 async function predictFile(pipeline: Pipeline, file: string, out: string | undefined, tasks: readonly string[]): Promise<void> {
-  if (!existsSync(file)) throw new TridentError('CLI_USAGE', `${file}: no such file`);
+  if (!existsSync(file)) throw new TridentError(cliErrorCodes.CLI_USAGE, `${file}: no such file`);
   const total = await countLines(file);
   const sink = out ? createWriteStream(out) : process.stdout;
   const bar = new SingleBar({ format: 'predict [{bar}] {value}/{total} inputs | {eta}s left', stream: process.stderr }, Presets.shades_classic);

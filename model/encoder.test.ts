@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ModelArtifactError, TridentError } from '../common/errors';
 import { EncoderFeeds, WorkerEncoder } from './encoder';
@@ -51,5 +53,23 @@ describe('WorkerEncoder', () => {
 
   it('names the file it cannot load', async () => {
     await expect(WorkerEncoder.open(path.join(TEST_ARTIFACT, 'manifest.json'))).rejects.toThrow(ModelArtifactError);
+  });
+});
+
+describe('WorkerEncoder from the compiled build', () => {
+  // Jest runs the TypeScript sources (the worker starts through model/ts-worker.js); production runs
+  // dist/, where the worker is dist/model/encoder-worker.js. `npm test` builds before jest.
+  const compiled = path.join(__dirname, '..', 'dist', 'model', 'encoder.js');
+  (existsSync(compiled) ? it : it.skip)('starts the compiled worker and runs a batch', () => {
+    const script = `
+      const { WorkerEncoder } = require(${JSON.stringify(compiled)});
+      WorkerEncoder.open(${JSON.stringify(file)}).then(async (encoder) => {
+        const feeds = {};
+        for (const name of encoder.inputNames) feeds[name] = { data: new BigInt64Array(6).fill(name === 'attention_mask' ? 1n : 0n), dims: [2, 3] };
+        const out = await encoder.run(feeds, 'last_hidden_state');
+        console.log(JSON.stringify(out.dims));
+        await encoder.close();
+      });`;
+    expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('[2,3,32]');
   });
 });

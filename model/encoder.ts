@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { modelConfigFromEnv } from '../common/config';
 import { ModelArtifactError, TridentError } from '../common/errors';
-import { WORKER_SOURCE } from './encoder-worker-source';
+import { modelErrorCodes } from '../common/error-codes';
+import type { EncoderWorkerData, FromWorker, ToWorker } from './encoder-worker';
 
 /** int64 inputs of one batch, by input name: data is `[batch × seq]` row-major. */
 export type EncoderFeeds = Record<string, { data: BigInt64Array; dims: [number, number] }>;
@@ -30,6 +33,18 @@ export interface EncoderOptions {
   maxQueued?: number;
   /** Let ORT's threads busy-wait between ops (lower latency on an idle machine). Default: the config's `model.ortSpinning` from the environment (off; $TRIDENT_ORT_SPINNING=1). */
   spinning?: boolean;
+}
+
+/**
+ * Starts encoder-worker: the compiled `encoder-worker.js` beside this file; from the TypeScript
+ * sources (jest), `encoder-worker.ts` through the ts-worker.js loader.
+ */
+function startWorker(workerData: EncoderWorkerData): Worker {
+  const compiled = path.join(__dirname, 'encoder-worker.js');
+  if (existsSync(compiled)) return new Worker(compiled, { workerData });
+  const source = path.join(__dirname, 'encoder-worker.ts');
+  if (existsSync(source)) return new Worker(path.join(__dirname, 'ts-worker.js'), { argv: [source], workerData });
+  throw new TridentError(modelErrorCodes.MODEL_WORKER_MISSING, `${compiled} is missing; run \`npm run build\``);
 }
 
 function sessionOptions(options: EncoderOptions): Record<string, unknown> {
@@ -84,20 +99,20 @@ export class WorkerEncoder implements Encoder {
     private readonly maxQueued: number,
     private readonly file: string,
   ) {
-    worker.on('message', (msg: { type: string; id: number; data?: Float32Array; dims?: number[]; ms?: number; error?: string }) => {
+    worker.on('message', (msg: FromWorker) => {
       const job = msg.type === 'result' ? this.sent.get(msg.id) : undefined;
-      if (!job) return;
+      if (!job || msg.type !== 'result') return;
       this.sent.delete(msg.id);
-      if (msg.error !== undefined) {
-        job.reject(new TridentError('MODEL_INFERENCE_FAILED', `${this.file}: ${msg.error}`));
+      if ('error' in msg) {
+        job.reject(new TridentError(modelErrorCodes.MODEL_INFERENCE_FAILED, `${this.file}: ${msg.error}`));
       } else {
-        job.resolve({ data: msg.data!, dims: msg.dims!, ms: msg.ms! });
+        job.resolve({ data: msg.data, dims: msg.dims, ms: msg.ms });
       }
       this.pump();
     });
     const die = (error: Error): void => {
       if (this.failure) return;
-      this.failure = new TridentError('MODEL_WORKER_DIED', `${this.file}: inference worker stopped: ${error.message}`, { cause: error });
+      this.failure = new TridentError(modelErrorCodes.MODEL_WORKER_DIED, `${this.file}: inference worker stopped: ${error.message}`, { cause: error });
       for (const job of [...this.sent.values(), ...this.queue.splice(0)]) job.reject(this.failure);
       this.sent.clear();
     };
@@ -111,15 +126,12 @@ export class WorkerEncoder implements Encoder {
    * Throws ModelArtifactError naming the file when ONNX Runtime cannot load it.
    */
   static async open(file: string, options: EncoderOptions = {}): Promise<WorkerEncoder> {
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { ortPath: require.resolve('onnxruntime-node'), modelPath: file, sessionOptions: sessionOptions(options) },
-    });
-    const ready = await new Promise<{ inputNames: string[]; outputNames: string[] }>((resolve, reject) => {
-      const onMessage = (msg: { type: string; message?: string; inputNames?: string[]; outputNames?: string[] }): void => {
+    const worker = startWorker({ modelPath: file, sessionOptions: sessionOptions(options) });
+    const ready = await new Promise<{ inputNames: readonly string[]; outputNames: readonly string[] }>((resolve, reject) => {
+      const onMessage = (msg: FromWorker): void => {
         worker.off('error', reject);
-        if (msg.type === 'ready') resolve({ inputNames: msg.inputNames!, outputNames: msg.outputNames! });
-        else reject(new ModelArtifactError(file, `ONNX Runtime cannot load the encoder: ${msg.message}`));
+        if (msg.type === 'ready') resolve(msg);
+        else reject(new ModelArtifactError(file, `ONNX Runtime cannot load the encoder: ${msg.type === 'fatal' ? msg.message : msg.type}`));
       };
       worker.once('message', onMessage);
       worker.once('error', reject);
@@ -140,7 +152,7 @@ export class WorkerEncoder implements Encoder {
     if (this.failure) return Promise.reject(this.failure);
     if (this.inFlight >= this.maxQueued) {
       return Promise.reject(
-        new TridentError('MODEL_ENCODER_BUSY', `encoder has ${this.maxQueued} batches in flight (${describeFeeds(feeds)})`, { retriable: true }),
+        new TridentError(modelErrorCodes.MODEL_ENCODER_BUSY, `encoder has ${this.maxQueued} batches in flight (${describeFeeds(feeds)})`, { retriable: true }),
       );
     }
     return new Promise((resolve, reject) => {
@@ -159,7 +171,8 @@ export class WorkerEncoder implements Encoder {
       const job = this.queue.shift()!;
       this.sent.set(job.id, job);
       const transfer = Object.values(job.feeds).map((t) => t.data.buffer as ArrayBuffer);
-      this.worker.postMessage({ type: 'run', id: job.id, feeds: job.feeds, output: job.output }, transfer);
+      const run: ToWorker = { type: 'run', id: job.id, feeds: job.feeds, output: job.output };
+      this.worker.postMessage(run, transfer);
     }
     // Keep the process alive only while the worker has work.
     if (this.sent.size > 0) this.worker.ref();
@@ -169,7 +182,7 @@ export class WorkerEncoder implements Encoder {
   /** Releases the session and stops the worker; pending batches are rejected. */
   async close(): Promise<void> {
     if (this.failure) return;
-    this.failure = new TridentError('MODEL_CLOSED', `${this.file}: encoder closed`);
+    this.failure = new TridentError(modelErrorCodes.MODEL_CLOSED, `${this.file}: encoder closed`);
     for (const job of [...this.sent.values(), ...this.queue.splice(0)]) job.reject(this.failure);
     this.sent.clear();
     await this.worker.terminate();
@@ -213,7 +226,7 @@ export class InlineEncoder implements Encoder {
       const tensor = out[output];
       return { data: tensor.data as Float32Array, dims: tensor.dims, ms: performance.now() - started };
     } catch (cause) {
-      throw new TridentError('MODEL_INFERENCE_FAILED', `${String(cause)} (feeds: ${describeFeeds(feeds)})`, { cause });
+      throw new TridentError(modelErrorCodes.MODEL_INFERENCE_FAILED, `${String(cause)} (feeds: ${describeFeeds(feeds)})`, { cause });
     }
   }
 

@@ -104,13 +104,13 @@ describe('Pipeline on model/test-artifact', () => {
       ['whitespace text', { id: 'e2', text: ' \n\t ' }, ALL, 'INPUT_EMPTY_TEXT'],
       ['a question without text', { id: 'e3', text: '', questions: ['Why?'] }, ['answers'], 'INPUT_EMPTY_TEXT'],
       ['a 1 MB text (over maxChars)', { id: 'e4', text: 'a'.repeat(1 << 20) }, ALL, 'INPUT_TEXT_TOO_LONG'],
-      ['an unknown task', { id: 'e5', text: 'fine' }, ['sentiment', 'summary'], 'INPUT_UNKNOWN_TASK'],
+      ['an unknown task', { id: 'e5', text: 'fine' }, ['sentiment', 'summary'], 'TASK_UNKNOWN'],
       ['an empty question', { id: 'e6', text: 'fine', questions: [''] }, ['answers'], 'INPUT_BAD_QUESTIONS'],
       ['questions that are not strings', { id: 'e7', text: 'fine', questions: [42] }, ['answers'], 'INPUT_BAD_QUESTIONS'],
     ])('%s', async (_, input, tasks, code) => {
       const error = await pipeline.run([{ id: 'ok', text: 'fine' }, input as PredictInput], tasks).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InvalidInputError);
-      expect(error).toMatchObject({ code, inputId: code === 'INPUT_UNKNOWN_TASK' ? 'ok' : input.id });
+      expect(error).toMatchObject({ code, inputId: code === 'TASK_UNKNOWN' ? 'ok' : input.id });
     });
 
     it('a missing id', async () => {

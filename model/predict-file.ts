@@ -1,6 +1,6 @@
 import { TridentError } from '../common/errors';
 import type { Pipeline } from './pipeline';
-import type { PredictInput, PredictOutput } from './types';
+import type { PredictInput } from './types';
 import { validateInput } from './validate';
 
 /** A line that could not be predicted: same id (or `line:N` when none can be read) and the typed error. */

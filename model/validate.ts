@@ -14,12 +14,12 @@ export interface InputLimits {
 
 export const DEFAULT_LIMITS: InputLimits = { maxChars: 100_000, maxQuestions: 32, maxQuestionChars: 2_000 };
 
-/** Returns the tasks as TaskName[], or throws InvalidInputError INPUT_UNKNOWN_TASK naming `inputId` and the valid tasks. */
+/** Returns the tasks as TaskName[], or throws InvalidInputError TASK_UNKNOWN naming `inputId` and the valid tasks. */
 export function checkTasks(tasks: readonly string[], inputId: string): TaskName[] {
   if (tasks.length === 0) throw new InvalidInputError('INPUT_NO_TASKS', inputId, `no tasks requested (valid: ${builtInTasks.join(', ')})`);
   for (const task of tasks) {
     if (!isTaskName(task)) {
-      throw new InvalidInputError('INPUT_UNKNOWN_TASK', inputId, `unknown task ${JSON.stringify(task)} (valid: ${builtInTasks.join(', ')})`);
+      throw new InvalidInputError('TASK_UNKNOWN', inputId, `unknown task ${JSON.stringify(task)} (valid: ${builtInTasks.join(', ')})`);
     }
   }
   return [...new Set(tasks)] as TaskName[];
@@ -28,7 +28,7 @@ export function checkTasks(tasks: readonly string[], inputId: string): TaskName[
 /**
  * Checks one input before any work. Pure. Throws InvalidInputError naming the input id:
  * INPUT_BAD_ID, INPUT_EMPTY_TEXT (missing, empty or whitespace-only text — also when questions
- * come without a text), INPUT_TEXT_TOO_LONG, INPUT_BAD_QUESTIONS, INPUT_UNKNOWN_TASK.
+ * come without a text), INPUT_TEXT_TOO_LONG, INPUT_BAD_QUESTIONS, TASK_UNKNOWN.
  */
 export function validateInput(input: unknown, tasks: readonly string[], limits: InputLimits = DEFAULT_LIMITS): PredictInput {
   const candidate = (input ?? {}) as Partial<PredictInput>;

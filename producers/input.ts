@@ -6,8 +6,9 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
+import type { RejectionCode } from './records';
 
-export type InputItem = { line: number; raw: unknown } | { line: number; code: string; reason: string };
+export type InputItem = { line: number; raw: unknown } | { line: number; code: RejectionCode; reason: string };
 
 export type InputFormat = 'jsonl' | 'csv';
 

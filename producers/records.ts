@@ -22,7 +22,7 @@ export interface RecordDefaults {
   tenant?: string;
 }
 
-export type RecordResult<T> = { ok: true; line: number; event: T } | { ok: false; line: number; code: string; reason: string };
+export type RecordResult<T> = { ok: true; line: number; event: T } | { ok: false; line: number; code: RejectionCode; reason: string };
 
 export const rejectionCodes = {
   MALFORMED_JSON: 'MALFORMED_JSON',
@@ -33,7 +33,9 @@ export const rejectionCodes = {
   UNKNOWN_TASK: 'UNKNOWN_TASK',
   INVALID_FIELD: 'INVALID_FIELD',
   QUESTIONS_INVALID: 'QUESTIONS_INVALID',
+  MALFORMED_CSV: 'MALFORMED_CSV',
 } as const;
+export type RejectionCode = (typeof rejectionCodes)[keyof typeof rejectionCodes];
 
 const textRecord = z
   .object({
@@ -48,7 +50,7 @@ const textRecord = z
   })
   .passthrough();
 
-function reject<T>(line: number, code: string, reason: string): RecordResult<T> {
+function reject<T>(line: number, code: RejectionCode, reason: string): RecordResult<T> {
   return { ok: false, line, code, reason };
 }
 

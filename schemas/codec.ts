@@ -6,7 +6,8 @@
  */
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
-import { InvalidMessageError, TridentError, type MessageOrigin } from '../common/errors';
+import { schemaErrorCodes } from '../common/error-codes';
+import { InvalidMessageError, TridentError, type MessageOrigin, type TridentErrorOptions } from '../common/errors';
 import type { TridentConfig } from '../common/config';
 import { fullName, loadSchema, subjectFor, topicKinds, type AvroRecordSchema, type TopicKind } from './catalog';
 import type { TextEvent } from './generated/text';
@@ -41,7 +42,12 @@ export function createSchemaRegistry(config: TridentConfig): SchemaRegistry {
   return new SchemaRegistry({ host: config.registry.url, retry: { retries: 3 } });
 }
 
-export class RegistryError extends TridentError {}
+/** The registry refused or could not be reached; `code` is one of schemaErrorCodes. */
+export class RegistryError extends TridentError {
+  constructor(code: keyof typeof schemaErrorCodes, message: string, options?: TridentErrorOptions) {
+    super(schemaErrorCodes[code], message, options);
+  }
+}
 
 export class EventCodec {
   private readonly ids = new Map<string, Promise<number>>();
@@ -96,7 +102,7 @@ export class EventCodec {
     const type = this.readerType(kind);
     const problems: string[] = [];
     if (!type.isValid(event, { errorHook: (path) => problems.push(path.join('.') || '(root)') })) {
-      throw new TridentError('EVENT_INVALID', `${kind} event does not match its schema at: ${problems.join(', ')}`);
+      throw new TridentError(schemaErrorCodes.EVENT_INVALID, `${kind} event does not match its schema at: ${problems.join(', ')}`);
     }
     const header = Buffer.alloc(WIRE_HEADER_BYTES);
     header.writeUInt8(0, 0);

@@ -2,7 +2,8 @@
 'use strict';
 /**
  * `npm test`: everything, in order — system tools, type check and build, jest (unit specs, then
- * integration tests against one real broker and registry), then the training package's pytest.
+ * integration tests against one real broker and registry), then the training package's pytest, then
+ * lint (ESLint, Prettier, ruff: scripts/lint.sh; a lint failure fails `npm test`).
  * Ends with one summary line: "N passed, N failed, N skipped".
  */
 const { spawnSync } = require('node:child_process');
@@ -50,6 +51,9 @@ if (existsSync(join(root, 'training', 'test.sh'))) {
     totals.passed += tests - errors - failures - skipped;
   }
 }
+
+// Last, so that a formatting slip never hides the test results; it still fails the run.
+step('lint', 'bash', ['scripts/lint.sh']);
 
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 if (failedStep) {

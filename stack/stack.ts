@@ -7,13 +7,19 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { TridentError } from '../common/errors';
+import { stackErrorCodes } from '../common/error-codes';
+import { TridentError, type TridentErrorOptions } from '../common/errors';
 import type { TridentConfig } from '../common/config';
 
 export const KAFKA_VERSION = '4.1.0';
 export const REGISTRY_VERSION = '2.6.13.Final';
 
-export class StackError extends TridentError {}
+/** A failure of the local stack; `code` is one of stackErrorCodes. */
+export class StackError extends TridentError {
+  constructor(code: keyof typeof stackErrorCodes, message: string, options?: TridentErrorOptions) {
+    super(stackErrorCodes[code], message, options);
+  }
+}
 
 export type ServiceName = 'kafka' | 'registry';
 

@@ -1,5 +1,6 @@
 /** Dead letters and the guard against dead-lettering everything. Pure. */
 import type { DeadLetter } from '../../schemas/generated/dlq';
+import { processorErrorCodes } from '../../common/error-codes';
 import { TridentError } from '../../common/errors';
 
 export interface RawMessage {
@@ -38,7 +39,7 @@ export function deadLetter(message: RawMessage, code: string, reason: string, st
 export class DeadLetterRateExceeded extends TridentError {
   constructor(readonly invalid: number, readonly window: number, readonly maxRatio: number, readonly topCodes: string) {
     super(
-      'DLQ_RATE_EXCEEDED',
+      processorErrorCodes.DLQ_RATE_EXCEEDED,
       `${invalid} of the last ${window} events were dead-lettered (more than ${Math.round(maxRatio * 100)} %; top codes: ${topCodes}). ` +
         'This looks like a bad deploy or a wrong schema rather than bad input, so the processor stops instead of dead-lettering everything. ' +
         'Fix the cause, or raise processor.dlqMaxRatio.',

@@ -7,7 +7,8 @@
  */
 import type { PredictInput, PredictOutput } from '../../model/types';
 import type { TaskName } from '../../common/tasks';
-import { TridentError, isRetriable } from '../../common/errors';
+import { deadLetterCodes } from '../../common/error-codes';
+import { ModelArtifactError, TridentError, isRetriable } from '../../common/errors';
 import { inferenceSeconds } from './metrics';
 
 export interface InferenceItem {
@@ -51,8 +52,9 @@ export class InferenceStep {
     } catch (error) {
       if (isRetriable(error)) throw error;
       if (items.length === 1) {
-        const code = error instanceof TridentError ? error.code : 'INFERENCE_FAILED';
-        return [{ ok: false, code: code === 'MODEL_ARTIFACT_INVALID' ? 'INFERENCE_FAILED' : code, reason: (error as Error).message }];
+        // A broken artifact is not the event's fault, but it is what failed on it; say so generically.
+        const code = error instanceof TridentError && !(error instanceof ModelArtifactError) ? error.code : deadLetterCodes.INFERENCE_FAILED;
+        return [{ ok: false, code, reason: (error as Error).message }];
       }
       const middle = Math.ceil(items.length / 2);
       return [...(await this.inferOrSplit(items.slice(0, middle))), ...(await this.inferOrSplit(items.slice(middle)))];

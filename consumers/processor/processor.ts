@@ -7,19 +7,16 @@
  * partitions instead of waiting for every batch of the last fetch to commit (kafkajs fetches again
  * only when all handlers of a fetch have returned).
  */
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { TridentConfig } from '../../common/config';
-import { InvalidMessageError } from '../../common/errors';
 import { EventCodec } from '../../schemas/codec';
-import type { TextEvent } from '../../schemas/generated/text';
-import type { TaskName } from '../../common/tasks';
-import { estimateTokens } from './batcher';
 import { Dispatcher } from './dispatcher';
 import { InferenceStep, type RunModel } from './inference';
-import { checkEvent, headerBytes, DEFAULT_EVENT_LIMITS, type EventLimits } from './validate-event';
-import { DeadLetterRateGuard, deadLetter, type RawMessage, type Stage } from './dead-letters';
-import { resultEvents, type ModelIdentity } from './results';
+import { DEFAULT_EVENT_LIMITS } from './validate-event';
+import { DeadLetterRateExceeded, DeadLetterRateGuard } from './dead-letters';
+import type { ModelIdentity } from './results';
+import { encodeOutcomes, inferenceFailed, prepareMessage, tallyOutcomes, type EncodeContext, type Outcome, type PrepareContext } from './outcomes';
 import { PartitionTransactions, ProducerFencedError, type TopicMessages } from './transactions';
 import { deadLetters, endToEndSeconds, eventsIn, inFlightEvents, partitionLag, resultsOut } from './metrics';
 
@@ -29,10 +26,6 @@ export interface ProcessorModel {
   maxTextChars?: number;
 }
 
-type Outcome =
-  | { kind: 'results'; event: TextEvent; tasks: TaskName[]; output: Awaited<ReturnType<RunModel>>[number] }
-  | { kind: 'dead'; code: string; reason: string; stage: Stage; eventId: string | null };
-
 /** Largest result event kept with its copy of the input text (the broker's default message limit is 1 MB). */
 const MAX_RESULT_BYTES = 900_000;
 
@@ -41,7 +34,8 @@ export class Processor {
   private readonly transactions: PartitionTransactions;
   private readonly dispatcher: Dispatcher;
   private readonly guard: DeadLetterRateGuard;
-  private readonly limits: EventLimits;
+  private readonly prepareContext: PrepareContext;
+  private readonly encodeContext: EncodeContext;
   private stopped = false;
   /** `topic-partition` keys this member was assigned at the last rebalance. */
   private owned = new Set<string>();
@@ -69,12 +63,24 @@ export class Processor {
       (error, attempt) => log.warn({ err: error, attempt }, 'inference busy; retrying the batch'),
     );
     this.guard = new DeadLetterRateGuard(p.dlqWindowEvents, p.dlqMaxRatio);
-    this.limits = {
-      ...DEFAULT_EVENT_LIMITS,
-      maxTextBytes: config.producer.maxTextBytes,
-      maxQuestions: config.producer.maxQuestions,
-      maxQuestionChars: config.producer.maxQuestionChars,
-      maxTextChars: model.maxTextChars ?? DEFAULT_EVENT_LIMITS.maxTextChars,
+    this.prepareContext = {
+      decode: (value, origin) => codec.decode('text', value, origin),
+      defaultTasks: p.defaultTasks,
+      limits: {
+        ...DEFAULT_EVENT_LIMITS,
+        maxTextBytes: config.producer.maxTextBytes,
+        maxQuestions: config.producer.maxQuestions,
+        maxQuestionChars: config.producer.maxQuestionChars,
+        maxTextChars: model.maxTextChars ?? DEFAULT_EVENT_LIMITS.maxTextChars,
+      },
+      maxHeaderBytes: p.maxHeaderBytes,
+    };
+    this.encodeContext = {
+      encode: (kind, event) => codec.encode(kind, event),
+      topics: config.topics,
+      identity: model.identity,
+      includeText: p.includeText,
+      maxResultBytes: MAX_RESULT_BYTES,
     };
     this.done = new Promise<void>((resolve, reject) => {
       this.finish = resolve;
@@ -238,7 +244,7 @@ export class Processor {
         this.log.warn({ topic, partition }, error.message);
         return;
       }
-      if ((error as { code?: string }).code === 'DLQ_RATE_EXCEEDED') {
+      if (error instanceof DeadLetterRateExceeded) {
         this.fail(error);
         return;
       }
@@ -263,79 +269,33 @@ export class Processor {
   }
 
   /**
-   * Decodes and validates one message. Returns (wrapped, so awaiting this does not wait for the
-   * model) its dead-letter outcome, or for a valid event the promise of its results, already
-   * submitted to the batcher. Never throws for bad input.
+   * Decodes and validates one message (outcomes.ts). Returns (wrapped, so awaiting this does not
+   * wait for the model) its dead-letter outcome, or for a valid event the promise of its results,
+   * already submitted to the batcher. Never throws for bad input.
    */
   private async prepare(topic: string, partition: number, message: KafkaMessage, seenIds: Set<string>): Promise<{ outcome: Promise<Outcome> }> {
-    const origin = { topic, partition, offset: message.offset };
-    const deadOutcome = (code: string, reason: string, stage: Stage, eventId: string | null = null): Outcome => ({ kind: 'dead', code, reason, stage, eventId });
-    const dead = (code: string, reason: string, stage: Stage, eventId: string | null = null) => ({ outcome: Promise.resolve(deadOutcome(code, reason, stage, eventId)) });
-    const headers = headerBytes(message.headers);
-    if (headers > this.config.processor.maxHeaderBytes) return dead('HEADERS_TOO_LARGE', `headers are ${headers} bytes; the limit is ${this.config.processor.maxHeaderBytes}`, 'decode');
-    let event: TextEvent;
-    try {
-      event = await this.codec.decode('text', message.value, origin);
-    } catch (error) {
-      if (error instanceof InvalidMessageError) return dead(error.code, error.reason, 'decode');
-      throw error;
-    }
-    const check = checkEvent(event, this.config.processor.defaultTasks, this.limits);
-    if (!check.ok) return dead(check.code, check.reason, 'validate', event.id);
-    // Policy: ids are unique per partition batch; a repeat in the same batch is dead-lettered, the first is processed.
-    if (seenIds.has(event.id)) return dead('DUPLICATE_ID', `id ${JSON.stringify(event.id)} appears earlier in the same batch; only the first is processed`, 'validate', event.id);
-    seenIds.add(event.id);
-    const wantsTextPass = check.tasks.some((t) => t !== 'answers');
-    const questions = check.tasks.includes('answers') ? event.questions : [];
-    const tokens = estimateTokens(event.text, questions, wantsTextPass);
-    const tasks = check.tasks;
-    const outcome = this.dispatcher.submit({ id: event.id, text: event.text, questions: event.questions, tasks }, tokens).then(
-      (result): Outcome => (result.ok ? { kind: 'results', event, tasks, output: result.output } : deadOutcome(result.code, result.reason, 'infer', event.id)),
-    );
+    const prepared = await prepareMessage(message, { topic, partition, offset: message.offset }, seenIds, this.prepareContext);
+    if (prepared.kind === 'dead') return { outcome: Promise.resolve(prepared) };
+    const { event, tasks } = prepared;
+    const outcome = this.dispatcher
+      .submit({ id: event.id, text: event.text, questions: event.questions, tasks }, prepared.tokens)
+      .then((result): Outcome => (result.ok ? { kind: 'results', event, tasks, output: result.output } : inferenceFailed(event, result.code, result.reason)));
     return { outcome };
   }
 
   private async encodeOutput(messages: KafkaMessage[], outcomes: Outcome[], topic: string, partition: number): Promise<TopicMessages[]> {
-    const byTopic = new Map<string, Message[]>();
-    const push = (t: string, m: Message) => {
-      const list = byTopic.get(t) ?? [];
-      list.push(m);
-      byTopic.set(t, list);
-    };
-    const processedAt = Date.now();
-    for (const [i, outcome] of outcomes.entries()) {
-      const message = messages[i]!;
-      if (outcome.kind === 'dead') {
-        const raw: RawMessage = { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers };
-        const letter = deadLetter(raw, outcome.code, outcome.reason, outcome.stage, outcome.eventId, processedAt);
-        push(this.config.topics.dlq, { key: message.key, value: await this.codec.encode('dlq', letter) });
-        this.log.warn({ traceId: outcome.eventId, topic, partition, offset: message.offset, code: outcome.code }, outcome.reason);
-        continue;
-      }
-      const key = outcome.event.key ?? outcome.event.id;
-      for (const result of resultEvents(outcome.event, outcome.tasks, outcome.output, this.model.identity, this.config.processor.includeText, processedAt)) {
-        let value = await this.codec.encode(result.kind, result.event as never);
-        // A result must fit in one Kafka message; the copy of the input text is what can make it too big.
-        if (value.length > MAX_RESULT_BYTES && 'text' in result.event && result.event.text !== null) {
-          value = await this.codec.encode(result.kind, { ...result.event, text: null } as never);
-        }
-        push(this.config.topics[result.kind], { key, value, headers: { 'trace-id': outcome.event.id } });
-      }
-    }
-    return [...byTopic].map(([t, m]) => ({ topic: t, messages: m }));
+    const output = await encodeOutcomes(messages, outcomes, { topic, partition }, this.encodeContext, Date.now());
+    outcomes.forEach((outcome, i) => {
+      if (outcome.kind === 'dead') this.log.warn({ traceId: outcome.eventId, topic, partition, offset: messages[i]!.offset, code: outcome.code }, outcome.reason);
+    });
+    return output;
   }
 
   private account(outcomes: Outcome[]): void {
-    const now = Date.now();
-    for (const outcome of outcomes) {
-      if (outcome.kind === 'dead') {
-        deadLetters.inc({ code: outcome.code, stage: outcome.stage });
-        this.guard.record(outcome.code);
-      } else {
-        for (const task of outcome.tasks) resultsOut.inc({ task });
-        endToEndSeconds.observe(Math.max(0, now - outcome.event.createdAt) / 1000);
-        this.guard.record(null);
-      }
-    }
+    const tally = tallyOutcomes(outcomes, Date.now());
+    for (const { code, stage } of tally.deadLetters) deadLetters.inc({ code, stage });
+    for (const task of tally.results) resultsOut.inc({ task });
+    for (const seconds of tally.endToEndSeconds) endToEndSeconds.observe(seconds);
+    for (const code of tally.guard) this.guard.record(code);
   }
 }

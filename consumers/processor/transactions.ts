@@ -6,13 +6,14 @@
  */
 import type { Kafka, Producer, Message } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
+import { processorErrorCodes } from '../../common/error-codes';
 import { TridentError } from '../../common/errors';
 import { defaultPartitioner } from '../../common/kafka';
 import { commitSeconds, transactions as transactionMetric } from './metrics';
 
 export class ProducerFencedError extends TridentError {
   constructor(readonly topic: string, readonly partition: number, cause: unknown) {
-    super('PRODUCER_FENCED', `${topic}[${partition}]: another processor took over this partition (producer fenced); dropping the batch`, { cause });
+    super(processorErrorCodes.PRODUCER_FENCED, `${topic}[${partition}]: another processor took over this partition (producer fenced); dropping the batch`, { cause });
   }
 }
 

@@ -3,6 +3,7 @@
  * event goes to the dead-letter topic with that code and the reason, never to the model.
  */
 import type { TextEvent } from '../../schemas/generated/text';
+import type { DeadLetterCode } from '../../common/error-codes';
 import { builtInTasks, isTaskName, type TaskName } from '../../common/tasks';
 
 export interface EventLimits {
@@ -24,15 +25,16 @@ export const DEFAULT_EVENT_LIMITS: EventLimits = {
   maxMetadataBytes: 16_384,
 };
 
-export type EventCheck = { ok: true; tasks: TaskName[] } | { ok: false; code: string; reason: string };
+export type EventCheck = { ok: true; tasks: TaskName[] } | { ok: false; code: DeadLetterCode; reason: string };
 
 // C0 controls other than tab, newline and carriage return, DEL, and C1 controls.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 const DAY_MS = 86_400_000;
 
 /** Validates one event; `defaultTasks` apply when the event names none (tasks = null). */
 export function checkEvent(event: TextEvent, defaultTasks: readonly TaskName[], limits: EventLimits = DEFAULT_EVENT_LIMITS, now = Date.now()): EventCheck {
-  const fail = (code: string, reason: string): EventCheck => ({ ok: false, code, reason });
+  const fail = (code: DeadLetterCode, reason: string): EventCheck => ({ ok: false, code, reason });
   if (event.id.trim().length === 0) return fail('ID_EMPTY', 'id is empty');
   if (event.id.length > limits.maxIdChars) return fail('ID_TOO_LONG', `id has ${event.id.length} characters; the limit is ${limits.maxIdChars}`);
 

@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from trident_training.inference import (best_span, bio_entities, merge_token_probs, softmax, utf16_index,
-                                        word_predictions)
+from trident_training.inference import (
+    best_span,
+    bio_entities,
+    merge_token_probs,
+    softmax,
+    utf16_index,
+    word_predictions,
+)
 from trident_training.text import TextTokens, Window
 
 LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG"]
@@ -38,8 +44,10 @@ def test_merge_prefers_window_farthest_from_edge():
     # 6 tokens, windows over [0,4) and [2,6) (content positions 1..4 in each row)
     w1 = Window([0] * 6, [0] * 6, [0] * 6, [-1, 0, 1, 2, 3, -1], 1, 5)
     w2 = Window([0] * 6, [0] * 6, [0] * 6, [-1, 2, 3, 4, 5, -1], 1, 5)
-    p1 = np.zeros((6, 2)); p1[:, 0] = 1
-    p2 = np.zeros((6, 2)); p2[:, 1] = 1
+    p1 = np.zeros((6, 2))
+    p1[:, 0] = 1
+    p2 = np.zeros((6, 2))
+    p2[:, 1] = 1
     merged = merge_token_probs([w1, w2], [p1, p2], 6)
     # token 2: distance 1 in w1 (pos 2 of 4), 0 in w2 -> w1; token 3: 0 in w1, 1 in w2 -> w2
     assert merged[:, 0].tolist() == [1, 1, 1, 0, 0, 0]
@@ -57,7 +65,9 @@ def test_best_span_masks_and_limits():
     score, a, b = best_span([w], [logits], max_answer_tokens=2)
     assert b - a + 1 <= 2
     # end before start is never chosen
-    logits2 = np.full((7, 2), -5.0); logits2[5, 0] = 5; logits2[3, 1] = 5
+    logits2 = np.full((7, 2), -5.0)
+    logits2[5, 0] = 5
+    logits2[3, 1] = 5
     _, a, b = best_span([w], [logits2], 30)
     assert a <= b
 

@@ -2,8 +2,18 @@
 
 import pytest
 
-from trident_training.text import (CASE_LOWER, CASE_MIXED, CASE_NONE, CASE_TITLE, CASE_UPPER, case_class,
-                                   qa_windows, text_windows, tokenize, window_ranges)
+from trident_training.text import (
+    CASE_LOWER,
+    CASE_MIXED,
+    CASE_NONE,
+    CASE_TITLE,
+    CASE_UPPER,
+    case_class,
+    qa_windows,
+    text_windows,
+    tokenize,
+    window_ranges,
+)
 
 LONG = " ".join(f"word{i} and Some more text, here." for i in range(40))
 

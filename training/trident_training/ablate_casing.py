@@ -16,10 +16,24 @@ import time
 import torch
 
 from . import data as D
-from .train import (Config, MultitaskModel, base_model_dir, batch_plan, collate, data_dir, eval_entities,
-                    load_base, load_tokenizer, numpy_model, seed_all, subset, task_loss, tiny_bert)
 from .features import entity_features
 from .paths import TRAINING_DIR
+from .train import (
+    Config,
+    MultitaskModel,
+    base_model_dir,
+    batch_plan,
+    collate,
+    data_dir,
+    eval_entities,
+    load_base,
+    load_tokenizer,
+    numpy_model,
+    seed_all,
+    subset,
+    task_loss,
+    tiny_bert,
+)
 
 
 def one(casing: bool, args, tok, train, dev) -> dict:

@@ -37,7 +37,7 @@ def eval_entities(model: Model, head_name: str, sentences: list[Sentence], show:
     for (t, probs), sp in zip(results, spans):
         by_start = {}
         if t.ids:
-            for s, e, k, p in word_predictions(t, probs, head.spec.get("aggregation", "first")):
+            for s, _e, k, _p in word_predictions(t, probs, head.spec.get("aggregation", "first")):
                 by_start.setdefault(s, labels[k])
         pred_tags.append([by_start.get(s, "O") for s, _ in sp])
     return metrics.entity_f1([s.tags for s in sentences], pred_tags)

@@ -40,7 +40,7 @@ def word_tags(t, spans: list[tuple[int, int]], tags: list[str]) -> dict[int, str
     """Tag of each tokenizer word: the first word of a CoNLL token takes its tag, later words of the
     same token continue it (I-X), so inference on the words decodes to the same entities."""
     start_of = {}
-    for k, (s, e) in enumerate(spans):
+    for k, (s, _e) in enumerate(spans):
         start_of[s] = k
     token_of_char = np.full(spans[-1][1] + 1 if spans else 1, -1)
     for k, (s, e) in enumerate(spans):
@@ -61,14 +61,14 @@ def word_tags(t, spans: list[tuple[int, int]], tags: list[str]) -> dict[int, str
 
 def entity_features(tok, sentences: list[Sentence], max_length: int, stride: int):
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    label_id = {l: i for i, l in enumerate(ENTITY_LABELS)}
+    label_id = {label: i for i, label in enumerate(ENTITY_LABELS)}
     texts, spans = zip(*(conll_text(s.tokens) for s in sentences)) if sentences else ((), ())
     out = []
     for t, sp, s in zip(tokenize_batch(tok, list(texts)), spans, sentences):
         wt = word_tags(t, sp, s.tags)
         first = set()
         token_labels = []
-        for i, w in enumerate(t.word_ids):
+        for w in t.word_ids:
             if w >= 0 and w not in first:
                 first.add(w)
                 token_labels.append(label_id[wt[w]])

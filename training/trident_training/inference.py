@@ -8,14 +8,13 @@ the same float32 tensors that the artifact ships, with the decoding rules of mod
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from .text import (TextTokens, Window, load_tokenizer, pad_batch, qa_windows, text_windows,
-                   tokenize, tokenize_batch)
+from .text import TextTokens, Window, load_tokenizer, pad_batch, qa_windows, text_windows, tokenize, tokenize_batch
 
 Encoder = Callable[[dict], np.ndarray]
 
@@ -220,7 +219,7 @@ class Model:
         return self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]")
 
     @classmethod
-    def from_artifact(cls, folder: Path | str, threads: int = 2, encoder: Encoder | None = None) -> "Model":
+    def from_artifact(cls, folder: Path | str, threads: int = 2, encoder: Encoder | None = None) -> Model:
         from safetensors.numpy import load_file
 
         folder = Path(folder)
@@ -318,7 +317,7 @@ class Model:
             p = self.classify([text], head)[0]
             labels = head.spec["labels"]
             result["sentiment"] = {"label": labels[int(np.argmax(p))],
-                                   "scores": {l: float(v) for l, v in zip(labels, p)}}
+                                   "scores": {label: float(v) for label, v in zip(labels, p)}}
         for head in self.head_for("entities"):
             t, probs = self.token_probs([text], head)[0]
             words = word_predictions(t, probs, head.spec.get("aggregation", "first")) if t.ids else []

@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import os
 import random
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -367,7 +366,161 @@ class Tracker:
 # ------------------------------------------------------------------ main
 
 
+@dataclasses.dataclass
+class TrainState:
+    """What the loop changes and a checkpoint saves: the model, its optimiser and schedule, progress."""
+
+    model: MultitaskModel
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LambdaLR
+    step: int = 0
+    # Seconds trained before this process (a resumed run), and when this process started training.
+    elapsed: float = 0.0
+    started: float = dataclasses.field(default_factory=time.time)
+    mlflow_run_id: str | None = None
+
+    def seconds(self) -> float:
+        return self.elapsed + time.time() - self.started
+
+    def save(self, cfg: Config, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        torch.save({"model": self.model.state_dict(), "opt": self.opt.state_dict(), "sched": self.sched.state_dict(),
+                    "rng": torch.get_rng_state(), "step": self.step, "elapsed": self.seconds(),
+                    "config": dataclasses.asdict(cfg), "mlflow_run_id": self.mlflow_run_id}, tmp)
+        os.replace(tmp, path)
+
+
+def new_state(cfg: Config, model: MultitaskModel, total: int) -> TrainState:
+    """AdamW (no decay on biases, LayerNorm and case embeddings), linear warm-up then linear decay."""
+    no_decay = ("bias", "LayerNorm.weight", "case_embeddings.weight")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+         "weight_decay": cfg.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
+    ]
+    opt = torch.optim.AdamW(groups, lr=cfg.lr)
+    warm = max(1, int(cfg.warmup * total))
+
+    def lr_lambda(step):
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.0, (total - step) / max(1, total - warm))
+
+    return TrainState(model, opt, torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda))
+
+
+def resume(cfg: Config, state: TrainState, ckpt_path: Path, total: int) -> None:
+    """Loads `ckpt_path` into `state` when it exists; refuses one written with other settings."""
+    if not ckpt_path.exists():
+        return
+    saved_state = torch.load(ckpt_path, weights_only=False)
+
+    def trained(c: dict) -> dict:
+        return {k: v for k, v in c.items() if k not in RUNTIME_ONLY}
+
+    # A checkpoint older than a setting was trained with that setting's earlier behaviour.
+    saved = {**SETTINGS_BEFORE_THEY_EXISTED, **saved_state["config"]}
+    if trained(saved) != trained(dataclasses.asdict(cfg)):
+        raise SystemExit(f"{ckpt_path} was written with other settings; remove it to start over")
+    state.model.load_state_dict(saved_state["model"])
+    state.opt.load_state_dict(saved_state["opt"])
+    state.sched.load_state_dict(saved_state["sched"])
+    torch.set_rng_state(saved_state["rng"])
+    state.step, state.elapsed = saved_state["step"], saved_state["elapsed"]
+    state.mlflow_run_id = saved_state.get("mlflow_run_id")
+    print(f"resumed from {ckpt_path} at step {state.step}/{total}", file=sys.stderr)
+
+
+def train_loop(cfg: Config, state: TrainState, plan: list, feats: dict, tok, dev: dict, tracker: Tracker,
+               log_path: Path, ckpt_path: Path) -> None:
+    """Runs the plan from `state.step` (losses and mid-run evaluations to `log_path`), checkpointing
+    every `checkpoint_minutes` and at the end."""
+    model, total = state.model, len(plan)
+    mid_points = {int(total * (k + 1) / (cfg.mid_evals + 1)) for k in range(cfg.mid_evals)} if cfg.mid_evals else set()
+    state.started = time.time()
+    last_ckpt = time.time()
+    running = {t: None for t in TASKS}
+    model.train()
+    with open(log_path, "a", encoding="utf-8") as log, \
+            tqdm(total=total, initial=state.step, desc="train", unit="batch", mininterval=10, smoothing=0.05) as bar:
+        while state.step < total and not cfg.finish_now:
+            task, idx = plan[state.step]
+            batch = collate(task, [feats[task][i] for i in idx], cfg.casing)
+            labels = {k: batch.pop(k) for k in ("labels", "context_mask") if k in batch}
+            logits = model(HEAD_OF[task], **batch)
+            loss = task_loss(task, logits, labels)
+            state.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            state.opt.step()
+            state.sched.step()
+            state.step += 1
+            step = state.step
+            v = loss.item()
+            running[task] = v if running[task] is None else 0.98 * running[task] + 0.02 * v
+            bar.update(1)
+            if step % 20 == 0:
+                bar.set_postfix({t: f"{loss:.3f}" for t, loss in running.items() if loss is not None})
+                log.write(json.dumps({"step": step, "task": task, "loss": v, "lr": state.sched.get_last_lr()[0],
+                                      "elapsed": state.seconds()}) + "\n")
+                log.flush()
+                tracker.metrics({f"loss.{t}": loss for t, loss in running.items() if loss is not None}, step)
+            if step in mid_points:
+                model.eval()
+                report = evaluate_all(numpy_model(cfg, model, tok), dev, cfg.mid_eval_limit)
+                model.train()
+                flat = flat_metrics(f"mid{cfg.mid_eval_limit}.fp32", report)
+                tracker.metrics(flat, step)
+                log.write(json.dumps({"step": step, "eval": flat}) + "\n")
+                log.flush()
+                bar.write(f"step {step}: " + ", ".join(f"{k.split('.', 2)[2]}={v:.4f}" for k, v in flat.items()
+                                                       if k.endswith(("accuracy", ".f1"))))
+            if time.time() - last_ckpt > cfg.checkpoint_minutes * 60 or step == total:
+                state.save(cfg, ckpt_path)
+                last_ckpt = time.time()
+
+
+def final_evaluation(cfg: Config, dev: dict, tracker: Tracker, step: int, reports: dict):
+    """The export's metrics_fn: evaluates the fp32 and the int8 model, filling `reports`."""
+
+    def metrics_fn(fp32_model: Model, int8_model: Model) -> dict:
+        for kind, m in (("fp32", fp32_model), ("int8", int8_model)):
+            t = time.time()
+            reports[kind] = evaluate_all(m, dev, cfg.final_eval_limit, show=True)
+            reports[f"{kind}_seconds"] = time.time() - t
+            tracker.metrics(flat_metrics(kind, reports[kind]), step)
+            print(f"{kind} evaluation ({reports[f'{kind}_seconds']:.0f} s): "
+                  + json.dumps(headline(reports[kind])), file=sys.stderr)
+        return {"fp32": headline(reports["fp32"]), "int8": headline(reports["int8"])}
+
+    return metrics_fn
+
+
+def export(cfg: Config, state: TrainState, out: Path, run_dir: Path, tracker: Tracker, dev: dict,
+           training: dict, tokenizer_src: Path, total: int, t_start: float) -> dict:
+    """Evaluates (fp32 and int8), writes the artifact folder and its evaluation, logs it to MLflow."""
+    state.model.eval()
+    reports: dict = {}
+    manifest = write_artifact(
+        state.model, out, name=cfg.name, version=cfg.version, tokenizer_src=tokenizer_src,
+        base_encoder="sentence-transformers/all-MiniLM-L6-v2" if cfg.base == "minilm" else "random tiny BERT",
+        max_length=cfg.max_length, stride=cfg.stride, head_extra=head_extra(cfg),
+        parity_inputs=PARITY_INPUTS, metrics_fn=final_evaluation(cfg, dev, tracker, total, reports),
+        training=training, threads=cfg.threads)
+    manifest["training"]["seconds"] = round(time.time() - t_start + state.elapsed)
+    write_json(out / "manifest.json", manifest)
+    write_json(out / "evaluation.json", {"splits": SPLIT_NAMES, **reports})
+    write_profile(out, data_dir())
+    write_json(run_dir / "evaluation.json", {"splits": SPLIT_NAMES, **reports})
+    tracker.artifacts(out)
+    tracker.end()
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    print(f"artifact {out} ({size / 1e6:.1f} MB)", file=sys.stderr)
+    return manifest
+
+
 def run(cfg: Config, command: str) -> dict:
+    """Data → model → resume → train loop → export (evaluate, write the artifact)."""
     t_start = time.time()
     commit = git_commit()  # the code that runs, even if the tree moves on during a long run
     torch.set_num_threads(cfg.threads)
@@ -395,129 +548,23 @@ def run(cfg: Config, command: str) -> dict:
         bert = load_base(base, attn="sdpa", attention_dropout=0.0)
     bert.config.hidden_dropout_prob = cfg.hidden_dropout
     model = MultitaskModel(bert, head_specs(bank_cats), casing=cfg.casing, head_dropout=cfg.hidden_dropout)
-
-    no_decay = ("bias", "LayerNorm.weight", "case_embeddings.weight")
-    groups = [
-        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
-         "weight_decay": cfg.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
-    ]
-    opt = torch.optim.AdamW(groups, lr=cfg.lr)
     total = len(plan)
-    warm = max(1, int(cfg.warmup * total))
+    state = new_state(cfg, model, total)
+    resume(cfg, state, ckpt_path, total)
+    tracker = Tracker(cfg, state.mlflow_run_id)
+    state.mlflow_run_id = tracker.run_id
 
-    def lr_lambda(step):
-        if step < warm:
-            return (step + 1) / warm
-        return max(0.0, (total - step) / max(1, total - warm))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
-
-    step, elapsed, run_id = 0, 0.0, None
-    if ckpt_path.exists():
-        state = torch.load(ckpt_path, weights_only=False)
-        def trained(c: dict) -> dict:
-            return {k: v for k, v in c.items() if k not in RUNTIME_ONLY}
-
-        # A checkpoint older than a setting was trained with that setting's earlier behaviour.
-        saved = {**SETTINGS_BEFORE_THEY_EXISTED, **state["config"]}
-        if trained(saved) != trained(dataclasses.asdict(cfg)):
-            raise SystemExit(f"{ckpt_path} was written with other settings; remove it to start over")
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
-        torch.set_rng_state(state["rng"])
-        step, elapsed, run_id = state["step"], state["elapsed"], state.get("mlflow_run_id")
-        print(f"resumed from {ckpt_path} at step {step}/{total}", file=sys.stderr)
-
-    tracker = Tracker(cfg, run_id)
-
-    def save_checkpoint():
-        tmp = ckpt_path.with_suffix(".tmp")
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                    "rng": torch.get_rng_state(), "step": step, "elapsed": elapsed + time.time() - t0,
-                    "config": dataclasses.asdict(cfg), "mlflow_run_id": tracker.run_id}, tmp)
-        os.replace(tmp, ckpt_path)
-
-    mid_points = {int(total * (k + 1) / (cfg.mid_evals + 1)) for k in range(cfg.mid_evals)} if cfg.mid_evals else set()
-    log = open(run_dir / "train.log.jsonl", "a", encoding="utf-8")
-    t0 = time.time()
-    last_ckpt = time.time()
-    running = {t: None for t in TASKS}
-    model.train()
-    bar = tqdm(total=total, initial=step, desc="train", unit="batch", mininterval=10, smoothing=0.05)
-    while step < total and not cfg.finish_now:
-        task, idx = plan[step]
-        batch = collate(task, [feats[task][i] for i in idx], cfg.casing)
-        labels = {k: batch.pop(k) for k in ("labels", "context_mask") if k in batch}
-        logits = model(HEAD_OF[task], **batch)
-        loss = task_loss(task, logits, labels)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        step += 1
-        v = loss.item()
-        running[task] = v if running[task] is None else 0.98 * running[task] + 0.02 * v
-        bar.update(1)
-        if step % 20 == 0:
-            bar.set_postfix({t: f"{l:.3f}" for t, l in running.items() if l is not None})
-            log.write(json.dumps({"step": step, "task": task, "loss": v, "lr": sched.get_last_lr()[0],
-                                  "elapsed": elapsed + time.time() - t0}) + "\n")
-            log.flush()
-            tracker.metrics({f"loss.{t}": l for t, l in running.items() if l is not None}, step)
-        if step in mid_points:
-            model.eval()
-            report = evaluate_all(numpy_model(cfg, model, tok), dev, cfg.mid_eval_limit)
-            model.train()
-            flat = flat_metrics(f"mid{cfg.mid_eval_limit}.fp32", report)
-            tracker.metrics(flat, step)
-            log.write(json.dumps({"step": step, "eval": flat}) + "\n")
-            log.flush()
-            bar.write(f"step {step}: " + ", ".join(f"{k.split('.', 2)[2]}={v:.4f}" for k, v in flat.items()
-                                                   if k.endswith(("accuracy", ".f1"))))
-        if time.time() - last_ckpt > cfg.checkpoint_minutes * 60 or step == total:
-            save_checkpoint()
-            last_ckpt = time.time()
-    bar.close()
-    train_seconds = elapsed + time.time() - t0
-    print(f"training done: {step}/{total} batches in {train_seconds:.0f} s", file=sys.stderr)
-
-    model.eval()
-    reports = {}
-
-    def metrics_fn(fp32_model: Model, int8_model: Model) -> dict:
-        for kind, m in (("fp32", fp32_model), ("int8", int8_model)):
-            t = time.time()
-            reports[kind] = evaluate_all(m, dev, cfg.final_eval_limit, show=True)
-            reports[f"{kind}_seconds"] = time.time() - t
-            tracker.metrics(flat_metrics(kind, reports[kind]), total)
-            print(f"{kind} evaluation ({reports[f'{kind}_seconds']:.0f} s): "
-                  + json.dumps(headline(reports[kind])), file=sys.stderr)
-        return {"fp32": headline(reports["fp32"]), "int8": headline(reports["int8"])}
+    train_loop(cfg, state, plan, feats, tok, dev, tracker, run_dir / "train.log.jsonl", ckpt_path)
+    train_seconds = state.seconds()
+    print(f"training done: {state.step}/{total} batches in {train_seconds:.0f} s", file=sys.stderr)
 
     params = dataclasses.asdict(cfg)
     params.update({"features": {t: len(f) for t, f in feats.items()}, "batches": counts,
                    "torch": torch.__version__, "train_seconds": round(train_seconds),
-                   "steps_done": step, "steps_planned": total})
+                   "steps_done": state.step, "steps_planned": total})
     training = {"commit": commit, "command": command, "seconds": 0, "params": params,
                 "data": provenance}
-    manifest = write_artifact(
-        model, out, name=cfg.name, version=cfg.version, tokenizer_src=base / "tokenizer.json",
-        base_encoder="sentence-transformers/all-MiniLM-L6-v2" if cfg.base == "minilm" else "random tiny BERT",
-        max_length=cfg.max_length, stride=cfg.stride, head_extra=head_extra(cfg),
-        parity_inputs=PARITY_INPUTS, metrics_fn=metrics_fn, training=training, threads=cfg.threads)
-    manifest["training"]["seconds"] = round(time.time() - t_start + elapsed)
-    write_json(out / "manifest.json", manifest)
-    write_json(out / "evaluation.json", {"splits": SPLIT_NAMES, **reports})
-    write_profile(out, data_dir())
-    write_json(run_dir / "evaluation.json", {"splits": SPLIT_NAMES, **reports})
-    tracker.artifacts(out)
-    tracker.end()
-    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
-    print(f"artifact {out} ({size / 1e6:.1f} MB)", file=sys.stderr)
-    return manifest
+    return export(cfg, state, out, run_dir, tracker, dev, training, base / "tokenizer.json", total, t_start)
 
 
 def main(argv=None) -> None:
