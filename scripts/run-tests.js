@@ -15,6 +15,7 @@ mkdirSync(out, { recursive: true });
 const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let failedStep = null;
+const skipNotes = [];
 
 function step(name, command, args) {
   console.error(`\n=== ${name}: ${command} ${args.join(' ')}`);
@@ -49,7 +50,16 @@ if (existsSync(join(root, 'training', 'test.sh'))) {
     totals.skipped += skipped;
     totals.passed += tests - errors - failures - skipped;
   }
+  // Why pytest skipped, one line per reason, so the summary below is not read as silent gaps.
+  const reasons = new Map();
+  for (const [, message] of xml.matchAll(/<skipped [^>]*?message="([^"]*)"/g)) {
+    const reason = message.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  }
+  for (const [reason, count] of reasons) skipNotes.push(`training: ${count} skipped: ${reason}`);
 }
+
+for (const note of skipNotes) console.log(note);
 
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 if (failedStep) {
