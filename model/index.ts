@@ -5,5 +5,18 @@ export { TASKS, type TaskName, type Manifest, type LoadedManifest, loadManifest,
 export { validateInput, checkTasks, DEFAULT_LIMITS, type InputLimits } from './validate';
 export { predictJsonLines, type PredictErrorLine } from './predict-file';
 export { WorkerEncoder, InlineEncoder, type Encoder, type EncoderOptions } from './encoder';
-export { compareFixture, compareOutputs, DECISION_MARGIN, PARITY_TOLERANCE, type CompareOptions, type NearTies, type ParityDiff, type ParityFixtureMeta } from './parity';
+export { thisMachineInt8Gemm } from './cpu';
+export {
+  compareFixture,
+  compareOutputs,
+  CROSS_PATH_TOLERANCE,
+  DECISION_MARGIN,
+  PARITY_TOLERANCE,
+  SAME_PATH_TOLERANCE,
+  toleranceFor,
+  type CompareOptions,
+  type NearTies,
+  type ParityDiff,
+  type ParityFixtureMeta,
+} from './parity';
 export { resolveModelDir, registerPredictCommand } from './cli';

@@ -1,4 +1,5 @@
-import { compareFixture, compareOutputs, DECISION_MARGIN, PARITY_TOLERANCE } from './parity';
+import { int8GemmPath } from './cpu';
+import { compareFixture, compareOutputs, CROSS_PATH_TOLERANCE, DECISION_MARGIN, PARITY_TOLERANCE, SAME_PATH_TOLERANCE, toleranceFor } from './parity';
 import type { PredictOutput } from './types';
 
 // Hand-made outputs; the cases mirror training/tests/test_parity_check.py.
@@ -109,15 +110,50 @@ describe('compareOutputs: decisions', () => {
 });
 
 describe('compareFixture', () => {
-  it('applies each input its own near ties and accepts fixtures without them', () => {
+  const VNNI = { onnxruntime: '1.30.0', machine: 'x86_64', int8_gemm: 'avx512_vnni', cpu_flags: [] };
+  const spanMoved = (): PredictOutput => {
     const actual = base();
     actual.answers![1] = { ...actual.answers![1], answer: 'Rome', start: 12, end: 16 };
-    const pairs = [{ expected: base(), actual }];
-    expect(compareFixture({ expected: { int8: [base()] } }, pairs).map((d) => d.path)).toEqual(['x.answers[1].answer', 'x.answers[1].start', 'x.answers[1].end']);
-    expect(compareFixture({ expected: { int8: [base()] }, near_ties: { epsilon: DECISION_MARGIN, inputs: { x: { answers: [1] } } } }, pairs)).toEqual([]);
+    return actual;
+  };
+  it('applies each input its own near ties, within its margin, and accepts fixtures without them', () => {
+    const pairs = [{ expected: base(), actual: spanMoved() }];
+    const old = { expected: { int8: [base()] }, kernel: VNNI };
+    expect(compareFixture(old, pairs, 'avx512_vnni').map((d) => d.path)).toEqual(['x.answers[1].answer', 'x.answers[1].start', 'x.answers[1].end']);
+    const near = { ...old, near_ties: { epsilon: 0.4, inputs: { x: { answers: [[1, 0.004]] as Array<[number, number]> } } } };
+    expect(compareFixture(near, pairs, 'avx512_vnni')).toEqual([]);
+    // A near tie recorded with a margin wider than this comparison's is not exempt.
+    const wide = { ...old, near_ties: { epsilon: 0.4, inputs: { x: { answers: [[1, 0.3]] as Array<[number, number]> } } } };
+    expect(compareFixture(wide, pairs, 'avx512_vnni')).toHaveLength(3);
   });
   it('refuses near ties recorded for a smaller margin than the tolerance needs', () => {
-    const fixture = { expected: { int8: [base()] }, near_ties: { epsilon: 1e-3, inputs: {} } };
-    expect(() => compareFixture(fixture, [{ expected: base(), actual: base() }])).toThrow(/near ties within 0.001/);
+    const fixture = { expected: { int8: [base()] }, kernel: VNNI, near_ties: { epsilon: 1e-3, inputs: {} } };
+    expect(() => compareFixture(fixture, [{ expected: base(), actual: base() }], 'avx512_vnni')).toThrow(/near ties within 0.001/);
+  });
+  it('uses the cross-path tolerance only when the int8 paths differ in kind or are unknown', () => {
+    expect(toleranceFor(VNNI, 'avx512_vnni')).toBe(SAME_PATH_TOLERANCE);
+    expect(toleranceFor(VNNI, 'neon_dotprod')).toBe(SAME_PATH_TOLERANCE);
+    expect(toleranceFor({ ...VNNI, int8_gemm: 'avx2 (u8s8 saturating)' }, 'avx512bw (u8s8 saturating)')).toBe(SAME_PATH_TOLERANCE);
+    expect(toleranceFor(VNNI, 'avx2 (u8s8 saturating)')).toBe(CROSS_PATH_TOLERANCE);
+    expect(toleranceFor(undefined, 'avx512_vnni')).toBe(CROSS_PATH_TOLERANCE);
+    expect(toleranceFor(VNNI, 'unknown')).toBe(CROSS_PATH_TOLERANCE);
+    const moved = base();
+    moved.sentiment!.scores = { negative: 0.25, positive: 0.75 }; // Δ 0.05: beyond same-path, within cross-path
+    const fixture = { expected: { int8: [base()] }, kernel: VNNI };
+    expect(compareFixture(fixture, [{ expected: base(), actual: moved }], 'avx512_vnni').map((d) => d.path)).toEqual([
+      'x.sentiment.scores.negative',
+      'x.sentiment.scores.positive',
+    ]);
+    expect(compareFixture(fixture, [{ expected: base(), actual: moved }], 'avx2 (u8s8 saturating)')).toEqual([]);
+  });
+});
+
+describe('int8GemmPath', () => {
+  it('names the int8 path ONNX Runtime takes for each CPU kind', () => {
+    expect(int8GemmPath(new Set(['avx2', 'avx512bw', 'avx512_vnni', 'sse4_1']), 'x64')).toBe('avx512_vnni');
+    expect(int8GemmPath(new Set(['avx2', 'avx_vnni']), 'x64')).toBe('avx_vnni');
+    expect(int8GemmPath(new Set(['avx2', 'fma', 'sse4_1']), 'x64')).toBe('avx2 (u8s8 saturating)');
+    expect(int8GemmPath(new Set(['asimd', 'asimddp']), 'arm64')).toBe('neon_dotprod');
+    expect(int8GemmPath(null, 'x64')).toBe('unknown');
   });
 });

@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvalidInputError, ModelArtifactError, TridentError } from '../common/errors';
 import { sha256File } from './manifest';
-import { compareFixture, compareOutputs, PARITY_TOLERANCE, type ParityFixtureMeta } from './parity';
+import { thisMachineInt8Gemm } from './cpu';
+import { compareFixture, compareOutputs, type ParityFixtureMeta } from './parity';
 import { Pipeline } from './pipeline';
 import { ADVERSARIAL_TEXTS, TEST_ARTIFACT } from './testing';
 import type { PredictInput, PredictOutput } from './types';
@@ -19,8 +20,8 @@ const readParity = (dir: string): ParityFile => JSON.parse(readFileSync(path.joi
 
 /**
  * Checks outputs against parity.json with the cross-CPU rules of ./parity.ts (probabilities within
- * PARITY_TOLERANCE, decisions identical unless they were near ties); inputs the runtime rejects by
- * contract (empty text) must fail typed.
+ * the tolerance for this machine's int8 path vs the fixture's, decisions identical unless they were
+ * near ties); inputs the runtime rejects by contract (empty text) must fail typed.
  */
 async function checkParity(pipeline: Pipeline, dir: string): Promise<void> {
   const parity = readParity(dir);
@@ -29,7 +30,7 @@ async function checkParity(pipeline: Pipeline, dir: string): Promise<void> {
     await expect(pipeline.run([input], parity.tasks)).rejects.toMatchObject({ code: 'INPUT_EMPTY_TEXT', inputId: input.id });
   }
   const outputs = await pipeline.run(accepted.map((x) => x.input), parity.tasks);
-  const diffs = compareFixture(parity, accepted.map(({ expected }, i) => ({ expected, actual: outputs[i] })));
+  const diffs = compareFixture(parity, accepted.map(({ expected }, i) => ({ expected, actual: outputs[i] })), thisMachineInt8Gemm());
   expect(diffs).toEqual([]);
 }
 
@@ -44,7 +45,7 @@ describe('Pipeline on model/test-artifact', () => {
     await pipeline.close();
   });
 
-  it(`matches parity.json (Python int8): same decisions except near ties, probabilities within ${PARITY_TOLERANCE}`, async () => {
+  it('matches parity.json (Python int8): same decisions except near ties, probabilities within the tolerance for this CPU', async () => {
     await checkParity(pipeline, TEST_ARTIFACT);
   });
 

@@ -4,8 +4,9 @@ import copy
 
 import pytest
 
-from trident_training.parity_check import (DECISION_MARGIN, PARITY_TOLERANCE, NearTies, compare_fixture,
-                                           compare_outputs)
+from trident_training.parity_check import (CROSS_PATH_TOLERANCE, DECISION_MARGIN, PARITY_TOLERANCE,
+                                           SAME_PATH_TOLERANCE, NearTies, compare_fixture, compare_outputs,
+                                           tolerance_for)
 from trident_training.parity_fixture import kernel_path, reproduction_error
 
 BASE = {
@@ -106,16 +107,37 @@ def test_near_tie_answers_are_exempt_from_span_checks_never_from_the_score():
     assert paths(base(), actual, near_ties=NearTies(answers=(1,))) == ["x.answers[1].score"]
 
 
+VNNI = {"int8_gemm": "avx512_vnni"}
+
+
 def test_compare_fixture_uses_each_inputs_near_ties_and_accepts_old_fixtures():
     actual = base()
     actual["answers"][1] = {**actual["answers"][1], "answer": "Rome", "start": 12, "end": 16}
-    old = {"expected": {"int8": [base()]}}
-    assert [d.path for d in compare_fixture(old, [actual])] == [
+    old = {"expected": {"int8": [base()]}, "kernel": VNNI}
+    assert [d.path for d in compare_fixture(old, [actual], "avx512_vnni")] == [
         "x.answers[1].answer", "x.answers[1].start", "x.answers[1].end"]
-    new = {**old, "near_ties": {"epsilon": DECISION_MARGIN, "inputs": {"x": {"answers": [1]}}}}
-    assert compare_fixture(new, [actual]) == []
+    new = {**old, "near_ties": {"epsilon": 0.4, "inputs": {"x": {"answers": [[1, 0.004]]}}}}
+    assert compare_fixture(new, [actual], "avx512_vnni") == []
+    # A near tie recorded with a margin wider than this comparison's is not exempt.
+    wide = {**old, "near_ties": {"epsilon": 0.4, "inputs": {"x": {"answers": [[1, 0.3]]}}}}
+    assert len(compare_fixture(wide, [actual], "avx512_vnni")) == 3
     with pytest.raises(ValueError, match="near ties within 0.001"):
-        compare_fixture({**old, "near_ties": {"epsilon": 1e-3, "inputs": {}}}, [base()])
+        compare_fixture({**old, "near_ties": {"epsilon": 1e-3, "inputs": {}}}, [base()], "avx512_vnni")
+
+
+def test_tolerance_depends_on_whether_the_int8_paths_are_of_one_kind():
+    assert tolerance_for(VNNI, "avx512_vnni") == SAME_PATH_TOLERANCE
+    assert tolerance_for(VNNI, "neon_dotprod") == SAME_PATH_TOLERANCE
+    assert tolerance_for({"int8_gemm": "avx2 (u8s8 saturating)"}, "avx512bw (u8s8 saturating)") == SAME_PATH_TOLERANCE
+    assert tolerance_for(VNNI, "avx2 (u8s8 saturating)") == CROSS_PATH_TOLERANCE
+    assert tolerance_for(None, "avx512_vnni") == CROSS_PATH_TOLERANCE  # an old fixture: its path is unknown
+    assert tolerance_for(VNNI, "unknown") == CROSS_PATH_TOLERANCE
+    moved = base()
+    moved["sentiment"]["scores"] = {"negative": 0.25, "positive": 0.75}  # Δ 0.05: beyond same-path, within cross-path
+    fixture = {"expected": {"int8": [base()]}, "kernel": VNNI}
+    assert [d.path for d in compare_fixture(fixture, [moved], "avx512_vnni")] == [
+        "x.sentiment.scores.negative", "x.sentiment.scores.positive"]
+    assert compare_fixture(fixture, [moved], "avx2 (u8s8 saturating)") == []
 
 
 def test_kernel_path_names_the_int8_gemm_of_each_cpu_kind():

@@ -6,22 +6,44 @@ ONNX Runtime's int8 kernels differ between CPUs (AVX-512 VNNI / AVX-VNNI / AVX2 
 without VNNI sums u8·s8 pairs in saturating int16, so probabilities move a little from machine to
 machine. Hence:
 
-- every probability is compared within ``PARITY_TOLERANCE`` (largest move measured between kernel
-  paths, doubled; see model/README.md);
+- every probability is compared within a tolerance that depends on whether this machine's int8
+  path is of the same kind as the fixture's (``kernel`` in parity.json): both exact (VNNI, AMX,
+  SSE4.1, NEON) or both saturating (AVX2 / AVX-512BW without VNNI) → ``SAME_PATH_TOLERANCE``;
+  otherwise ``CROSS_PATH_TOLERANCE``. Both are the largest move measured, doubled (model/README.md);
 - a discrete decision (a label, a rank, an entity span, an answer span or its null-ness) must be
   identical unless it was a near tie when the fixture was made: its margin to the runner-up was at
-  most ``DECISION_MARGIN`` (= 2 × tolerance, since both sides of a comparison may move). Sentiment and
-  category margins are read from the fixture's own scores; entity and answer margins are not in the
-  output, so the fixture lists their near ties (``near_ties``, written by parity_fixture.py).
+  most 2 × tolerance (both sides of a comparison may move). Sentiment and category margins are read
+  from the fixture's own scores; entity and answer margins are not in the output, so the fixture
+  lists their near ties with their margins (``near_ties``, written by parity_fixture.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Worst |Δp| measured between the VNNI path and emulated AVX2 / SSE4.1 paths was 2.5e-3 (model/README.md).
-PARITY_TOLERANCE = 5e-3
+# Worst |Δp| measured (model/README.md "Parity across CPUs"), doubled: between exact int8 paths (VNNI
+# vs emulated SSE4.1) 7.3e-5; between the exact and the saturating path (VNNI vs emulated AVX2)
+# 0.086 on the released models.
+SAME_PATH_TOLERANCE = 5e-3
+CROSS_PATH_TOLERANCE = 0.2
+PARITY_TOLERANCE = SAME_PATH_TOLERANCE
 DECISION_MARGIN = 2 * PARITY_TOLERANCE
+# The fixture lists near ties up to the widest margin any comparison needs.
+NEAR_TIE_EPSILON = 2 * CROSS_PATH_TOLERANCE
+
+
+def saturating(int8_gemm: str | None) -> bool | None:
+    """Whether an int8 path sums u8·s8 pairs in saturating int16; None when unknown."""
+    if not int8_gemm or int8_gemm == "unknown":
+        return None
+    return int8_gemm.startswith(("avx2", "avx512bw"))
+
+
+def tolerance_for(fixture_kernel: dict | None, runtime_int8_gemm: str | None) -> float:
+    """SAME_PATH_TOLERANCE when both paths are known and of one kind, else CROSS_PATH_TOLERANCE."""
+    a = saturating((fixture_kernel or {}).get("int8_gemm"))
+    b = saturating(runtime_int8_gemm)
+    return SAME_PATH_TOLERANCE if a is not None and a == b else CROSS_PATH_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -40,9 +62,11 @@ class NearTies:
     answers: tuple[int, ...] = ()
 
     @classmethod
-    def from_json(cls, data: dict | None) -> "NearTies":
+    def from_json(cls, data: dict | None, margin: float) -> "NearTies":
+        """The recorded near ties ([start, end, margin] / [index, margin]) whose margin is ≤ `margin`."""
         data = data or {}
-        return cls(tuple(tuple(r) for r in data.get("entities", [])), tuple(data.get("answers", [])))
+        return cls(tuple((s, e) for s, e, m in data.get("entities", []) if m <= margin),
+                   tuple(i for i, m in data.get("answers", []) if m <= margin))
 
 
 def compare_outputs(expected: dict, actual: dict, near_ties: NearTies = NearTies(),
@@ -146,8 +170,12 @@ def _answers(e: list, a: list, path: str, near: tuple[int, ...], diff, close) ->
                 diff(f"{path}[{i}].{field}", x[field], y[field])
 
 
-def compare_fixture(parity: dict, outputs: list[dict], tolerance: float = PARITY_TOLERANCE) -> list[ParityDiff]:
-    """All differences between a parity.json's int8 outputs and `outputs` (same order)."""
+def compare_fixture(parity: dict, outputs: list[dict], runtime_int8_gemm: str | None,
+                    tolerance: float | None = None) -> list[ParityDiff]:
+    """All differences between a parity.json's int8 outputs and `outputs` (same order) computed on a
+    machine whose int8 path is `runtime_int8_gemm` (parity_fixture.kernel_path()["int8_gemm"])."""
+    if tolerance is None:
+        tolerance = tolerance_for(parity.get("kernel"), runtime_int8_gemm)
     recorded = parity.get("near_ties")
     if recorded is not None and recorded["epsilon"] < 2 * tolerance:
         raise ValueError(f"parity.json lists near ties within {recorded['epsilon']}, but tolerance {tolerance} "
@@ -155,5 +183,6 @@ def compare_fixture(parity: dict, outputs: list[dict], tolerance: float = PARITY
     ties = (recorded or {}).get("inputs", {})
     diffs: list[ParityDiff] = []
     for expected, actual in zip(parity["expected"]["int8"], outputs):
-        diffs += compare_outputs(expected, actual, NearTies.from_json(ties.get(expected["id"])), tolerance)
+        near = NearTies.from_json(ties.get(expected["id"]), 2 * tolerance)
+        diffs += compare_outputs(expected, actual, near, tolerance)
     return diffs

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .inference import Model, best_span, span_margin, utf16_index, word_vectors
-from .parity_check import DECISION_MARGIN
+from .parity_check import NEAR_TIE_EPSILON
 
 # Same machine and kernel path: only float summation order moves (measured ≤ 3.6e-7).
 REPRODUCE_TOLERANCE = 1e-5
@@ -62,8 +62,9 @@ def kernel_path(flags: set[str] | None = None, machine: str | None = None) -> di
     return {"onnxruntime": onnxruntime.__version__, "machine": machine, "int8_gemm": path, "cpu_flags": relevant}
 
 
-def near_ties(model: Model, item: dict, epsilon: float = DECISION_MARGIN) -> dict:
-    """{"entities": [[start, end], …] UTF-16 ranges, "answers": [question index, …]} of near-tie decisions.
+def near_ties(model: Model, item: dict, epsilon: float = NEAR_TIE_EPSILON) -> dict:
+    """{"entities": [[start, end, margin], …] (UTF-16), "answers": [[question index, margin], …]}:
+    every decision whose margin is ≤ epsilon, with that margin (a comparison exempts those within its own).
 
     An entity range covers a word whose label margin is ≤ epsilon together with the words on either
     side (its label can end, extend or split the entities next to it). An answer is a near tie when
@@ -79,9 +80,10 @@ def near_ties(model: Model, item: dict, epsilon: float = DECISION_MARGIN) -> dic
         ranges = []
         for i, (_, _, vec) in enumerate(words):
             top2 = np.sort(vec)[-2:]
-            if top2[1] - top2[0] <= epsilon:
+            margin = float(top2[1] - top2[0])
+            if margin <= epsilon:
                 lo, hi = words[max(i - 1, 0)][0], words[min(i + 1, len(words) - 1)][1]
-                ranges.append([conv(lo), conv(hi)])
+                ranges.append([conv(lo), conv(hi), round(margin, 6)])
         if ranges:
             out["entities"] = ranges
     for head in model.head_for("answers"):
@@ -95,14 +97,15 @@ def near_ties(model: Model, item: dict, epsilon: float = DECISION_MARGIN) -> dic
             windows, logits = groups[i]
             margin = span_margin(windows, logits, head.spec["max_answer_tokens"])
             best = best_span(windows, logits, head.spec["max_answer_tokens"])[0]
-            if margin <= epsilon or abs(best - head.spec["no_answer_threshold"]) <= epsilon:
-                flagged.append(i)
+            margin = min(margin, abs(best - head.spec["no_answer_threshold"]))
+            if margin <= epsilon:
+                flagged.append([i, round(margin, 6)])
         if flagged:
             out["answers"] = flagged
     return out
 
 
-def fixture_metadata(model: Model, inputs: list[dict], epsilon: float = DECISION_MARGIN) -> dict:
+def fixture_metadata(model: Model, inputs: list[dict], epsilon: float = NEAR_TIE_EPSILON) -> dict:
     """The `kernel` and `near_ties` entries of a parity.json whose int8 outputs `model` computes here."""
     ties = {}
     for item in inputs:
