@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // The CLI runs from the compiled output. `npm install` runs no lifecycle scripts here (.npmrc
-// ignore-scripts), so the first run after a fresh install compiles dist/ once (tsc, ~30 s).
+// ignore-scripts), so the first run after a fresh install compiles dist/ once (tsc, about a minute).
 const { spawnSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
