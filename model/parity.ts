@@ -6,7 +6,7 @@ import type { CategoryResult, EntityResult, PredictOutput, SentimentResult, Answ
  * pairs in saturating int16. So probabilities move from machine to machine. Hence:
  * - every probability is compared within SAME_PATH_TOLERANCE when this machine's int8 path is of the
  *   same kind as the fixture's (`kernel.int8_gemm`), else within CROSS_PATH_TOLERANCE: each is the
- *   largest move measured between such paths (7.3e-5 exact vs exact; 0.086 exact vs saturating, on
+ *   largest move measured between such paths (7.3e-5 exact vs exact; 0.124 exact vs saturating, on
  *   the released models), doubled;
  * - a discrete decision (label, rank, entity span, answer span or its null-ness) must be identical
  *   unless it was a near tie when the fixture was made: margin to the runner-up ≤ 2 × tolerance
@@ -16,7 +16,7 @@ import type { CategoryResult, EntityResult, PredictOutput, SentimentResult, Answ
  * The Python twin is training/trident_training/parity_check.py (same rules, same kind of tests).
  */
 export const SAME_PATH_TOLERANCE = 5e-3;
-export const CROSS_PATH_TOLERANCE = 0.2;
+export const CROSS_PATH_TOLERANCE = 0.25;
 export const PARITY_TOLERANCE = SAME_PATH_TOLERANCE;
 export const DECISION_MARGIN = 2 * PARITY_TOLERANCE;
 

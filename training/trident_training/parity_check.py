@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 # Worst |Δp| measured (model/README.md "Parity across CPUs"), doubled: between exact int8 paths (VNNI
 # vs emulated SSE4.1) 7.3e-5; between the exact and the saturating path (VNNI vs emulated AVX2)
-# 0.086 on the released models.
+# 0.124 on the released models (inputs p1–p9).
 SAME_PATH_TOLERANCE = 5e-3
-CROSS_PATH_TOLERANCE = 0.2
+CROSS_PATH_TOLERANCE = 0.25
 PARITY_TOLERANCE = SAME_PATH_TOLERANCE
 DECISION_MARGIN = 2 * PARITY_TOLERANCE
 # The fixture lists near ties up to the widest margin any comparison needs.
