@@ -8,14 +8,14 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # onnxruntime-node's install script would download CUDA binaries; the CPU ones ship in the package.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-# The whole context (see .dockerignore) before installing: `npm ci` runs the package's lifecycle
-# scripts, which compile dist/ (`prepare`) and apply patches/ to node_modules (`postinstall`, when
-# the package has one), so sources and patches must be in place first.
+# The whole context (see .dockerignore) before installing: .npmrc makes `npm ci` run no lifecycle
+# scripts, so scripts/setup.js then applies patches/ to node_modules and compiles dist/.
 COPY . .
 # Dev dependencies are needed to build; pruning them afterwards leaves the production packages as
 # installed and patched, so the runtime stage copies node_modules instead of installing (and
 # patching) a second time.
 RUN npm ci --no-audit --no-fund \
+ && node scripts/setup.js --build \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
@@ -33,6 +33,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/bin ./bin
+COPY --from=build /app/scripts/setup.js ./scripts/
 COPY --from=build /app/dist ./dist
 # Read at run time next to dist/: Avro contracts, the gateway's live page, the demo texts.
 COPY --from=build /app/schemas/avro ./schemas/avro

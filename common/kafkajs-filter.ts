@@ -3,7 +3,7 @@
  * `filterAbortedMessages` marks at most one aborted transaction per record and expects the broker's
  * list sorted by first offset (the broker lists them in the order they ended), so a fetch that starts
  * inside transactions which began before it lets their records through. `patches/kafkajs+2.2.4.patch`
- * fixes it at install (patch-package in `postinstall`, see `patches/README.md`). An install that
+ * fixes it after install (scripts/setup.js runs patch-package, see `patches/README.md`). An install that
  * skipped scripts (`npm install --ignore-scripts`) would bring the bug back without a sound, so every
  * Kafka client of the project checks the filter before it is built.
  */
@@ -59,7 +59,7 @@ export class KafkajsUnpatchedError extends TridentError {
     super(
       'KAFKAJS_UNPATCHED',
       `kafkajs's read_committed filter lets records of aborted transactions through (a probe fetch passed offsets ${passed.join(',')}; expected ${expected.join(',')}): ` +
-        `node_modules/kafkajs is not patched with ${KAFKAJS_PATCH}, probably because it was installed with --ignore-scripts. Run \`npx patch-package\` in the project root (or \`npm install\` with scripts).`,
+        `node_modules/kafkajs is not patched with ${KAFKAJS_PATCH}, probably because nothing ran scripts/setup.js since the install. Run \`npm run setup\` (or \`npx patch-package\`) in the project root.`,
     );
   }
 }

@@ -6,6 +6,19 @@ export { type Manifest, type LoadedManifest, loadManifest, parseManifest } from 
 export { validateInput, checkTasks, DEFAULT_LIMITS, type InputLimits } from './validate';
 export { predictJsonLines, type PredictErrorLine } from './predict-file';
 export { WorkerEncoder, InlineEncoder, type Encoder, type EncoderOptions } from './encoder';
-export { compareOutputs, type ParityDiff } from './parity';
+export { thisMachineInt8Gemm } from './cpu';
+export {
+  compareFixture,
+  compareOutputs,
+  CROSS_PATH_TOLERANCE,
+  DECISION_MARGIN,
+  PARITY_TOLERANCE,
+  SAME_PATH_TOLERANCE,
+  toleranceFor,
+  type CompareOptions,
+  type NearTies,
+  type ParityDiff,
+  type ParityFixtureMeta,
+} from './parity';
 export { registerPredictCommand } from './cli';
 export { resolveModelDir, newestArtifact } from './artifacts';

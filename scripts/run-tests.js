@@ -16,6 +16,7 @@ mkdirSync(out, { recursive: true });
 const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let failedStep = null;
+const skipNotes = [];
 
 function step(name, command, args) {
   console.error(`\n=== ${name}: ${command} ${args.join(' ')}`);
@@ -27,6 +28,7 @@ function step(name, command, args) {
 }
 
 step('tools', 'bash', ['scripts/install-tools.sh']);
+step('setup', 'node', ['scripts/setup.js', '--patch-only']);
 if (step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])) step('build', 'npm', ['run', '--silent', 'build']);
 
 const jestReport = join(out, 'jest-results.json');
@@ -50,7 +52,16 @@ if (existsSync(join(root, 'training', 'test.sh'))) {
     totals.skipped += skipped;
     totals.passed += tests - errors - failures - skipped;
   }
+  // Why pytest skipped, one line per reason, so the summary below is not read as silent gaps.
+  const reasons = new Map();
+  for (const [, message] of xml.matchAll(/<skipped [^>]*?message="([^"]*)"/g)) {
+    const reason = message.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  }
+  for (const [reason, count] of reasons) skipNotes.push(`training: ${count} skipped: ${reason}`);
 }
+
+for (const note of skipNotes) console.log(note);
 
 // Last, so that a formatting slip never hides the test results; it still fails the run.
 step('lint', 'bash', ['scripts/lint.sh']);

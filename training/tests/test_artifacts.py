@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from trident_training.inference import Model
+from trident_training.parity_check import compare_fixture
+from trident_training.parity_fixture import kernel_path
 from trident_training.paths import REPO_ROOT
 
 ARTIFACTS = [REPO_ROOT / "model" / "test-artifact"] + sorted((REPO_ROOT / "model" / "artifacts").glob("*/"))
@@ -32,30 +34,17 @@ def check_manifest(folder: Path) -> dict:
     return m
 
 
-def close(a, b, path="") -> None:
-    if isinstance(a, float) or isinstance(b, float):
-        assert a == pytest.approx(b, abs=1e-3), path
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            close(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
-            close(x, y, f"{path}[{i}]")
-    else:
-        assert a == b, path
-
-
 @pytest.mark.parametrize("folder", ARTIFACTS, ids=lambda p: p.name)
 def test_artifact_manifest_and_parity(folder):
     m = check_manifest(folder)
     parity = json.loads((folder / "parity.json").read_text(encoding="utf-8"))
     assert parity["offsets"] == "utf-16"
     model = Model.from_artifact(folder, threads=1)
-    for item, expected in zip(parity["inputs"], parity["expected"]["int8"]):
-        got = model.predict(item)
-        close(got, expected, item["id"])
+    outputs = [model.predict(item) for item in parity["inputs"]]
+    # The cross-CPU rules (parity_check.py): probabilities within the tolerance for this machine's
+    # int8 path vs the fixture's, decisions identical unless the fixture marks them as near ties.
+    assert compare_fixture(parity, outputs, kernel_path()["int8_gemm"]) == []
+    for item, got in zip(parity["inputs"], outputs):
         for e in got.get("entities", []):
             units = item["text"].encode("utf-16-le")
             assert units[2 * e["start"]:2 * e["end"]].decode("utf-16-le") == e["text"]

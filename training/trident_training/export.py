@@ -16,6 +16,7 @@ from . import FORMAT
 from .data import file_sha256 as sha256
 from .inference import Model, OrtEncoder, TorchEncoder
 from .modeling import Encoder, MultitaskModel, eager_copy, head_layers
+from .parity_fixture import fixture_metadata
 from .text import write_tokenizer
 
 OPSET = 17
@@ -186,6 +187,8 @@ def write_parity(out: Path, fp32_model: Model, int8_model: Model, parity_inputs:
             "int8": [int8_model.predict(item) for item in parity_inputs],
             "fp32": [fp32_model.predict(item) for item in parity_inputs],
         },
+        # Which int8 kernel path wrote these values, and which decisions were near ties (parity_check.py).
+        **fixture_metadata(int8_model, parity_inputs),
     }
     write_json(out / "parity.json", parity)
 

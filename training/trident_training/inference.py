@@ -132,8 +132,8 @@ def merge_token_probs(windows: list[Window], per_window: list[np.ndarray], n_tok
     return out
 
 
-def word_predictions(t: TextTokens, token_probs: np.ndarray, aggregation: str):
-    """[(word_start, word_end, label_index, probability)] per word, in order."""
+def word_vectors(t: TextTokens, token_probs: np.ndarray, aggregation: str):
+    """[(word_start, word_end, label probability vector)] per word, in order."""
     words: dict[int, list[int]] = {}
     for i, w in enumerate(t.word_ids):
         if w >= 0:
@@ -149,8 +149,16 @@ def word_predictions(t: TextTokens, token_probs: np.ndarray, aggregation: str):
             vec = token_probs[toks].max(axis=0)
         else:
             raise ValueError(f"unknown aggregation {aggregation!r} (first, average, max)")
+        out.append((t.offsets[toks[0]][0], t.offsets[toks[-1]][1], vec))
+    return out
+
+
+def word_predictions(t: TextTokens, token_probs: np.ndarray, aggregation: str):
+    """[(word_start, word_end, label_index, probability)] per word, in order."""
+    out = []
+    for start, end, vec in word_vectors(t, token_probs, aggregation):
         k = int(np.argmax(vec))
-        out.append((t.offsets[toks[0]][0], t.offsets[toks[-1]][1], k, float(vec[k])))
+        out.append((start, end, k, float(vec[k])))
     return out
 
 
@@ -178,6 +186,32 @@ def bio_entities(words, labels: list[str]):
     return [(typ, s, e, float(np.mean(ps))) for typ, s, e, ps in entities]
 
 
+def _span_scores(w: Window, logits: np.ndarray, max_answer_tokens: int) -> np.ndarray:
+    """[n, n] p_start · p_end over the window's context tokens; -1 where the span is not allowed."""
+    a, b = w.ctx_start, w.ctx_stop
+    ps = softmax(logits[a:b, 0])
+    pe = softmax(logits[a:b, 1])
+    scores = np.outer(ps, pe)
+    n = b - a
+    i, j = np.indices((n, n))
+    scores[(j < i) | (j - i + 1 > max_answer_tokens)] = -1.0
+    return scores
+
+
+def span_margin(windows: list[Window], per_window_logits: list[np.ndarray], max_answer_tokens: int) -> float:
+    """Best span score minus the best score of any other token span (over all windows); 1.0 if only one."""
+    best: dict[tuple[int, int], float] = {}
+    for w, logits in zip(windows, per_window_logits):
+        if w.ctx_stop <= w.ctx_start:
+            continue
+        scores = _span_scores(w, logits, max_answer_tokens)
+        for s, e in zip(*np.nonzero(scores >= 0)):
+            key = (w.token_index[w.ctx_start + s], w.token_index[w.ctx_start + e])
+            best[key] = max(best.get(key, -1.0), float(scores[s, e]))
+    top = sorted(best.values(), reverse=True)[:2]
+    return top[0] - top[1] if len(top) == 2 else 1.0
+
+
 def best_span(windows: list[Window], per_window_logits: list[np.ndarray], max_answer_tokens: int):
     """(score, first_token, last_token) over all windows; logits [seq, 2] per window."""
     best = (-1.0, -1, -1)
@@ -185,12 +219,8 @@ def best_span(windows: list[Window], per_window_logits: list[np.ndarray], max_an
         a, b = w.ctx_start, w.ctx_stop
         if b <= a:
             continue
-        ps = softmax(logits[a:b, 0])
-        pe = softmax(logits[a:b, 1])
-        scores = np.outer(ps, pe)
+        scores = _span_scores(w, logits, max_answer_tokens)
         n = b - a
-        i, j = np.indices((n, n))
-        scores[(j < i) | (j - i + 1 > max_answer_tokens)] = -1.0
         flat = int(np.argmax(scores))
         s, e = divmod(flat, n)
         if scores[s, e] > best[0]:
@@ -278,6 +308,19 @@ class Model:
 
     def answer(self, pairs: list[tuple[str, str]], head: Head, progress=None):
         """[(score, start_char, end_char)] per (question, context); -1 offsets when no context."""
+        ctx_of, groups = self.answer_windows(pairs, head, progress)
+        out = []
+        for i in range(len(pairs)):
+            if i not in groups:
+                out.append((0.0, -1, -1))
+                continue
+            score, a, b = best_span(*groups[i], head.spec["max_answer_tokens"])
+            ct = ctx_of[i]
+            out.append((score, ct.offsets[a][0], ct.offsets[b][1]) if a >= 0 else (0.0, -1, -1))
+        return out
+
+    def answer_windows(self, pairs: list[tuple[str, str]], head: Head, progress=None):
+        """(context tokens per pair, {pair index: (windows, QA logits per window)})."""
         cls_id, sep_id = self.special
         L, S = self.manifest["max_length"], self.manifest["stride"]
         maxq = head.spec["max_question_tokens"]
@@ -297,15 +340,7 @@ class Model:
             groups.setdefault(w.source, ([], []))
             groups[w.source][0].append(w)
             groups[w.source][1].append(lg)
-        out = []
-        for i in range(len(pairs)):
-            if i not in groups:
-                out.append((0.0, -1, -1))
-                continue
-            score, a, b = best_span(*groups[i], head.spec["max_answer_tokens"])
-            ct = ctx_of[i]
-            out.append((score, ct.offsets[a][0], ct.offsets[b][1]) if a >= 0 else (0.0, -1, -1))
-        return out
+        return ctx_of, groups
 
     # ---- the predict-output object (model/README.md)
 
