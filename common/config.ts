@@ -127,6 +127,17 @@ export const configSchema = z
         requestsPerMinutePerToken: z.number().int().min(1).default(600),
         heartbeatMs: z.number().int().min(100).default(30_000),
         maxWaitMs: z.number().int().min(0).default(30_000),
+        /** TCP connections at once, HTTP and WebSocket together; Node closes new ones above it. */
+        maxConnections: z.number().int().min(1).default(20_000),
+        /** WebSocket sockets at once (new upgrades get 503 above it). */
+        maxSockets: z.number().int().min(1).default(10_000),
+        /** WebSocket sockets that have not authenticated yet (waiting for an `auth` message). */
+        maxUnauthenticatedSockets: z.number().int().min(1).default(256),
+        /** Time for a client to send a request's headers, and its whole request (body included). */
+        headersTimeoutMs: z.number().int().min(1000).default(10_000),
+        requestTimeoutMs: z.number().int().min(1000).default(30_000),
+        /** An idle keep-alive HTTP connection is closed after this. */
+        keepAliveTimeoutMs: z.number().int().min(100).default(5_000),
       })
       .strict()
       .prefault({}),

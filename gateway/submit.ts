@@ -15,8 +15,12 @@ export interface Rejection {
 
 export type ValidateResult = { ok: true; events: TextEvent[] } | { ok: false; rejections: Rejection[] };
 
-/** Validates submitted records; pure. `records[i]` is reported as index i. */
-export function validateTexts(records: readonly unknown[], limits: TridentConfig['producer'], now = Date.now()): ValidateResult {
+/**
+ * Validates records submitted by a token of `tenant`; pure. `records[i]` is reported as index i.
+ * Every event gets the token's tenant; a record naming another tenant is refused (TENANT_MISMATCH)
+ * rather than silently moved, so a client that assumed otherwise finds out.
+ */
+export function validateTexts(records: readonly unknown[], limits: TridentConfig['producer'], tenant: string, now = Date.now()): ValidateResult {
   const events: TextEvent[] = [];
   const rejections: Rejection[] = [];
   const seen = new Set<string>();
@@ -26,6 +30,11 @@ export function validateTexts(records: readonly unknown[], limits: TridentConfig
       rejections.push({ index, code: r.code, reason: r.reason });
       return;
     }
+    if (r.event.tenant !== null && r.event.tenant !== tenant) {
+      rejections.push({ index, code: 'TENANT_MISMATCH', reason: `"tenant" is ${JSON.stringify(r.event.tenant).slice(0, 80)} but this token belongs to tenant ${JSON.stringify(tenant)} (omit the field)` });
+      return;
+    }
+    r.event.tenant = tenant;
     // The processor dead-letters these; refuse them here, where the client can still fix them.
     if (r.event.tasks?.includes('answers') && r.event.questions.length === 0) {
       rejections.push({ index, code: 'ANSWERS_WITHOUT_QUESTIONS', reason: 'the answers task needs at least one question' });

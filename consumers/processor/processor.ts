@@ -282,9 +282,10 @@ export class Processor {
     }
     const check = checkEvent(event, this.config.processor.defaultTasks, this.limits);
     if (!check.ok) return dead(check.code, check.reason, 'validate', event.id);
-    // Policy: ids are unique per partition batch; a repeat in the same batch is dead-lettered, the first is processed.
-    if (seenIds.has(event.id)) return dead('DUPLICATE_ID', `id ${JSON.stringify(event.id)} appears earlier in the same batch; only the first is processed`, 'validate', event.id);
-    seenIds.add(event.id);
+    // Policy: ids are unique per tenant and partition batch; a repeat in the same batch is dead-lettered, the first is processed.
+    const tenantId = `${event.tenant ?? ''}\u0000${event.id}`;
+    if (seenIds.has(tenantId)) return dead('DUPLICATE_ID', `id ${JSON.stringify(event.id)} appears earlier in the same batch; only the first is processed`, 'validate', event.id);
+    seenIds.add(tenantId);
     const wantsTextPass = check.tasks.some((t) => t !== 'answers');
     const questions = check.tasks.includes('answers') ? event.questions : [];
     const tokens = estimateTokens(event.text, questions, wantsTextPass);
