@@ -336,7 +336,7 @@ export class Gateway {
       gatewayMetrics.rateLimited.inc({ transport: 'http' });
       throw new HttpError(429, errorCodes.RATE_LIMITED, `over ${this.config.gateway.requestsPerMinutePerToken} requests per minute for this token`, { retryAfterMs: taken.retryAfterMs }, { 'Retry-After': String(Math.ceil(taken.retryAfterMs / 1000)) });
     }
-    const checked = validateTexts(records, this.config.producer, token.tenant);
+    const checked = validateTexts(records, this.config.producer, token.tenant, this.submitter.recent);
     if (!checked.ok) throw new HttpError(400, errorCodes.INVALID_TEXT, `${checked.rejections.length} of ${records.length} texts refused; nothing was sent`, { rejections: checked.rejections });
     const ids = checked.events.map((e) => e.id);
     // Register the wait before sending, so a fast result is not missed.

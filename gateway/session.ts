@@ -245,7 +245,7 @@ export class Session implements Subscriber {
   private async submit(message: SubmitMessage): Promise<void> {
     const records = message.texts ?? [message.text!];
     if (!this.allowed('submit', message.ref) || !this.withinRate(records.length, message.ref)) return;
-    const checked = validateTexts(records, this.deps.producerLimits, this.token!.tenant);
+    const checked = validateTexts(records, this.deps.producerLimits, this.token!.tenant, this.deps.submitter.recent);
     if (!checked.ok) {
       const first = checked.rejections[0]!;
       return this.fail(errorCodes.INVALID_TEXT, `${checked.rejections.length} of ${records.length} texts refused (first: texts[${first.index}]: ${first.code}: ${first.reason}); nothing was sent`, message.ref, { rejections: checked.rejections });

@@ -56,7 +56,7 @@ describe('gateway: submit over WebSocket and HTTP, results routed back', () => {
     await client.next((m) => m.type === 'welcome');
     client.send({ type: 'submit', ref: 'bad', texts: [{ text: 'fine', id: 'never-sent' }, { text: '' }, { text: 'x', tasks: ['translate'] }] });
     const error = await client.next((m) => m.type === 'error');
-    expect(error).toMatchObject({ code: 'INVALID_TEXT', ref: 'bad', rejections: [{ index: 1, code: 'TEXT_EMPTY' }, { index: 2, code: 'UNKNOWN_TASK' }] });
+    expect(error).toMatchObject({ code: 'INVALID_TEXT', ref: 'bad', rejections: [{ index: 1, code: 'TEXT_EMPTY' }, { index: 2, code: 'TASK_UNKNOWN' }] });
     client.send({ type: 'ping', ref: 'still-there' });
     expect(await client.next((m) => m.type === 'pong')).toEqual({ v: 1, type: 'pong', ref: 'still-there' });
     await sleep(500);
