@@ -24,6 +24,39 @@ export const configSchema = z
         clientId: z.string().min(1).default('trident'),
         connectionTimeoutMs: z.number().int().positive().default(10_000),
         requestTimeoutMs: z.number().int().positive().default(30_000),
+        /**
+         * SASL authentication. The password comes from `passwordFile` or the environment
+         * (TRIDENT_KAFKA_SASL_PASSWORD); there is no command-line flag for it, and it is never logged.
+         */
+        sasl: z
+          .object({
+            mechanism: z.enum(['none', 'scram-sha-512']).default('none'),
+            username: z.string().min(1).optional(),
+            password: z.string().min(1).optional(),
+            passwordFile: z.string().min(1).optional(),
+          })
+          .strict()
+          .prefault({})
+          .superRefine((sasl, ctx) => {
+            if (sasl.mechanism === 'none') return;
+            if (!sasl.username) ctx.addIssue({ code: 'custom', path: ['username'], message: `required with mechanism ${sasl.mechanism}` });
+            if (!sasl.password === !sasl.passwordFile) ctx.addIssue({ code: 'custom', path: ['password'], message: 'give exactly one of kafka.sasl.password (TRIDENT_KAFKA_SASL_PASSWORD) or kafka.sasl.passwordFile' });
+          }),
+        /** TLS to the brokers: the CA that signed their certificates, and a client certificate when they require one. */
+        ssl: z
+          .object({
+            enabled: z.boolean().default(false),
+            caFile: z.string().min(1).optional(),
+            certFile: z.string().min(1).optional(),
+            keyFile: z.string().min(1).optional(),
+            /** Check the broker's certificate chain and host name (turn off only for a throwaway test broker). */
+            rejectUnauthorized: z.boolean().default(true),
+          })
+          .strict()
+          .prefault({})
+          .superRefine((ssl, ctx) => {
+            if (!ssl.certFile !== !ssl.keyFile) ctx.addIssue({ code: 'custom', path: [ssl.certFile ? 'keyFile' : 'certFile'], message: 'a client certificate needs both certFile and keyFile' });
+          }),
       })
       .strict()
       .prefault({}),
