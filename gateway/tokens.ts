@@ -75,6 +75,9 @@ export function parseScopes(value: string): Scope[] {
   if (unknown.length > 0 || list.length === 0) {
     throw new TokenStoreError('TOKEN_SCOPE_INVALID', `unknown or missing scope ${unknown.map((s) => JSON.stringify(s)).join(', ') || '(none)'}; valid scopes: ${scopes.join(', ')}`);
   }
+  if (list.includes('admin') && !list.includes('subscribe')) {
+    throw new TokenStoreError('TOKEN_SCOPE_INVALID', 'the admin scope widens subscribe to every tenant: give it with subscribe (e.g. --scopes subscribe,admin)');
+  }
   return [...new Set(list)] as Scope[];
 }
 
