@@ -96,7 +96,7 @@ describe('gateway: submit over WebSocket and HTTP, results routed back', () => {
 
     const invalid = await fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify([{ text: 'ok' }, { text: '   ' }]) });
     expect(invalid.status).toBe(400);
-    expect(await invalid.json()).toMatchObject({ error: { code: 'INVALID_TEXT', rejections: [{ index: 1, code: 'TEXT_EMPTY' }] } });
+    expect(await invalid.json()).toMatchObject({ error: { code: 'INVALID_TEXT', rejections: [{ index: 1, code: 'TEXT_WHITESPACE' }] } });
   });
 
   it('answers /healthz, /readyz, /metrics, /openapi.json and /docs', async () => {
