@@ -1,7 +1,11 @@
 /**
  * Fan-out to 1,000 WebSocket clients on loopback, with and without one client that stops reading.
  *
- *   npm run build && node dist/bench/gateway-fanout.js [--clients 1000] [--rate 10] [--seconds 10] [--rounds 6] [--warmup 5] [--queue 256]
+ *   npm run build && node dist/bench/gateway-fanout.js [--clients 1000] [--rate 10] [--seconds 10] [--rounds 6] [--warmup 5] [--queue 256] [--tenants 1]
+ *
+ * With `--tenants N` (N > 1) the clients' tokens belong to N tenants (client i to tenant i mod N)
+ * and the results go round-robin to the tenants: each client should get exactly its tenant's
+ * results (counted per client), and any result of another tenant it receives is counted as a leak.
  *
  * The gateway runs as its own process (`trident gateway`, dist/) on fresh topics; every client
  * subscribes to sentiment. Results are published at a steady rate straight to the result topic, each
@@ -29,6 +33,9 @@ type Phase = 'W' | 'A' | 'B';
 
 interface Client {
   ws: WebSocket;
+  tenant: string;
+  /** Results of another tenant it received (must stay 0). */
+  foreign: number;
   /** Latencies per measured window, e.g. `A1`, `B1`, `A2`. */
   latencies: Map<string, number[]>;
   window: string | null;
@@ -42,12 +49,16 @@ async function main(): Promise<void> {
   const seconds = Number(a.get('seconds') ?? 10);
   const rounds = Number(a.get('rounds') ?? 6);
   const queueMax = Number(a.get('queue') ?? 256);
+  const tenants = Number(a.get('tenants') ?? 1);
+  // One tenant: the default one, and results without a tenant (as before tenants existed).
+  const tenantName = (k: number) => (tenants === 1 ? 'default' : `tenant-${k}`);
+  const resultTenant = (k: number) => (tenants === 1 ? null : tenantName(k));
   const gw = await startGatewayProcess('fanout', {
     TRIDENT_GATEWAY_MAX_SOCKETS_PER_TOKEN: String(clients + 10),
     TRIDENT_GATEWAY_SEND_QUEUE_MAX: String(queueMax),
     TRIDENT_GATEWAY_REQUESTS_PER_MINUTE_PER_TOKEN: '100000',
   });
-  const token = gw.tokens.create(['subscribe'], 'bench').token;
+  const tokenOf = Array.from({ length: tenants }, (_, k) => gw.tokens.create(['subscribe'], `bench-${k}`, tenantName(k)).token);
   const producer = new TridentProducer(createKafka(gw.config, 'trident-bench'), EventCodec.fromConfig(gw.config), gw.config);
   await producer.connect();
   const rss: Record<string, number[]> = { idle: [rssMiB(gw.pid)], connected: [], A: [], filler: [], B: [] };
@@ -60,11 +71,13 @@ async function main(): Promise<void> {
   for (let i = 0; i < clients; i += 50) {
     await Promise.all(
       Array.from({ length: Math.min(50, clients - i) }, async (_, j) => {
-        const ws = new WebSocket(gw.ws, ['trident.v1', `bearer.${token}`], { perMessageDeflate: false });
-        const c: Client = { ws, latencies: new Map(), window: null, lagged: 0 };
+        const k = (i + j) % tenants;
+        const ws = new WebSocket(gw.ws, ['trident.v1', `bearer.${tokenOf[k]}`], { perMessageDeflate: false });
+        const c: Client = { ws, tenant: tenantName(k), foreign: 0, latencies: new Map(), window: null, lagged: 0 };
         ws.on('message', (data) => {
           const now = Date.now();
-          const m = JSON.parse(data.toString()) as { type: string; task?: string; missed?: number; data?: { processedAt: number } };
+          const m = JSON.parse(data.toString()) as { type: string; task?: string; missed?: number; data?: { processedAt: number; tenant: string | null } };
+          if (m.type === 'result' && m.data && (m.data.tenant ?? 'default') !== c.tenant) c.foreign += 1;
           if (m.type === 'result' && m.task === 'sentiment' && m.data && c.window) c.latencies.get(c.window)!.push(now - m.data.processedAt);
           else if (m.type === 'lagged') c.lagged += m.missed ?? 0;
         });
@@ -86,8 +99,12 @@ async function main(): Promise<void> {
   console.log(`connected and subscribed ${clients} clients in ${((Date.now() - t0) / 1000).toFixed(1)} s; gateway RSS ${rssMiB(gw.pid).toFixed(0)} MiB`);
 
   let seq = 0;
+  /** Results published per window and tenant. */
+  const sentTo = new Map<string, Map<string, number>>();
   /** Publishes `rate` results/s for `secs` into window `name` (null: unmeasured). Returns how many. */
   const steady = async (phase: Phase, name: string | null, secs: number): Promise<number> => {
+    const perTenant = new Map<string, number>();
+    if (name) sentTo.set(name, perTenant);
     for (const c of all) {
       c.window = name;
       if (name) c.latencies.set(name, []);
@@ -97,9 +114,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < n; i++) {
       const wait = start + (i * 1000) / rate - performance.now();
       if (wait > 0) await sleep(wait);
-      const id = `${phase}-${seq++}`;
+      const id = `${phase}-${seq}`;
+      const k = seq++ % tenants;
+      perTenant.set(tenantName(k), (perTenant.get(tenantName(k)) ?? 0) + 1);
       const now = Date.now();
-      await producer.send([{ kind: 'sentiment', key: id, event: { id, key: id, tenant: null, modelName: 'bench', modelVersion: '1', createdAt: now, processedAt: now, label: 'positive', scores: { positive: 0.9, negative: 0.1 } } }]);
+      await producer.send([{ kind: 'sentiment', key: id, event: { id, key: id, tenant: resultTenant(k), modelName: 'bench', modelVersion: '1', createdAt: now, processedAt: now, label: 'positive', scores: { positive: 0.9, negative: 0.1 } } }]);
     }
     await sleep(2_000); // let the tail arrive
     return n;
@@ -136,7 +155,7 @@ async function main(): Promise<void> {
       const batch = Array.from({ length: 10 }, () => {
         const id = `filler-${filler++}`;
         const now = Date.now();
-        return { kind: 'entities' as const, key: 'filler', event: { id, key: 'filler', tenant: null, modelName: 'bench', modelVersion: '1', createdAt: now, processedAt: now, text: big, entities: [] } };
+        return { kind: 'entities' as const, key: 'filler', event: { id, key: 'filler', tenant: resultTenant(0), modelName: 'bench', modelVersion: '1', createdAt: now, processedAt: now, text: big, entities: [] } };
       });
       await producer.send(batch);
       await sleep(100);
@@ -161,14 +180,15 @@ async function main(): Promise<void> {
   // ---- report ----
   const others = all.slice(1);
   const summarise = (windows: string[], group: Client[]) => {
-    const expected = windows.reduce((n, w) => n + sent[w]!, 0);
+    // What a client should get: its tenant's results of those windows.
+    const expectedOf = (c: Client) => windows.reduce((n, w) => n + (sentTo.get(w)?.get(c.tenant) ?? 0), 0);
     const of = (c: Client) => windows.flatMap((w) => c.latencies.get(w) ?? []);
     const lat = new Float64Array(group.reduce((n, c) => n + of(c).length, 0));
     let k = 0;
     for (const c of group) for (const v of of(c)) lat[k++] = v;
     lat.sort();
-    const complete = group.filter((c) => of(c).length === expected).length;
-    return { delivered: lat.length, expected: expected * group.length, clientsComplete: complete, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat.length ? lat[lat.length - 1]! : NaN };
+    const complete = group.filter((c) => of(c).length === expectedOf(c)).length;
+    return { delivered: lat.length, expected: group.reduce((n, c) => n + expectedOf(c), 0), clientsComplete: complete, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat.length ? lat[lat.length - 1]! : NaN };
   };
   const names = (p: 'A' | 'B') => Array.from({ length: rounds }, (_, i) => `${p}${i + 1}`);
   const A = summarise(names('A'), others);
@@ -177,6 +197,8 @@ async function main(): Promise<void> {
   const max = (xs: number[]) => Math.max(...xs.filter(Number.isFinite));
   const report = {
     clients,
+    tenants,
+    crossTenantResults: all.reduce((n, c) => n + c.foreign, 0),
     rate,
     seconds,
     rounds,
@@ -188,10 +210,11 @@ async function main(): Promise<void> {
     gatewayCpuSeconds: cpu,
     rssMiBEndOfRound: rssByRound,
     rssMiB: { idle: rss.idle![0]!, connectedMax: max(rss.connected!), Amax: max(rss.A!), fillerMax: max(rss.filler!), Bmax: max(rss.B!) },
-    slowClient: { fillerResults: filler, droppedByGateway: dropped, laggedNoticesMissed: slow.lagged, receivedInB: names('B').reduce((n, w) => n + (slow.latencies.get(w)?.length ?? 0), 0), publishedInB: B.expected / others.length },
+    slowClient: { fillerResults: filler, droppedByGateway: dropped, laggedNoticesMissed: slow.lagged, receivedInB: names('B').reduce((n, w) => n + (slow.latencies.get(w)?.length ?? 0), 0), publishedInB: names('B').reduce((n, w) => n + (sentTo.get(w)?.get(slow.tenant) ?? 0), 0) },
   };
   const row = (name: string, s: typeof A) => `${name.padEnd(28)} ${`${s.delivered}/${s.expected}`.padStart(16)} ${String(s.clientsComplete).padStart(9)} ${s.p50.toFixed(0).padStart(7)} ${s.p99.toFixed(0).padStart(7)} ${s.max.toFixed(0).padStart(7)}`;
-  console.log(`\n${clients} clients, ${rate} results/s, ${rounds} rounds of ${seconds} s per phase, sendQueueMax ${queueMax}`);
+  console.log(`\n${clients} clients in ${tenants} tenant(s); results of another tenant received: ${report.crossTenantResults}`);
+  console.log(`${clients} clients, ${rate} results/s, ${rounds} rounds of ${seconds} s per phase, sendQueueMax ${queueMax}`);
   console.log(`${'the 999 other clients'.padEnd(28)} ${'delivered'.padStart(16)} ${'complete'.padStart(9)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)}`);
   console.log(row('A: all reading', A));
   console.log(row('B: client 0 stopped', B));

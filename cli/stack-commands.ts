@@ -1,6 +1,7 @@
 /** `trident stack up|down|status|logs`. */
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
+import { isSecureStack, secureClientEnv } from '../stack/secure';
 import { stackDown, stackStatus, stackUp, stackPaths, tail } from '../stack/stack';
 import type { CliContext } from '../common/cli-context';
 import { join } from 'node:path';
@@ -11,11 +12,18 @@ export function registerStackCommands(program: Command, context: CliContext): vo
   stack
     .command('up')
     .description('fetch (first time), start and wait for Kafka and the schema registry; harmless when already up')
-    .action(async () => {
+    .option('--secure', 'Kafka with a SASL_SSL listener only: SCRAM-SHA-512 users and TLS from a CA made on first use (the data dir stays secure)')
+    .action(async (options: { secure?: boolean }) => {
       const config = context.config();
       const started = Date.now();
-      const services = await stackUp(config, (line) => console.error(line));
+      const services = await stackUp(config, (line) => console.error(line), { secure: options.secure });
       for (const s of services) console.log(`${s.name.padEnd(8)} ${s.address}  (pid ${s.pid}, log ${s.log})`);
+      const paths = stackPaths(config);
+      if (isSecureStack(paths)) {
+        // File names only: the passwords stay in their files.
+        const env = Object.entries(secureClientEnv(paths)).map(([k, v]) => `${k}=${v}`).join(' ');
+        console.error(`Kafka takes SASL_SSL only (SCRAM-SHA-512, TLS with the stack's own CA). Client settings:\n  export ${env}`);
+      }
       console.error(`stack is up (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configEnvNames, loadConfig, modelConfigFromEnv } from './config';
 import { ConfigError } from './errors';
+import { kafkaSecurity } from './kafka';
 
 describe('loadConfig', () => {
   it('gives defaults when nothing is set', () => {
@@ -57,6 +58,30 @@ describe('loadConfig', () => {
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ model: { path: '/models/file' } }));
     expect(loadConfig({ file, env }).model.path).toBe('/models/file');
+  });
+
+  it('reads SASL/SCRAM and TLS settings from TRIDENT_KAFKA_SASL_* / TRIDENT_KAFKA_SSL_* and checks they fit together', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trident-kafka-sec-'));
+    writeFileSync(join(dir, 'pw'), 's3cret-from-file\n');
+    writeFileSync(join(dir, 'ca.pem'), 'CA PEM');
+    const config = loadConfig({
+      env: { TRIDENT_KAFKA_SASL_MECHANISM: 'scram-sha-512', TRIDENT_KAFKA_SASL_USERNAME: 'trident', TRIDENT_KAFKA_SASL_PASSWORD_FILE: join(dir, 'pw'), TRIDENT_KAFKA_SSL_ENABLED: 'true', TRIDENT_KAFKA_SSL_CA_FILE: join(dir, 'ca.pem') },
+    });
+    expect(config.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'trident', passwordFile: join(dir, 'pw') });
+    expect(kafkaSecurity(config.kafka)).toEqual({ ssl: { rejectUnauthorized: true, ca: ['CA PEM'] }, sasl: { mechanism: 'scram-sha-512', username: 'trident', password: 's3cret-from-file' } });
+    expect(loadConfig({ env: {} }).kafka.sasl.mechanism).toBe('none');
+    expect(kafkaSecurity(loadConfig({ env: {} }).kafka)).toEqual({});
+    expect(() => loadConfig({ env: { TRIDENT_KAFKA_SASL_MECHANISM: 'scram-sha-512', TRIDENT_KAFKA_SASL_PASSWORD: 'x' } })).toThrow(/config kafka\.sasl\.username: required with mechanism scram-sha-512/);
+    const both = () => loadConfig({ env: { TRIDENT_KAFKA_SASL_MECHANISM: 'scram-sha-512', TRIDENT_KAFKA_SASL_USERNAME: 'u', TRIDENT_KAFKA_SASL_PASSWORD: 'hunter2', TRIDENT_KAFKA_SASL_PASSWORD_FILE: 'f' } });
+    expect(both).toThrow(/config kafka\.sasl\.password: give exactly one of/);
+    try {
+      both();
+    } catch (error) {
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+    const missingFile = loadConfig({ env: { TRIDENT_KAFKA_SASL_MECHANISM: 'scram-sha-512', TRIDENT_KAFKA_SASL_USERNAME: 'u', TRIDENT_KAFKA_SASL_PASSWORD_FILE: join(dir, 'nope') } });
+    expect(() => kafkaSecurity(missingFile.kafka)).toThrow(`config kafka.sasl.passwordFile: cannot read ${join(dir, 'nope')}: ENOENT`);
+    expect(() => loadConfig({ env: { TRIDENT_KAFKA_SSL_CERT_FILE: 'c.pem' } })).toThrow(/config kafka\.ssl\.keyFile: a client certificate needs both/);
   });
 });
 

@@ -26,6 +26,39 @@ export const configSchema = z
         clientId: z.string().min(1).default('trident'),
         connectionTimeoutMs: z.number().int().positive().default(10_000),
         requestTimeoutMs: z.number().int().positive().default(30_000),
+        /**
+         * SASL authentication. The password comes from `passwordFile` or the environment
+         * (TRIDENT_KAFKA_SASL_PASSWORD); there is no command-line flag for it, and it is never logged.
+         */
+        sasl: z
+          .object({
+            mechanism: z.enum(['none', 'scram-sha-512']).default('none'),
+            username: z.string().min(1).optional(),
+            password: z.string().min(1).optional(),
+            passwordFile: z.string().min(1).optional(),
+          })
+          .strict()
+          .prefault({})
+          .superRefine((sasl, ctx) => {
+            if (sasl.mechanism === 'none') return;
+            if (!sasl.username) ctx.addIssue({ code: 'custom', path: ['username'], message: `required with mechanism ${sasl.mechanism}` });
+            if (!sasl.password === !sasl.passwordFile) ctx.addIssue({ code: 'custom', path: ['password'], message: 'give exactly one of kafka.sasl.password (TRIDENT_KAFKA_SASL_PASSWORD) or kafka.sasl.passwordFile' });
+          }),
+        /** TLS to the brokers: the CA that signed their certificates, and a client certificate when they require one. */
+        ssl: z
+          .object({
+            enabled: z.boolean().default(false),
+            caFile: z.string().min(1).optional(),
+            certFile: z.string().min(1).optional(),
+            keyFile: z.string().min(1).optional(),
+            /** Check the broker's certificate chain and host name (turn off only for a throwaway test broker). */
+            rejectUnauthorized: z.boolean().default(true),
+          })
+          .strict()
+          .prefault({})
+          .superRefine((ssl, ctx) => {
+            if (!ssl.certFile !== !ssl.keyFile) ctx.addIssue({ code: 'custom', path: [ssl.certFile ? 'keyFile' : 'certFile'], message: 'a client certificate needs both certFile and keyFile' });
+          }),
       })
       .strict()
       .prefault({}),
@@ -133,6 +166,17 @@ export const configSchema = z
         requestsPerMinutePerToken: z.number().int().min(1).default(600),
         heartbeatMs: z.number().int().min(100).default(30_000),
         maxWaitMs: z.number().int().min(0).default(30_000),
+        /** TCP connections at once, HTTP and WebSocket together; Node closes new ones above it. */
+        maxConnections: z.number().int().min(1).default(20_000),
+        /** WebSocket sockets at once (new upgrades get 503 above it). */
+        maxSockets: z.number().int().min(1).default(10_000),
+        /** WebSocket sockets that have not authenticated yet (waiting for an `auth` message). */
+        maxUnauthenticatedSockets: z.number().int().min(1).default(256),
+        /** Time for a client to send a request's headers, and its whole request (body included). */
+        headersTimeoutMs: z.number().int().min(1000).default(10_000),
+        requestTimeoutMs: z.number().int().min(1000).default(30_000),
+        /** An idle keep-alive HTTP connection is closed after this. */
+        keepAliveTimeoutMs: z.number().int().min(100).default(5_000),
       })
       .strict()
       .prefault({}),

@@ -51,7 +51,7 @@ export const deadLetterCodes = {
   SCHEMA_WRONG_TOPIC: 'SCHEMA_WRONG_TOPIC',
   AVRO_DECODE_FAILED: 'AVRO_DECODE_FAILED',
   HEADERS_TOO_LARGE: 'HEADERS_TOO_LARGE',
-  // validate
+  // validate (the rules of common/event-validation.ts, whose textEventCodes a test keeps equal to these)
   ID_EMPTY: 'ID_EMPTY',
   ID_TOO_LONG: 'ID_TOO_LONG',
   TEXT_EMPTY: 'TEXT_EMPTY',
@@ -70,8 +70,10 @@ export const deadLetterCodes = {
   METADATA_TOO_LARGE: 'METADATA_TOO_LARGE',
   CREATED_AT_INVALID: 'CREATED_AT_INVALID',
   DUPLICATE_ID: 'DUPLICATE_ID',
-  // infer
+  // infer: an event the model fails on; a model-level failure keeps the model's code
   INFERENCE_FAILED: 'INFERENCE_FAILED',
+  MODEL_INFERENCE_FAILED: 'MODEL_INFERENCE_FAILED',
+  MODEL_TASK_UNAVAILABLE: 'MODEL_TASK_UNAVAILABLE',
 } as const;
 export type DeadLetterCode = (typeof deadLetterCodes)[keyof typeof deadLetterCodes];
 
@@ -90,4 +92,6 @@ export const stackErrorCodes = {
   REGISTRY_MISSING: 'REGISTRY_MISSING',
   START_FAILED: 'START_FAILED',
   START_TIMEOUT: 'START_TIMEOUT',
+  SECURE_SETUP_FAILED: 'SECURE_SETUP_FAILED',
+  STACK_NOT_SECURE: 'STACK_NOT_SECURE',
 } as const;

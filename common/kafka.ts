@@ -1,8 +1,45 @@
-/** The one place that builds kafkajs clients from config, so every stage connects the same way. */
-import { Kafka, logLevel, Partitioners, type KafkaConfig, type LogEntry } from 'kafkajs';
+/**
+ * The one place that builds kafkajs clients from config, so every stage connects the same way —
+ * including SASL/SCRAM and TLS when `kafka.sasl` / `kafka.ssl` ask for them.
+ */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, logLevel, Partitioners, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { TridentConfig } from './config';
 import { assertReadCommittedFilter } from './kafkajs-filter';
+import { ConfigError } from './errors';
 import { stageLogger } from './logger';
+
+/** Reads a file a config key names; the error names the key and the file, never the content. */
+function readConfigFile(key: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(key, `cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+  }
+}
+
+/**
+ * The TLS and SASL options of `config.kafka` for kafkajs (undefined when off). Reads the CA,
+ * certificate, key and password files now. @throws ConfigError naming the key of an unreadable file.
+ */
+export function kafkaSecurity(kafka: TridentConfig['kafka']): { ssl?: ConnectionOptions; sasl?: SASLOptions } {
+  const out: { ssl?: ConnectionOptions; sasl?: SASLOptions } = {};
+  if (kafka.ssl.enabled) {
+    const ssl: ConnectionOptions = { rejectUnauthorized: kafka.ssl.rejectUnauthorized };
+    if (kafka.ssl.caFile) ssl.ca = [readConfigFile('kafka.ssl.caFile', kafka.ssl.caFile)];
+    if (kafka.ssl.certFile && kafka.ssl.keyFile) {
+      ssl.cert = readConfigFile('kafka.ssl.certFile', kafka.ssl.certFile);
+      ssl.key = readConfigFile('kafka.ssl.keyFile', kafka.ssl.keyFile);
+    }
+    out.ssl = ssl;
+  }
+  if (kafka.sasl.mechanism === 'scram-sha-512') {
+    const password = kafka.sasl.password ?? readConfigFile('kafka.sasl.passwordFile', kafka.sasl.passwordFile!).trim();
+    out.sasl = { mechanism: 'scram-sha-512', username: kafka.sasl.username!, password };
+  }
+  return out;
+}
 
 const kafkaLevels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -18,6 +55,7 @@ export function createKafka(config: TridentConfig, clientId = config.kafka.clien
   return new Kafka({
     clientId,
     brokers: config.kafka.brokers,
+    ...kafkaSecurity(config.kafka),
     connectionTimeout: config.kafka.connectionTimeoutMs,
     requestTimeout: config.kafka.requestTimeoutMs,
     // kafkajs logs INFO chatter on every join and commit; keep WARN and above.

@@ -6,6 +6,8 @@
 export interface QueueLimits {
   maxItems: number;
   maxBytes: number;
+  /** Bytes control frames may use beyond `maxBytes` (replies still reach a client whose queue is full of results). */
+  controlHeadroomBytes?: number;
 }
 
 export class BoundedQueue {
@@ -43,12 +45,18 @@ export class BoundedQueue {
     return true;
   }
 
-  /** Adds a frame even when full (control messages such as `lagged`; at most one at a time by design). */
-  pushControl(frame: string): void {
+  /**
+   * Adds a control frame (a reply, `lagged`) even when the queue is full of results, up to
+   * `controlHeadroomBytes` beyond `maxBytes`; false beyond that (the caller closes the socket: a
+   * client that sends requests and never reads the replies must not grow the queue).
+   */
+  pushControl(frame: string): boolean {
     const size = Buffer.byteLength(frame, 'utf8');
+    if (this.length > 0 && this.bytes + size > this.limits.maxBytes + (this.limits.controlHeadroomBytes ?? 0)) return false;
     this.items.push(frame);
     this.sizes.push(size);
     this.bytes += size;
+    return true;
   }
 
   shift(): string | undefined {

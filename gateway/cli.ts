@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../common/cli-context';
 import { Gateway } from './server';
-import { parseScopes, TokenStore } from './tokens';
+import { DEFAULT_TENANT } from './tenants';
+import { parseScopes, parseTenant, TokenStore } from './tokens';
 
 export function registerGatewayCommands(program: Command, context: CliContext): void {
   program
@@ -18,7 +19,7 @@ export function registerGatewayCommands(program: Command, context: CliContext): 
       const gateway = Gateway.fromConfig(config);
       const { url } = await gateway.start();
       console.error(`trident gateway: listening on ${url} (live page ${url}, API docs ${url}docs, WebSocket ${url.replace(/^http/, 'ws')}v1/ws)`);
-      console.error(`tokens: ${config.gateway.tokensFile} (create one with: trident token create --scopes submit,subscribe)`);
+      console.error(`tokens: ${config.gateway.tokensFile} (create one with: trident token create --tenant NAME --scopes submit,subscribe)`);
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.off('SIGINT', stop);
@@ -34,21 +35,22 @@ export function registerGatewayCommands(program: Command, context: CliContext): 
   token
     .command('create')
     .description('create a token and print it once')
-    .requiredOption('--scopes <scopes>', 'comma-separated: submit,subscribe')
+    .requiredOption('--scopes <scopes>', 'comma-separated: submit, subscribe, admin (subscribe across tenants)')
+    .option('--tenant <name>', `the tenant it submits for and reads from (default: ${DEFAULT_TENANT})`, DEFAULT_TENANT)
     .option('--name <name>', 'a name to list and revoke it by')
-    .action((options: { scopes: string; name?: string }) => {
+    .action((options: { scopes: string; tenant: string; name?: string }) => {
       const config = context.config();
       const store = new TokenStore(config.gateway.tokensFile);
-      const { token: plain, record } = store.create(parseScopes(options.scopes), options.name);
+      const { token: plain, record } = store.create(parseScopes(options.scopes), options.name, parseTenant(options.tenant));
       console.log(plain);
-      console.error(`created token ${record.name} (id ${record.id}, scopes ${record.scopes.join(',')}); it is shown only now — stored hashed in ${store.file}`);
+      console.error(`created token ${record.name} (id ${record.id}, tenant ${record.tenant}, scopes ${record.scopes.join(',')}); it is shown only now — stored hashed in ${store.file}`);
     });
   token
     .command('list')
-    .description('list tokens (id, name, scopes, created, revoked)')
+    .description('list tokens (id, name, tenant, scopes, created, revoked)')
     .action(() => {
       const store = new TokenStore(context.config().gateway.tokensFile);
-      for (const t of store.list()) console.log([t.id, t.name, t.scopes.join(','), t.createdAt, t.revokedAt ? `revoked ${t.revokedAt}` : 'active'].join('\t'));
+      for (const t of store.list()) console.log([t.id, t.name, t.tenant, t.scopes.join(','), t.createdAt, t.revokedAt ? `revoked ${t.revokedAt}` : 'active'].join('\t'));
     });
   token
     .command('revoke')

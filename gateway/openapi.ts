@@ -11,7 +11,7 @@ export function openApiDocument(maxWaitMs: number): Record<string, unknown> {
       tasks: { type: 'array', items: { type: 'string', enum: builtInTasks }, description: 'Default: the processor’s default tasks.' },
       questions: { type: 'array', items: { type: 'string' }, description: 'Questions for the answers task.' },
       key: { type: 'string', nullable: true, description: 'Partition key; results keep it (subscribers can filter by it).' },
-      tenant: { type: 'string', nullable: true },
+      tenant: { type: 'string', nullable: true, description: 'Set by the gateway to the token’s tenant; omit it (another tenant is refused with TENANT_MISMATCH).' },
       metadata: { type: 'object', additionalProperties: { type: 'string' } },
     },
   };
@@ -27,6 +27,7 @@ export function openApiDocument(maxWaitMs: number): Record<string, unknown> {
           message: { type: 'string' },
           rejections: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, code: { type: 'string' }, reason: { type: 'string' } } } },
           retryAfterMs: { type: 'integer' },
+          requestId: { type: 'string', description: 'With 503: the id under which the gateway logged the failure.' },
         },
       },
     },

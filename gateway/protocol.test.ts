@@ -1,4 +1,4 @@
-import { errorCodes, parseClientMessage, resultFrame } from './protocol';
+import { errorCodes, errorMessage, MAX_ERROR_MESSAGE_CHARS, parseClientMessage, resultFrame } from './protocol';
 
 const MAX = 10_000;
 const ok = (frame: string) => {
@@ -65,5 +65,16 @@ describe('parseClientMessage', () => {
 
   it('serialises a result frame once with version and task', () => {
     expect(JSON.parse(resultFrame('sentiment', { id: 'a', label: 'positive' }))).toEqual({ v: 1, type: 'result', task: 'sentiment', data: { id: 'a', label: 'positive' } });
+  });
+
+  it('names at most three unknown keys, each cut short, so a reply stays small whatever the frame', () => {
+    const junk = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`${i}-${'x'.repeat(1000)}`, i]));
+    const r = parseClientMessage(JSON.stringify({ v: 1, type: 'ping', ref: 'j', ...junk }), 10_000_000);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.code).toBe('BAD_MESSAGE');
+    expect(r.error.message).toMatch(/unknown field .* and 4997 more$/);
+    expect(r.error.message.length).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_CHARS + 1);
+    expect(JSON.stringify(errorMessage('BAD_MESSAGE', 'y'.repeat(100_000))).length).toBeLessThan(1024);
   });
 });

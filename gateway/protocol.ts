@@ -39,6 +39,23 @@ export const errorCodes = {
 } as const;
 export type ErrorCode = (typeof errorCodes)[keyof typeof errorCodes];
 
+/** The one answer to every refused token (missing, malformed, unknown, wrong secret, revoked): no oracle. */
+export const UNAUTHORIZED_MESSAGE = 'missing, invalid or revoked token; send a valid API token as "Authorization: Bearer <token>"';
+
+/** Longest text of a client's own input echoed in an error (unknown keys, JSON errors). */
+export const MAX_ECHO_CHARS = 64;
+/** Longest `message` of an error reply; with the fixed fields, an error frame stays under ~1 KB. */
+export const MAX_ERROR_MESSAGE_CHARS = 512;
+
+/** Cuts a string to `max` characters (marking the cut), never inside a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
 /** WebSocket close codes (4000–4999 are the application's). */
 export const closeCodes = {
   /** Missing, wrong, or revoked token. */
@@ -137,7 +154,7 @@ export function parseClientMessage(frame: string | Buffer, maxBytes: number): Pa
   try {
     raw = JSON.parse(typeof frame === 'string' ? frame : frame.toString('utf8'));
   } catch (error) {
-    return fail(errorCodes.BAD_JSON, `not valid JSON: ${(error as Error).message}`);
+    return fail(errorCodes.BAD_JSON, `not valid JSON: ${truncate((error as Error).message, 2 * MAX_ECHO_CHARS)}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail(errorCodes.BAD_MESSAGE, 'expected a JSON object with "v" and "type"');
   const obj = raw as Record<string, unknown>;
@@ -153,14 +170,19 @@ export function parseClientMessage(frame: string | Buffer, maxBytes: number): Pa
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length > 0 ? `field "${issue.path.join('.')}": ` : '';
-    const message = issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message;
-    return fail(errorCodes.BAD_MESSAGE, `${obj.type}: ${where}${message}`, refValue);
+    // A frame can hold thousands of junk keys: name a few, each cut short, and count the rest.
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field ${issue.keys.slice(0, 3).map((k) => JSON.stringify(truncate(k, MAX_ECHO_CHARS))).join(', ')}${issue.keys.length > 3 ? ` and ${issue.keys.length - 3} more` : ''}`
+        : issue.message;
+    return fail(errorCodes.BAD_MESSAGE, `${obj.type}: ${truncate(where, MAX_ECHO_CHARS * 2)}${message}`, refValue);
   }
   return { ok: true, message: parsed.data as ClientMessage };
 }
 
 function fail(code: ErrorCode, message: string, ref?: string): ParseResult {
-  return { ok: false, error: ref === undefined ? { code, message } : { code, message, ref } };
+  const bounded = truncate(message, MAX_ERROR_MESSAGE_CHARS);
+  return { ok: false, error: ref === undefined ? { code, message: bounded } : { code, message: bounded, ref } };
 }
 
 // ---- server → client messages ----
@@ -170,6 +192,8 @@ export interface WelcomeMessage {
   type: 'welcome';
   gateway: string;
   token: string;
+  /** The token's tenant: what it submits belongs to it, and it sees only its results (unless `admin`). */
+  tenant: string;
   scopes: string[];
   limits: { maxMessageBytes: number; maxSubscriptions: number; sendQueueMax: number; requestsPerMinute: number };
 }
@@ -223,9 +247,9 @@ export interface PongMessage {
 export type ServerMessage = WelcomeMessage | ErrorMessage | SubscribedMessage | UnsubscribedMessage | AcceptedMessage | ResultMessage | LaggedMessage | PongMessage;
 
 export function errorMessage(code: ErrorCode, message: string, extra: Partial<Pick<ErrorMessage, 'ref' | 'rejections' | 'retryAfterMs'>> = {}): ErrorMessage {
-  const out: ErrorMessage = { v: 1, type: 'error', code, message };
+  const out: ErrorMessage = { v: 1, type: 'error', code, message: truncate(message, MAX_ERROR_MESSAGE_CHARS) };
   if (extra.ref !== undefined) out.ref = extra.ref;
-  if (extra.rejections !== undefined) out.rejections = extra.rejections;
+  if (extra.rejections !== undefined) out.rejections = extra.rejections.map((r) => ({ index: r.index, code: r.code, reason: truncate(r.reason, 2 * MAX_ECHO_CHARS + 64) }));
   if (extra.retryAfterMs !== undefined) out.retryAfterMs = extra.retryAfterMs;
   return out;
 }

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { WebSocketServer } from 'ws';
 import type { TridentConfig } from '../common/config';
 import { createKafka } from '../common/kafka';
@@ -23,12 +23,20 @@ import { EventCodec } from '../schemas/codec';
 import { Hub } from './hub';
 import { gatewayMetrics } from './metrics';
 import { openApiDocument } from './openapi';
-import { BEARER_SUBPROTOCOL_PREFIX, closeCodes, errorCodes, SUBPROTOCOL, type ErrorCode } from './protocol';
+import { bearerToken, isObject, readBody, rejectUpgrade, sendJson } from './http';
+import { HttpError, httpErrorCodes } from './http-errors';
+import { BEARER_SUBPROTOCOL_PREFIX, closeCodes, errorCodes, SUBPROTOCOL, UNAUTHORIZED_MESSAGE } from './protocol';
+import { Readiness, type ReadyReport } from './readiness';
 import { RateLimiter } from './rate-limit';
 import { ResultStream } from './results';
 import { Session, type SessionDeps } from './session';
 import { expectedTasks, Submitter, validateTexts } from './submit';
-import { TokenStore, type Scope, type TokenRecord, type VerifyResult } from './tokens';
+import { checkTokenFilePermissions, TokenStore, type Scope, type TokenRecord, type VerifyResult } from './tokens';
+
+export type { ReadyReport } from './readiness';
+
+/** How often the gateway looks for revoked tokens (a stat of the token file). */
+const REVOCATION_POLL_MS = 250;
 
 const publicDir = resolvePublicDir();
 const staticFiles: Record<string, { file: string; type: string }> = {
@@ -60,26 +68,6 @@ export interface GatewayParts {
   instanceId?: string;
 }
 
-export interface ReadyReport {
-  ready: boolean;
-  checks: Record<string, { ok: boolean; error?: string }>;
-}
-
-/** A request the gateway answers with an error: its HTTP status, code, extra body fields and headers. */
-class HttpError extends TridentError {
-  declare readonly code: ErrorCode;
-
-  constructor(
-    readonly status: number,
-    code: ErrorCode,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(code, message);
-  }
-}
-
 export class Gateway {
   readonly instanceId: string;
   readonly hub = new Hub();
@@ -93,30 +81,36 @@ export class Gateway {
   private readonly sessions = new Set<Session>();
   private readonly socketsPerToken = new Map<string, number>();
   private readonly tokens: TokenStore;
-  private readonly kafka: Kafka;
-  private admin: Admin | undefined;
+  private readonly readinessCheck: Readiness;
+  private readonly unauthenticated = { count: 0 };
   private heartbeat: NodeJS.Timeout | undefined;
   private tokenWatch: NodeJS.Timeout | undefined;
-  private readyCache: { at: number; report: ReadyReport } | undefined;
+  private tokenGeneration = -1;
   private readonly openapi: string;
 
   constructor(parts: GatewayParts) {
     this.config = parts.config;
-    this.kafka = parts.kafka;
     this.tokens = parts.tokens;
     this.log = parts.log ?? stageLogger('gateway');
     this.instanceId = parts.instanceId ?? `gw-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.submitter = new Submitter(new TridentProducer(parts.kafka, parts.codec, parts.config));
     this.limiter = new RateLimiter(parts.config.gateway.requestsPerMinutePerToken);
     this.results = new ResultStream(parts.kafka, parts.codec, parts.config, `trident-gateway-${this.instanceId}`, (task, result) => this.hub.dispatch(task, result), this.log);
+    this.readinessCheck = new Readiness(parts.kafka, parts.config.registry.url, this.results.state, this.log);
     this.openapi = JSON.stringify(openApiDocument(parts.config.gateway.maxWaitMs), null, 2);
-    this.server = createServer((req, res) => this.onRequest(req, res));
+    const g = parts.config.gateway;
+    // Explicit limits instead of Node's defaults: a slow-loris client holds a socket for at most these.
+    this.server = createServer({ headersTimeout: g.headersTimeoutMs, requestTimeout: g.requestTimeoutMs, keepAliveTimeout: g.keepAliveTimeoutMs }, (req, res) => this.onRequest(req, res));
+    // Every TCP connection (HTTP and WebSocket) counts; above the cap Node closes new ones at once.
+    this.server.maxConnections = g.maxConnections;
     // A frame somewhat over the limit still gets a MESSAGE_TOO_LARGE reply; far over, ws closes with 1009.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: parts.config.gateway.maxMessageBytes * 2, perMessageDeflate: false, handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false) });
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
 
+  /** @throws TokenStoreError when the token file is readable by others or not a token file. */
   static fromConfig(config: TridentConfig): Gateway {
+    checkTokenFilePermissions(config.gateway.tokensFile);
     return new Gateway({ config, kafka: createKafka(config, 'trident-gateway'), codec: EventCodec.fromConfig(config), tokens: new TokenStore(config.gateway.tokensFile) });
   }
 
@@ -132,8 +126,9 @@ export class Gateway {
       });
     });
     this.heartbeat = setInterval(() => this.beat(), this.config.gateway.heartbeatMs);
-    // Revoked tokens lose their open sockets too.
-    this.tokenWatch = setInterval(() => this.checkRevocations(), 1_000);
+    // Revoked tokens lose their open sockets too, within a second whatever else reads the file.
+    this.tokenGeneration = this.tokens.generation;
+    this.tokenWatch = setInterval(() => this.checkRevocations(), REVOCATION_POLL_MS);
     const { host, port } = this.address;
     this.log.info({ host, port, instance: this.instanceId }, 'gateway listening');
     return { host, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/` };
@@ -164,41 +159,12 @@ export class Gateway {
       this.server.closeAllConnections();
     });
     for (const s of [...this.sessions]) s.terminate();
-    await Promise.allSettled([this.results.stop(), this.submitter.close(), this.admin?.disconnect()]);
+    await Promise.allSettled([this.results.stop(), this.submitter.close(), this.readinessCheck.close()]);
   }
 
-  /** Kafka, the registry and the result stream answer. Cached for a second (probes may be frequent). */
-  async readiness(): Promise<ReadyReport> {
-    const now = Date.now();
-    if (this.readyCache && now - this.readyCache.at < 1_000) return this.readyCache.report;
-    const timeout = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref())]);
-    const check = async (f: () => Promise<unknown>) => {
-      try {
-        await timeout(f(), 3_000);
-        return { ok: true };
-      } catch (error) {
-        return { ok: false, error: (error as Error).message };
-      }
-    };
-    const [kafka, registry] = await Promise.all([
-      check(async () => {
-        if (!this.admin) {
-          const admin = this.kafka.admin();
-          await admin.connect();
-          this.admin = admin;
-        }
-        await this.admin.describeCluster();
-      }),
-      check(async () => {
-        const res = await fetch(`${this.config.registry.url.replace(/\/$/, '')}/subjects`, { signal: AbortSignal.timeout(3_000) });
-        if (!res.ok) throw new Error(`registry answered HTTP ${res.status}`);
-        await res.arrayBuffer();
-      }),
-    ]);
-    const results = this.results.state.running ? { ok: true } : { ok: false, error: this.results.state.error ?? 'not reading the result topics yet' };
-    const report: ReadyReport = { ready: kafka.ok && registry.ok && results.ok, checks: { kafka, registry, results } };
-    this.readyCache = { at: now, report };
-    return report;
+  /** Kafka, the registry and the result stream answer (see readiness.ts). */
+  readiness(): Promise<ReadyReport> {
+    return this.readinessCheck.report();
   }
 
   // ---- WebSocket ----
@@ -211,6 +177,8 @@ export class Gateway {
     const header = bearerToken(req.headers.authorization);
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
     const viaProtocol = offered.find((p) => p.startsWith(BEARER_SUBPROTOCOL_PREFIX))?.slice(BEARER_SUBPROTOCOL_PREFIX.length);
+    const g = this.config.gateway;
+    if (this.sessions.size >= g.maxSockets) return rejectUpgrade(socket, 503, 'Service Unavailable', { 'Retry-After': '5' });
     let presented: VerifyResult | undefined;
     if (header !== undefined) {
       presented = this.tokens.verify(header);
@@ -221,6 +189,11 @@ export class Gateway {
       }
     } else if (viaProtocol !== undefined) {
       presented = this.tokens.verify(viaProtocol);
+    }
+    // Sockets still to send an `auth` message cost memory before anyone is known: cap them.
+    if (!presented?.ok && this.unauthenticated.count >= g.maxUnauthenticatedSockets) {
+      gatewayMetrics.authFailures.inc({ transport: 'ws', reason: 'too_many_unauthenticated' });
+      return rejectUpgrade(socket, 503, 'Service Unavailable', { 'Retry-After': '5' });
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const deps: SessionDeps = {
@@ -234,6 +207,7 @@ export class Gateway {
         log: this.log,
         socketsPerToken: this.socketsPerToken,
         sessions: this.sessions,
+        unauthenticated: this.unauthenticated,
       };
       new Session(ws, req.socket as Socket, deps, presented);
     });
@@ -248,8 +222,11 @@ export class Gateway {
     }
   }
 
+  /** Closes the sockets of tokens that are no longer active, whoever noticed the file change first. */
   private checkRevocations(): void {
-    if (!this.tokens.refresh()) return;
+    this.tokens.poll();
+    if (this.tokens.generation === this.tokenGeneration) return;
+    this.tokenGeneration = this.tokens.generation;
     for (const s of this.sessions) {
       if (s.tokenId !== undefined && !this.tokens.isActive(s.tokenId)) s.close(closeCodes.UNAUTHORIZED, 'token revoked');
     }
@@ -264,12 +241,15 @@ export class Gateway {
     res.on('finish', () => gatewayMetrics.httpRequests.inc({ route, status: String(res.statusCode) }));
     this.handleHttp(req, res, url).catch((error: unknown) => {
       if (res.headersSent) return res.destroy();
-      if (error instanceof HttpError) {
+      if (error instanceof HttpError && error.status < 500) {
         for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
         return sendJson(res, error.status, { error: { code: error.code, message: error.message, ...error.extra } });
       }
-      this.log.warn({ err: error }, 'request failed');
-      sendJson(res, 503, { error: { code: errorCodes.UNAVAILABLE, message: `could not complete the request: ${(error as Error).message}` } });
+      // Internal failures (Kafka, the registry, a bug) are logged, never echoed: the client gets an id to quote.
+      const requestId = randomBytes(6).toString('hex');
+      this.log.warn({ err: error, requestId, route }, 'request failed');
+      res.setHeader('Retry-After', '1');
+      sendJson(res, 503, { error: { code: errorCodes.UNAVAILABLE, message: 'could not complete the request; retry, or quote the requestId to the operator', requestId } });
     });
   }
 
@@ -277,10 +257,10 @@ export class Gateway {
     const method = req.method ?? 'GET';
     const path = url.pathname;
     if (path === '/v1/texts') {
-      if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'use POST', {}, { Allow: 'POST' });
+      if (method !== 'POST') throw new HttpError(405, httpErrorCodes.METHOD_NOT_ALLOWED, 'use POST', {}, { Allow: 'POST' });
       return this.postTexts(req, res, url);
     }
-    if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`, {}, { Allow: 'GET' });
+    if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, httpErrorCodes.METHOD_NOT_ALLOWED, `${method} is not allowed here`, {}, { Allow: 'GET' });
     switch (path) {
       case '/healthz':
         return sendJson(res, 200, { status: 'ok', instance: this.instanceId });
@@ -304,12 +284,12 @@ export class Gateway {
     if (path.startsWith('/docs/assets/')) {
       const name = path.slice('/docs/assets/'.length);
       const type = swaggerAssets[name];
-      if (!type) throw new HttpError(404, 'NOT_FOUND', 'no such file');
+      if (!type) throw new HttpError(404, httpErrorCodes.NOT_FOUND, 'no such file');
       res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'public, max-age=3600' });
       return void res.end(readFileSync(join(swaggerDir(), name)));
     }
     const file = staticFiles[path];
-    if (!file) throw new HttpError(404, 'NOT_FOUND', `no route ${path}`);
+    if (!file) throw new HttpError(404, httpErrorCodes.NOT_FOUND, `no route ${path}`);
     res.writeHead(200, {
       'Content-Type': file.type,
       'Cache-Control': 'no-cache',
@@ -323,7 +303,8 @@ export class Gateway {
     const result = this.tokens.verify(token);
     if (!result.ok) {
       gatewayMetrics.authFailures.inc({ transport: 'http', reason: result.reason });
-      throw new HttpError(401, errorCodes.UNAUTHORIZED, result.reason === 'missing' ? 'send an API token as "Authorization: Bearer <token>"' : `token ${result.reason}`, {}, { 'WWW-Authenticate': 'Bearer' });
+      // One body for every reason: which ids exist, or which are revoked, is not the client's to learn.
+      throw new HttpError(401, errorCodes.UNAUTHORIZED, UNAUTHORIZED_MESSAGE, {}, { 'WWW-Authenticate': 'Bearer' });
     }
     if (!result.token.scopes.includes(scope)) {
       gatewayMetrics.authFailures.inc({ transport: 'http', reason: `missing_scope_${scope}` });
@@ -339,7 +320,7 @@ export class Gateway {
     if (waitParam !== null) {
       waitMs = Number(waitParam);
       if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > this.config.gateway.maxWaitMs) {
-        throw new HttpError(400, 'BAD_REQUEST', `wait must be an integer from 0 to ${this.config.gateway.maxWaitMs} (ms), got ${JSON.stringify(waitParam)}`);
+        throw new HttpError(400, httpErrorCodes.BAD_REQUEST, `wait must be an integer from 0 to ${this.config.gateway.maxWaitMs} (ms), got ${JSON.stringify(waitParam)}`);
       }
     }
     const body = await readBody(req, this.config.gateway.maxMessageBytes);
@@ -356,17 +337,13 @@ export class Gateway {
       gatewayMetrics.rateLimited.inc({ transport: 'http' });
       throw new HttpError(429, errorCodes.RATE_LIMITED, `over ${this.config.gateway.requestsPerMinutePerToken} requests per minute for this token`, { retryAfterMs: taken.retryAfterMs }, { 'Retry-After': String(Math.ceil(taken.retryAfterMs / 1000)) });
     }
-    const checked = validateTexts(records, this.config.producer);
+    const checked = validateTexts(records, this.config.producer, token.tenant, this.submitter.recent);
     if (!checked.ok) throw new HttpError(400, errorCodes.INVALID_TEXT, `${checked.rejections.length} of ${records.length} texts refused; nothing was sent`, { rejections: checked.rejections });
     const ids = checked.events.map((e) => e.id);
     // Register the wait before sending, so a fast result is not missed.
     const expected = new Map<string, TaskName[]>(checked.events.map((e) => [e.id, expectedTasks(e, this.config.processor.defaultTasks)]));
-    const waiting = waitMs !== undefined && waitMs > 0 ? this.hub.wait(expected, waitMs) : undefined;
-    try {
-      await this.submitter.send(checked.events);
-    } catch (error) {
-      throw new HttpError(503, errorCodes.UNAVAILABLE, `could not send the texts: ${(error as Error).message}`);
-    }
+    const waiting = waitMs !== undefined && waitMs > 0 ? this.hub.wait(token.tenant, expected, waitMs) : undefined;
+    await this.submitter.send(checked.events);
     gatewayMetrics.submitted.inc({ transport: 'http' }, ids.length);
     if (!waiting) return sendJson(res, 202, { ids });
     const outcome = await waiting;
@@ -388,54 +365,9 @@ const docsPage = `<!doctype html>
 <script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', tryItOutEnabled: true, persistAuthorization: true });</script>
 </body></html>`;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function bearerToken(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match ? match[1] : '';
-}
-
 function routeName(path: string): string {
   if (path === '/v1/texts' || path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/openapi.json') return path;
   if (path.startsWith('/docs')) return '/docs';
   if (staticFiles[path]) return '/';
   return 'other';
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBytes) {
-      req.resume();
-      return reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body is ${declared} bytes, over the maximum of ${maxBytes}`));
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `body is over the maximum of ${maxBytes} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function rejectUpgrade(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
-  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n${extra}\r\n`);
 }

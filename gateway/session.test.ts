@@ -7,9 +7,9 @@ import { rootLogger } from '../common/logger';
 import { Hub } from './hub';
 import { closeCodes } from './protocol';
 import { RateLimiter } from './rate-limit';
-import { CONTROL_HEADROOM, Session, SOCKET_HIGH_WATER_BYTES, type SessionDeps } from './session';
+import { CONTROL_HEADROOM, CONTROL_HEADROOM_BYTES, Session, SOCKET_HIGH_WATER_BYTES, type SessionDeps } from './session';
 import type { Submitter } from './submit';
-import { TokenStore } from './tokens';
+import { TokenStore, type Scope } from './tokens';
 
 /** A stand-in for a ws WebSocket: records frames; `bufferedAmount` says whether the peer reads. */
 class FakeWs extends EventEmitter {
@@ -49,11 +49,12 @@ function setup(gateway: Record<string, unknown> = {}, perMinute = 1000) {
     log: rootLogger('silent'),
     socketsPerToken: new Map(),
     sessions: new Set(),
+    unauthenticated: { count: 0 },
   };
-  const open = (scopes: Array<'submit' | 'subscribe'> = ['submit', 'subscribe']) => {
+  const open = (scopes: Scope[] = ['submit', 'subscribe'], tenant = 'default') => {
     const ws = new FakeWs();
     const socket = new EventEmitter();
-    const session = new Session(ws as never, socket as never, deps, tokens.verify(tokens.create(scopes).token));
+    const session = new Session(ws as never, socket as never, deps, tokens.verify(tokens.create(scopes, undefined, tenant).token));
     return { ws, socket, session };
   };
   return { deps, open, sent };
@@ -155,5 +156,68 @@ describe('Session', () => {
     ws.emit('close');
     expect(deps.socketsPerToken.size).toBe(0);
     expect(deps.sessions.size).toBe(0);
+  });
+
+  it("submits under its token's tenant and gets back only that tenant's result for a shared id", async () => {
+    const { deps, open, sent } = setup();
+    const a = open(['submit'], 'acme');
+    const b = open(['submit'], 'globex');
+    a.ws.receive({ v: 1, type: 'submit', text: { id: '1', text: 'from acme' } });
+    b.ws.receive({ v: 1, type: 'submit', text: { id: '1', text: 'from globex', tenant: 'acme' } });
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual([expect.objectContaining({ id: '1', tenant: 'acme' })]);
+    expect(b.ws.messages().at(-1)).toMatchObject({ type: 'error', code: 'INVALID_TEXT', rejections: [{ index: 0, code: 'TENANT_MISMATCH' }] });
+    deps.hub.dispatch('sentiment', { ...result('1'), tenant: 'globex' });
+    deps.hub.dispatch('sentiment', { ...result('1'), tenant: 'acme' });
+    const got = (ws: FakeWs) => ws.messages().filter((m) => m.type === 'result').map((m) => (m.data as { tenant: string }).tenant);
+    expect(got(a.ws)).toEqual(['acme']);
+    expect(got(b.ws)).toEqual([]);
+  });
+
+  it('a submit-only token cannot subscribe; an admin token subscribes across tenants', () => {
+    const { deps, open } = setup();
+    const submitter = open(['submit'], 'acme');
+    submitter.ws.receive({ v: 1, type: 'subscribe' });
+    expect(submitter.ws.messages().at(-1)).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
+    const admin = open(['subscribe', 'admin'], 'ops');
+    expect(admin.ws.messages()[0]).toMatchObject({ type: 'welcome', tenant: 'ops', scopes: ['subscribe', 'admin'] });
+    admin.ws.receive({ v: 1, type: 'subscribe' });
+    deps.hub.dispatch('sentiment', { ...result('x'), tenant: 'acme' });
+    deps.hub.dispatch('sentiment', result('y'));
+    expect(admin.ws.messages().filter((m) => m.type === 'result')).toHaveLength(2);
+    expect(submitter.ws.messages().filter((m) => m.type === 'result')).toHaveLength(0);
+  });
+
+  it('bounds its replies in bytes: junk keys are named briefly, and a client that never reads is closed', () => {
+    // A huge frame count limit: only the byte bound can stop the queue.
+    const { open } = setup({ sendQueueMax: 1_000_000, sendQueueMaxBytes: 1024 });
+    const { ws } = open();
+    ws.bufferedAmount = SOCKET_HIGH_WATER_BYTES; // never reads
+    const junk = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`junk-${i}-${'k'.repeat(400)}`, 1]));
+    const frame = JSON.stringify({ v: 1, type: 'ping', ...junk });
+    let replies = 0;
+    for (let i = 0; i < 2000 && ws.closedWith === undefined; i++) {
+      ws.receive(frame);
+      replies += 1;
+    }
+    expect(ws.closedWith).toBe(closeCodes.SLOW_CLIENT);
+    // Each reply names 3 keys cut to 64 characters (~250 bytes): the queue held at most its bytes plus the control headroom.
+    expect(replies).toBeLessThanOrEqual(Math.ceil((1024 + CONTROL_HEADROOM_BYTES) / 200));
+    expect(replies).toBeGreaterThan(100);
+  });
+
+  it('counts sockets still to authenticate until they do', () => {
+    const { deps } = setup();
+    const ws = new FakeWs();
+    new Session(ws as never, new EventEmitter() as never, deps, undefined);
+    expect(deps.unauthenticated.count).toBe(1);
+    ws.receive({ v: 1, type: 'auth', token: deps.tokens.create(['subscribe']).token });
+    expect(ws.messages()[0]).toMatchObject({ type: 'welcome' });
+    expect(deps.unauthenticated.count).toBe(0);
+    const idle = new FakeWs();
+    new Session(idle as never, new EventEmitter() as never, deps, undefined);
+    expect(deps.unauthenticated.count).toBe(1);
+    idle.emit('close');
+    expect(deps.unauthenticated.count).toBe(0);
   });
 });

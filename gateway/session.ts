@@ -4,6 +4,7 @@
  * the queue; when the queue is full, new frames are dropped and the client later gets a `lagged`
  * notice with the count (or, with slowClientPolicy `disconnect`, the socket is closed with 4409).
  */
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { WebSocket, RawData } from 'ws';
 import type { TridentConfig } from '../common/config';
@@ -12,11 +13,12 @@ import type { TaskName } from '../common/tasks';
 import { BoundedQueue } from './bounded-queue';
 import type { Hub, Subscriber } from './hub';
 import { gatewayMetrics } from './metrics';
-import { closeCodes, errorCodes, errorMessage, parseClientMessage, PROTOCOL_VERSION, type ClientMessage, type ErrorCode, type ServerMessage, type SubmitMessage, type SubscribeMessage } from './protocol';
+import { closeCodes, errorCodes, errorMessage, parseClientMessage, UNAUTHORIZED_MESSAGE, PROTOCOL_VERSION, type ClientMessage, type ErrorCode, type ServerMessage, type SubmitMessage, type SubscribeMessage } from './protocol';
 import type { RateLimiter } from './rate-limit';
 import { SubscriptionSet, toFilter, type ResultIdentity } from './subscriptions';
 import { validateTexts, type Submitter } from './submit';
 import type { Scope, TokenRecord, TokenStore, VerifyResult } from './tokens';
+import { ALL_TENANTS, routeKey, tenantOf } from './tenants';
 
 /** Stop handing frames to the socket above this many buffered bytes; the queue holds the rest. */
 export const SOCKET_HIGH_WATER_BYTES = 256 * 1024;
@@ -24,6 +26,8 @@ export const SOCKET_HIGH_WATER_BYTES = 256 * 1024;
 export const MAX_OWNED_IDS = 10_000;
 /** Replies (errors, pongs, …) a full queue still takes before the socket counts as not reading. */
 export const CONTROL_HEADROOM = 64;
+/** … and the bytes they may take beyond `sendQueueMaxBytes` (error frames are cut to ~1 KB, INVALID_TEXT ones to ~30 KB). */
+export const CONTROL_HEADROOM_BYTES = 256 * 1024;
 /** Time to send an `auth` message when no token came with the upgrade request. */
 export const AUTH_TIMEOUT_MS = 10_000;
 
@@ -39,16 +43,20 @@ export interface SessionDeps {
   /** Sockets per token id (shared by all sessions). */
   socketsPerToken: Map<string, number>;
   sessions: Set<Session>;
+  /** Sockets that have not authenticated yet (shared; the gateway caps it). */
+  unauthenticated: { count: number };
 }
 
 export class Session implements Subscriber {
   private token: TokenRecord | undefined;
   private readonly subs: SubscriptionSet;
   private readonly queue: BoundedQueue;
-  private readonly owned = new Set<string>();
+  /** Ids this socket submitted, as (tenant, id) route keys, oldest first. */
+  private readonly owned = new Map<string, string>();
   private lagging = false;
   private waitingForDrain = false;
   private closed = false;
+  private countedUnauthenticated = false;
   private authTimer: NodeJS.Timeout | undefined;
   /** Set by a pong or any message; cleared by each heartbeat ping. */
   alive = true;
@@ -61,7 +69,7 @@ export class Session implements Subscriber {
   ) {
     this.subs = new SubscriptionSet(deps.config.maxSubscriptionsPerSocket);
     // Bytes bound: the frame count times a generous average, so a burst of big results cannot hold more than this.
-    this.queue = new BoundedQueue({ maxItems: deps.config.sendQueueMax, maxBytes: deps.config.sendQueueMaxBytes });
+    this.queue = new BoundedQueue({ maxItems: deps.config.sendQueueMax, maxBytes: deps.config.sendQueueMaxBytes, controlHeadroomBytes: CONTROL_HEADROOM_BYTES });
     deps.sessions.add(this);
     gatewayMetrics.sockets.inc();
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -69,15 +77,24 @@ export class Session implements Subscriber {
     ws.on('close', () => this.onClose());
     ws.on('error', (error) => deps.log.debug({ err: error }, 'socket error'));
     if (presented) this.authenticate(presented, 'subprotocol');
-    else
+    else {
+      this.countedUnauthenticated = true;
+      deps.unauthenticated.count += 1;
       this.authTimer = setTimeout(() => {
         gatewayMetrics.authFailures.inc({ transport: 'ws', reason: 'timeout' });
         this.close(closeCodes.AUTH_TIMEOUT, 'no auth message in time');
       }, AUTH_TIMEOUT_MS);
+    }
   }
 
   get tokenId(): string | undefined {
     return this.token?.id;
+  }
+
+  /** Its token's tenant, or every tenant for an `admin` token (only read once authenticated). */
+  get tenantScope(): string {
+    if (!this.token) return '';
+    return this.token.scopes.includes('admin') ? ALL_TENANTS : this.token.tenant;
   }
 
   get queued(): number {
@@ -85,7 +102,7 @@ export class Session implements Subscriber {
   }
 
   wants(task: TaskName, result: ResultIdentity, isOwn: boolean): boolean {
-    return this.subs.wants(task, result, isOwn || this.owned.has(result.id));
+    return this.subs.wants(task, result, isOwn || this.owned.has(routeKey(tenantOf(result), result.id)));
   }
 
   deliver(frame: string, size: number): void {
@@ -131,7 +148,7 @@ export class Session implements Subscriber {
   private authenticate(result: VerifyResult, via: string): boolean {
     if (!result.ok) {
       gatewayMetrics.authFailures.inc({ transport: 'ws', reason: result.reason });
-      this.sendNow(errorMessage(errorCodes.UNAUTHORIZED, `token ${result.reason}`));
+      this.sendNow(errorMessage(errorCodes.UNAUTHORIZED, UNAUTHORIZED_MESSAGE));
       this.close(closeCodes.UNAUTHORIZED, 'unauthorized');
       return false;
     }
@@ -151,6 +168,7 @@ export class Session implements Subscriber {
     }
     this.deps.socketsPerToken.set(token.id, count + 1);
     this.token = token;
+    this.uncountUnauthenticated();
     if (this.authTimer) clearTimeout(this.authTimer);
     this.deps.log.debug({ token: token.name, via }, 'socket authenticated');
     this.send({
@@ -158,6 +176,7 @@ export class Session implements Subscriber {
       type: 'welcome',
       gateway: this.deps.instanceId,
       token: token.name,
+      tenant: token.tenant,
       scopes: token.scopes,
       limits: {
         maxMessageBytes: this.deps.config.maxMessageBytes,
@@ -188,8 +207,10 @@ export class Session implements Subscriber {
     if (!this.token) return this.fail(errorCodes.NOT_AUTHENTICATED, 'send {"v":1,"type":"auth","token":"…"} first', message.ref);
     if (message.type === 'ping') return this.send({ v: 1, type: 'pong', ...(message.ref !== undefined ? { ref: message.ref } : {}) });
     this.handle(message).catch((error: unknown) => {
-      this.deps.log.warn({ err: error }, 'request failed');
-      this.fail(errorCodes.UNAVAILABLE, `could not complete the request: ${(error as Error).message}`, message.ref);
+      // Logged with an id, never echoed: the error text can name hosts and internals.
+      const requestId = randomBytes(6).toString('hex');
+      this.deps.log.warn({ err: error, requestId }, 'request failed');
+      this.fail(errorCodes.UNAVAILABLE, `could not complete the request; retry, or quote request id ${requestId} to the operator`, message.ref);
     });
   }
 
@@ -224,7 +245,7 @@ export class Session implements Subscriber {
   private async submit(message: SubmitMessage): Promise<void> {
     const records = message.texts ?? [message.text!];
     if (!this.allowed('submit', message.ref) || !this.withinRate(records.length, message.ref)) return;
-    const checked = validateTexts(records, this.deps.producerLimits);
+    const checked = validateTexts(records, this.deps.producerLimits, this.token!.tenant, this.deps.submitter.recent);
     if (!checked.ok) {
       const first = checked.rejections[0]!;
       return this.fail(errorCodes.INVALID_TEXT, `${checked.rejections.length} of ${records.length} texts refused (first: texts[${first.index}]: ${first.code}: ${first.reason}); nothing was sent`, message.ref, { rejections: checked.rejections });
@@ -238,14 +259,16 @@ export class Session implements Subscriber {
   }
 
   private ownId(id: string): void {
-    if (this.owned.has(id)) return;
+    const tenant = this.token!.tenant;
+    const key = routeKey(tenant, id);
+    if (this.owned.has(key)) return;
     if (this.owned.size >= MAX_OWNED_IDS) {
-      const oldest = this.owned.values().next().value as string;
-      this.owned.delete(oldest);
-      this.deps.hub.disown(oldest, this);
+      const [oldestKey, oldestId] = this.owned.entries().next().value as [string, string];
+      this.owned.delete(oldestKey);
+      this.deps.hub.disown(tenant, oldestId, this);
     }
-    this.owned.add(id);
-    this.deps.hub.own(id, this);
+    this.owned.set(key, id);
+    this.deps.hub.own(tenant, id, this);
   }
 
   private allowed(scope: Scope, ref: string | undefined): boolean {
@@ -279,7 +302,11 @@ export class Session implements Subscriber {
       this.close(closeCodes.SLOW_CLIENT, 'not reading replies');
       return;
     }
-    this.queue.pushControl(JSON.stringify(message));
+    if (!this.queue.pushControl(JSON.stringify(message))) {
+      gatewayMetrics.slowDisconnects.inc();
+      this.close(closeCodes.SLOW_CLIENT, 'not reading replies');
+      return;
+    }
     gatewayMetrics.queuedFrames.inc();
     this.pump();
   }
@@ -302,6 +329,7 @@ export class Session implements Subscriber {
     if (this.lagging && this.queue.hasRoom()) {
       this.lagging = false;
       const missed = this.queue.takeMissed();
+      // At most half the queue is in use here, so the notice always fits.
       this.queue.pushControl(JSON.stringify({ v: PROTOCOL_VERSION, type: 'lagged', missed } satisfies ServerMessage));
       gatewayMetrics.queuedFrames.inc();
       return this.pump();
@@ -325,16 +353,23 @@ export class Session implements Subscriber {
   private release(): void {
     if (this.closed) return;
     this.closed = true;
+    this.uncountUnauthenticated();
     if (this.authTimer) clearTimeout(this.authTimer);
     gatewayMetrics.queuedFrames.dec(this.queue.length);
     this.queue.clear();
     this.deps.hub.remove(this);
-    for (const id of this.owned) this.deps.hub.disown(id, this);
+    for (const id of this.owned.values()) this.deps.hub.disown(this.token!.tenant, id, this);
     this.owned.clear();
     if (this.token) {
       const n = (this.deps.socketsPerToken.get(this.token.id) ?? 1) - 1;
       if (n <= 0) this.deps.socketsPerToken.delete(this.token.id);
       else this.deps.socketsPerToken.set(this.token.id, n);
     }
+  }
+
+  private uncountUnauthenticated(): void {
+    if (!this.countedUnauthenticated) return;
+    this.countedUnauthenticated = false;
+    this.deps.unauthenticated.count -= 1;
   }
 }

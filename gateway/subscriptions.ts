@@ -7,6 +7,8 @@ import { builtInTasks, type TaskName } from '../common/tasks';
 export interface ResultIdentity {
   id: string;
   key: string | null;
+  /** null or absent: the default tenant. */
+  tenant?: string | null;
 }
 
 export interface SubscriptionFilter {

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseScopes, TokenStore } from './tokens';
+import { chmodSync } from 'node:fs';
+import { checkTokenFilePermissions, parseScopes, TokenStore } from './tokens';
 
 const tempFile = () => join(mkdtempSync(join(tmpdir(), 'trident-tokens-')), 'sub', 'tokens.json');
 
@@ -58,7 +59,48 @@ describe('TokenStore', () => {
 
   it('parses scope lists', () => {
     expect(parseScopes('submit, subscribe,submit')).toEqual(['submit', 'subscribe']);
-    expect(() => parseScopes('admin')).toThrow(/unknown or missing scope "admin"; valid scopes: submit, subscribe/);
+    expect(parseScopes('subscribe,admin')).toEqual(['subscribe', 'admin']);
+    expect(() => parseScopes('submit,admin')).toThrow(/give it with subscribe/);
+    expect(() => parseScopes('root')).toThrow(/unknown or missing scope "root"; valid scopes: submit, subscribe, admin/);
     expect(() => parseScopes('')).toThrow(/scope/);
+  });
+
+  it('tokens of a version-1 file (before tenants) belong to the default tenant, and stay so when the file is rewritten', () => {
+    const file = tempFile();
+    const old = new TokenStore(file);
+    const { token } = old.create(['submit']);
+    const v1 = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ version: 1, tokens: v1.tokens.map(({ tenant: _t, ...t }: Record<string, unknown>) => t) }), { mode: 0o600 });
+    const store = new TokenStore(file);
+    expect(store.verify(token)).toMatchObject({ ok: true, token: { tenant: 'default' } });
+    store.create(['subscribe'], 'new', 'acme');
+    const written = JSON.parse(readFileSync(file, 'utf8'));
+    expect(written.version).toBe(2);
+    expect(written.tokens.map((t: { tenant: string }) => t.tenant)).toEqual(['default', 'acme']);
+    expect(() => store.create(['submit'], 'bad', 'no spaces')).toThrow(/tenant "no spaces" is not valid/);
+  });
+
+  it('every change to the file advances the generation, whoever read it first', () => {
+    const file = tempFile();
+    let now = 0;
+    const gateway = new TokenStore(file, () => now, 1000);
+    const cli = new TokenStore(file);
+    const { token, record } = cli.create(['submit']);
+    gateway.poll();
+    const seen = gateway.generation;
+    cli.revoke(record.id);
+    now += 1500;
+    // A request verifies first and picks up the change; the watcher still sees a new generation.
+    expect(gateway.verify(token)).toEqual({ ok: false, reason: 'revoked' });
+    expect(gateway.generation).toBeGreaterThan(seen);
+  });
+
+  it('refuses a token file that group or others can read, naming the file and the fix', () => {
+    const file = tempFile();
+    new TokenStore(file).create(['submit']);
+    expect(() => checkTokenFilePermissions(file)).not.toThrow();
+    chmodSync(file, 0o644);
+    expect(() => checkTokenFilePermissions(file)).toThrow(`${file} is accessible by group or others (mode 0644); run: chmod 600 ${file}`);
+    expect(() => checkTokenFilePermissions(file + '.missing')).not.toThrow();
   });
 });

@@ -3,19 +3,27 @@
  * (base64url). Only the secret's SHA-256 is stored (a high-entropy secret needs no slow hash); the
  * check uses a constant-time compare. The store is one JSON file (mode 0600), re-read when it
  * changes on disk, so `trident token revoke` reaches a running gateway within a second.
+ *
+ * Every token belongs to one tenant; tokens from a file written before tenants existed (version 1)
+ * belong to the `default` tenant.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { TridentError } from '../common/errors';
+import { DEFAULT_TENANT } from './tenants';
 
-export const scopes = ['submit', 'subscribe'] as const;
+/** `admin` widens `subscribe` to every tenant's results. */
+export const scopes = ['submit', 'subscribe', 'admin'] as const;
 export type Scope = (typeof scopes)[number];
+
+const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export interface TokenRecord {
   id: string;
   name: string;
+  tenant: string;
   scopes: Scope[];
   /** `sha256:<hex>` of the secret part. */
   hash: string;
@@ -24,11 +32,13 @@ export interface TokenRecord {
 }
 
 const tokenFile = z.object({
-  version: z.literal(1),
+  version: z.union([z.literal(1), z.literal(2)]),
   tokens: z.array(
     z.object({
       id: z.string().regex(/^[0-9a-f]{12}$/),
       name: z.string(),
+      // Version 1 had no tenants: its tokens migrate to the default tenant (written back on the next change).
+      tenant: z.string().regex(TENANT_PATTERN).default(DEFAULT_TENANT),
       scopes: z.array(z.enum(scopes)),
       hash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
       createdAt: z.string(),
@@ -52,6 +62,12 @@ function hashSecret(secret: string): string {
   return 'sha256:' + createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
+/** Checks a tenant name. @throws TokenStoreError naming the rule. */
+export function parseTenant(value: string): string {
+  if (!TENANT_PATTERN.test(value)) throw new TokenStoreError('TOKEN_TENANT_INVALID', `tenant ${JSON.stringify(value)} is not valid: use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+  return value;
+}
+
 /** Parses a comma-separated scope list (`submit,subscribe`). @throws TokenStoreError on an unknown scope. */
 export function parseScopes(value: string): Scope[] {
   const list = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -59,13 +75,29 @@ export function parseScopes(value: string): Scope[] {
   if (unknown.length > 0 || list.length === 0) {
     throw new TokenStoreError('TOKEN_SCOPE_INVALID', `unknown or missing scope ${unknown.map((s) => JSON.stringify(s)).join(', ') || '(none)'}; valid scopes: ${scopes.join(', ')}`);
   }
+  if (list.includes('admin') && !list.includes('subscribe')) {
+    throw new TokenStoreError('TOKEN_SCOPE_INVALID', 'the admin scope widens subscribe to every tenant: give it with subscribe (e.g. --scopes subscribe,admin)');
+  }
   return [...new Set(list)] as Scope[];
+}
+
+/**
+ * Refuses a token file that others can read or change: the hashes are not secrets worth much, but
+ * whoever can write the file can mint tokens. @throws TokenStoreError naming the file and the fix.
+ */
+export function checkTokenFilePermissions(file: string): void {
+  if (!existsSync(file)) return;
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new TokenStoreError('TOKEN_FILE_PERMISSIONS', `${file} is accessible by group or others (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${file}`);
+  }
 }
 
 export class TokenStore {
   private tokens: TokenRecord[] = [];
   private loadedVersion = '';
   private lastCheck = -Infinity;
+  private generationCount = 0;
 
   constructor(
     readonly file: string,
@@ -82,6 +114,7 @@ export class TokenStore {
       const changed = this.tokens.length > 0;
       this.tokens = [];
       this.loadedVersion = '';
+      if (changed) this.generationCount += 1;
       return changed;
     }
     // Writes replace the file (rename), so the inode changes even within one mtime tick.
@@ -95,7 +128,16 @@ export class TokenStore {
     }
     this.tokens = parsed.tokens;
     this.loadedVersion = version;
+    this.generationCount += 1;
     return true;
+  }
+
+  /**
+   * Grows by one each time the tokens were re-read. Watchers (closing revoked sockets) compare it
+   * with the value they saw last, so a change picked up by `verify` is not lost to them.
+   */
+  get generation(): number {
+    return this.generationCount;
   }
 
   /** Reloads when the file changed, at most every `recheckMs`; true when it did. Never throws (keeps the last good tokens). */
@@ -110,18 +152,29 @@ export class TokenStore {
     }
   }
 
+  /** Reloads when the file changed, now (a stat when it did not). Never throws (keeps the last good tokens). */
+  poll(): void {
+    this.lastCheck = this.now();
+    try {
+      this.reload();
+    } catch {
+      // Keep the last good tokens.
+    }
+  }
+
   list(): TokenRecord[] {
     return this.tokens.map((t) => ({ ...t, scopes: [...t.scopes] }));
   }
 
-  /** Creates a token; returns the plain token (shown once) and its record. Writes the file. */
-  create(tokenScopes: Scope[], name?: string): { token: string; record: TokenRecord } {
+  /** Creates a token of `tenant`; returns the plain token (shown once) and its record. Writes the file. */
+  create(tokenScopes: Scope[], name?: string, tenant: string = DEFAULT_TENANT): { token: string; record: TokenRecord } {
+    parseTenant(tenant);
     this.reload();
     let id: string;
     do id = randomBytes(6).toString('hex');
     while (this.tokens.some((t) => t.id === id));
     const secret = randomBytes(32).toString('base64url');
-    const record: TokenRecord = { id, name: name ?? `token-${id}`, scopes: [...new Set(tokenScopes)], hash: hashSecret(secret), createdAt: new Date(this.now()).toISOString() };
+    const record: TokenRecord = { id, name: name ?? `token-${id}`, tenant, scopes: [...new Set(tokenScopes)], hash: hashSecret(secret), createdAt: new Date(this.now()).toISOString() };
     this.tokens.push(record);
     this.save();
     return { token: `trd_${id}_${secret}`, record };
@@ -172,9 +225,10 @@ export class TokenStore {
   private save(): void {
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ version: 1, tokens: this.tokens }, null, 2) + '\n', { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify({ version: 2, tokens: this.tokens }, null, 2) + '\n', { mode: 0o600 });
     chmodSync(tmp, 0o600);
     renameSync(tmp, this.file);
     this.loadedVersion = fileVersion(this.file);
+    this.generationCount += 1;
   }
 }

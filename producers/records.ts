@@ -1,14 +1,18 @@
 /**
  * Turns input records (JSON lines, CSV rows, a CLI argument) into valid Trident events, or into a
- * rejection naming the line and the reason. Pure: no Kafka, no I/O.
+ * rejection naming the line and the reason. The record's shape (field types) is checked here; the
+ * event's content by the rules the processor applies (common/event-validation.ts), with their
+ * codes. Pure: no Kafka, no I/O.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { checkText, checkTextEvent, textEventLimits, type TextEventCode, type TextEventLimits } from '../common/event-validation';
+import { builtInTasks } from '../common/tasks';
 import type { TextEvent } from '../schemas/generated/text';
 import type { FeedbackEvent } from '../schemas/generated/feedback';
-import { builtInTasks, isTaskName } from '../common/tasks';
 
 
+/** The configurable limits (`producer.*`); the others are the processor's defaults. */
 export interface RecordLimits {
   maxTextBytes: number;
   maxQuestions: number;
@@ -24,22 +28,21 @@ export interface RecordDefaults {
 
 export type RecordResult<T> = { ok: true; line: number; event: T } | { ok: false; line: number; code: RejectionCode; reason: string };
 
-export const rejectionCodes = {
+/** Codes of a record's shape; its content gets the codes of common/event-validation.ts. */
+export const recordCodes = {
   MALFORMED_JSON: 'MALFORMED_JSON',
+  MALFORMED_CSV: 'MALFORMED_CSV',
+  /** A line or CSV row that is not UTF-8 (a text field that is not gets TEXT_INVALID_UTF8). */
   INVALID_UTF8: 'INVALID_UTF8',
   TEXT_MISSING: 'TEXT_MISSING',
-  TEXT_EMPTY: 'TEXT_EMPTY',
-  TEXT_TOO_LARGE: 'TEXT_TOO_LARGE',
-  UNKNOWN_TASK: 'UNKNOWN_TASK',
   INVALID_FIELD: 'INVALID_FIELD',
-  QUESTIONS_INVALID: 'QUESTIONS_INVALID',
-  MALFORMED_CSV: 'MALFORMED_CSV',
 } as const;
-export type RejectionCode = (typeof rejectionCodes)[keyof typeof rejectionCodes];
+export type RejectionCode = (typeof recordCodes)[keyof typeof recordCodes] | TextEventCode;
 
 const textRecord = z
   .object({
-    id: z.union([z.string().min(1).max(512), z.number()]).optional(),
+    // Length and blankness are the event rules' (ID_EMPTY, ID_TOO_LONG), like everything about content.
+    id: z.union([z.string(), z.number()]).optional(),
     text: z.unknown().optional(),
     tasks: z.union([z.array(z.string()), z.string()]).nullable().optional(),
     questions: z.union([z.array(z.string()), z.string()]).optional(),
@@ -69,55 +72,45 @@ function toList(value: string | string[] | null | undefined, separator: RegExp):
   return value.split(separator).map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
-/** Checks a text field; returns a rejection or null. */
-export function checkText(text: unknown, line: number, limits: RecordLimits): RecordResult<never> | null {
-  if (text === undefined || text === null) return reject(line, 'TEXT_MISSING', 'missing "text"');
-  if (typeof text !== 'string') return reject(line, 'INVALID_FIELD', `"text" must be a string, got ${typeof text}`);
-  if (text.trim().length === 0) return reject(line, 'TEXT_EMPTY', text.length === 0 ? '"text" is empty' : '"text" is only whitespace');
-  if (!text.isWellFormed()) return reject(line, 'INVALID_UTF8', '"text" contains a lone surrogate (not valid Unicode, cannot be encoded as UTF-8)');
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > limits.maxTextBytes) return reject(line, 'TEXT_TOO_LARGE', `"text" is ${bytes} bytes, over the maximum of ${limits.maxTextBytes}`);
+/** The text field must be there and be a string; its content is checked by the event rules. */
+function textField(text: unknown, line: number): Extract<RecordResult<never>, { ok: false }> | null {
+  if (text === undefined || text === null) return { ok: false, line, code: 'TEXT_MISSING', reason: 'missing "text"' };
+  if (typeof text !== 'string') return { ok: false, line, code: 'INVALID_FIELD', reason: `"text" must be a string, got ${typeof text}` };
   return null;
 }
 
+/** Full limits from the configurable ones (a caller may pass full limits already). */
+function fullLimits(limits: RecordLimits | TextEventLimits): TextEventLimits {
+  return 'maxTextChars' in limits ? limits : textEventLimits(limits);
+}
+
 /**
- * Validates one parsed record as a text event. `line` is 1-based, for messages.
- * Tasks must be built-in task names; `id` defaults to a random UUID.
+ * Validates one parsed record as a text event. `line` is 1-based, for messages. The event must
+ * pass every rule the processor applies (so nothing sent is dead-lettered for its content); `id`
+ * defaults to a random UUID.
  */
-export function toTextEvent(raw: unknown, line: number, limits: RecordLimits, defaults: RecordDefaults = {}, now = Date.now()): RecordResult<TextEvent> {
+export function toTextEvent(raw: unknown, line: number, limits: RecordLimits | TextEventLimits, defaults: RecordDefaults = {}, now = Date.now()): RecordResult<TextEvent> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return reject(line, 'INVALID_FIELD', 'expected a JSON object with a "text" field');
   const parsed = parseFields(textRecord, raw, line);
   if (!parsed.ok) return parsed;
   const r = parsed.data;
-  const textProblem = checkText(r.text, line, limits);
-  if (textProblem) return textProblem;
+  const missing = textField(r.text, line);
+  if (missing) return missing;
   const tasks = toList(r.tasks, /[,|]/) ?? defaults.tasks;
-  if (tasks) {
-    const unknown = tasks.filter((t) => !isTaskName(t));
-    if (unknown.length > 0) return reject(line, 'UNKNOWN_TASK', `unknown task ${unknown.map((t) => JSON.stringify(t)).join(', ')}; valid tasks: ${builtInTasks.join(', ')}`);
-  }
   const questions = [...(toList(r.questions, /\|/) ?? []), ...(r.question ? [r.question] : [])];
-  const allQuestions = questions.length > 0 ? questions : (defaults.questions ?? []);
-  if (allQuestions.length > limits.maxQuestions) return reject(line, 'QUESTIONS_INVALID', `${allQuestions.length} questions, over the maximum of ${limits.maxQuestions}`);
-  for (const q of allQuestions) {
-    if (q.trim().length === 0) return reject(line, 'QUESTIONS_INVALID', 'a question is empty');
-    if (q.length > limits.maxQuestionChars) return reject(line, 'QUESTIONS_INVALID', `a question is ${q.length} characters, over the maximum of ${limits.maxQuestionChars}`);
-    if (!q.isWellFormed()) return reject(line, 'INVALID_UTF8', 'a question contains a lone surrogate');
-  }
-  return {
-    ok: true,
-    line,
-    event: {
-      id: r.id === undefined ? randomUUID() : String(r.id),
-      text: r.text as string,
-      tasks: tasks ?? null,
-      questions: allQuestions,
-      key: r.key ?? defaults.key ?? null,
-      tenant: r.tenant ?? defaults.tenant ?? null,
-      metadata: r.metadata ?? {},
-      createdAt: now,
-    },
+  const event: TextEvent = {
+    id: r.id === undefined ? randomUUID() : String(r.id),
+    text: r.text as string,
+    tasks: tasks ?? null,
+    questions: questions.length > 0 ? questions : (defaults.questions ?? []),
+    key: r.key ?? defaults.key ?? null,
+    tenant: r.tenant ?? defaults.tenant ?? null,
+    metadata: r.metadata ?? {},
+    createdAt: now,
   };
+  const check = checkTextEvent(event, builtInTasks, fullLimits(limits), now);
+  if (!check.ok) return reject(line, check.code, check.reason);
+  return { ok: true, line, event };
 }
 
 const feedbackRecord = z
@@ -135,18 +128,20 @@ const feedbackRecord = z
   .passthrough();
 
 /** Validates one parsed record as a labeled feedback event (the label must fit its task). */
-export function toFeedbackEvent(raw: unknown, line: number, limits: RecordLimits, source = 'cli', now = Date.now()): RecordResult<FeedbackEvent> {
+export function toFeedbackEvent(raw: unknown, line: number, limits: RecordLimits | TextEventLimits, source = 'cli', now = Date.now()): RecordResult<FeedbackEvent> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return reject(line, 'INVALID_FIELD', 'expected a JSON object with "text" and "task"');
   const task = (raw as Record<string, unknown>).task;
-  if (typeof task === 'string' && !isTaskName(task)) {
-    return reject(line, 'UNKNOWN_TASK', `unknown task ${JSON.stringify(task)}; valid tasks: ${builtInTasks.join(', ')}`);
+  if (typeof task === 'string' && !(builtInTasks as readonly string[]).includes(task)) {
+    return reject(line, 'TASK_UNKNOWN', `unknown task ${JSON.stringify(task)}; valid tasks: ${builtInTasks.join(', ')}`);
   }
   const parsed = parseFields(feedbackRecord, raw, line);
   if (!parsed.ok) return parsed;
   const r = parsed.data;
-  const textProblem = checkText(r.text, line, limits);
-  if (textProblem) return textProblem;
+  const missing = textField(r.text, line);
+  if (missing) return missing;
   const text = r.text as string;
+  const textProblem = checkText(text, fullLimits(limits));
+  if (textProblem) return reject(line, textProblem.code, textProblem.reason);
   const spanOk = (s: { start: number; end: number }) => s.start < s.end && s.end <= text.length;
   if ((r.task === 'sentiment' || r.task === 'categories') && !r.label) return reject(line, 'INVALID_FIELD', `task ${r.task} needs a "label"`);
   if (r.task === 'categories' && !r.head) return reject(line, 'INVALID_FIELD', 'task categories needs a "head" (e.g. banking77)');

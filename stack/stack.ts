@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { stackErrorCodes } from '../common/error-codes';
 import { TridentError, type TridentErrorOptions } from '../common/errors';
 import type { TridentConfig } from '../common/config';
+import { createKafka } from '../common/kafka';
+import { ensureSecureFiles, isSecureStack, scramFormatArgs, secureClientSettings, secureFiles, secureListenerProperties } from './secure';
 
 export const KAFKA_VERSION = '4.1.0';
 export const REGISTRY_VERSION = '2.6.13.Final';
@@ -157,11 +159,18 @@ async function registryAnswers(config: TridentConfig): Promise<boolean> {
   }
 }
 
+/** How a client reaches this stack's broker: its address, and on a secure stack the `trident` user's settings. */
+export function stackKafkaSettings(config: TridentConfig): Pick<TridentConfig['kafka'], 'brokers'> & Partial<Pick<TridentConfig['kafka'], 'sasl' | 'ssl'>> {
+  const paths = stackPaths(config);
+  return { brokers: [kafkaAddress(config)], ...(isSecureStack(paths) ? secureClientSettings(paths) : {}) };
+}
+
 async function kafkaAnswers(config: TridentConfig): Promise<boolean> {
   // The broker accepts TCP before it can serve metadata; ask it for real.
   if (!(await portOpen(config.stack.kafkaPort))) return false;
-  const { Kafka, logLevel } = await import('kafkajs');
-  const admin = new Kafka({ brokers: [kafkaAddress(config)], logLevel: logLevel.NOTHING, connectionTimeout: 2000, retry: { retries: 0 } }).admin();
+  const { logLevel } = await import('kafkajs');
+  const client = { ...config, kafka: { ...config.kafka, ...stackKafkaSettings(config) } } as TridentConfig;
+  const admin = createKafka(client, 'trident-stack', { logLevel: logLevel.NOTHING, connectionTimeout: 2000, retry: { retries: 0 } }).admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
@@ -173,17 +182,22 @@ async function kafkaAnswers(config: TridentConfig): Promise<boolean> {
   }
 }
 
-function kafkaProperties(config: TridentConfig, paths: StackPaths): string {
+function kafkaProperties(config: TridentConfig, paths: StackPaths, secure: boolean): string {
   const { kafkaPort, controllerPort } = config.stack;
+  const listeners = secure
+    ? secureListenerProperties(secureFiles(paths), kafkaPort, controllerPort)
+    : [
+        `listeners=PLAINTEXT://127.0.0.1:${kafkaPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${kafkaPort}`,
+        'inter.broker.listener.name=PLAINTEXT',
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      ];
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${kafkaPort},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${kafkaPort}`,
     'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    ...listeners,
     `log.dirs=${paths.kafkaData}`,
     'num.partitions=1',
     'offsets.topic.replication.factor=1',
@@ -211,10 +225,12 @@ const LOG4J2 = `<?xml version="1.0" encoding="UTF-8"?>
 </Configuration>
 `;
 
-function startKafka(config: TridentConfig, paths: StackPaths): number {
+function startKafka(config: TridentConfig, paths: StackPaths, secure: boolean): number {
   const propsFile = join(paths.run, 'server.properties');
   const log4jFile = join(paths.run, 'log4j2.xml');
-  writeFileSync(propsFile, kafkaProperties(config, paths));
+  // A secure broker's properties hold its store and SCRAM passwords: owner-only.
+  rmSync(propsFile, { force: true });
+  writeFileSync(propsFile, kafkaProperties(config, paths, secure), { mode: 0o600 });
   writeFileSync(log4jFile, LOG4J2);
   const classpath = `${paths.kafkaLibs}/*`;
   if (!existsSync(join(paths.kafkaData, 'meta.properties'))) {
@@ -222,8 +238,11 @@ function startKafka(config: TridentConfig, paths: StackPaths): number {
     const uuid = spawnSync('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' });
     const clusterId = uuid.stdout.trim().split('\n').pop() ?? '';
     if (uuid.status !== 0 || !clusterId) throw new StackError('KAFKA_FORMAT_FAILED', `kafka StorageTool random-uuid failed: ${uuid.stderr.trim()}`);
-    const format = spawnSync('java', [`-Dlog4j2.configurationFile=${log4jFile}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], { encoding: 'utf8' });
-    if (format.status !== 0) throw new StackError('KAFKA_FORMAT_FAILED', `kafka storage format failed: ${(format.stderr || format.stdout).trim()}`);
+    // A secure cluster gets its SCRAM users in its first metadata (KRaft has no ZooKeeper to add them to later).
+    const scram = secure ? scramFormatArgs(secureFiles(paths)) : [];
+    const format = spawnSync('java', [`-Dlog4j2.configurationFile=${log4jFile}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, ...scram], { encoding: 'utf8' });
+    if (format.status !== 0) throw new StackError('KAFKA_FORMAT_FAILED', `kafka storage format failed: ${(format.stderr || format.stdout).trim().replace(/password=[^\],]*/g, 'password=***')}`);
+    if (secure) writeFileSync(secureFiles(paths).marker, new Date().toISOString(), { mode: 0o600 });
   }
   return spawnDetached(
     'java',
@@ -232,6 +251,7 @@ function startKafka(config: TridentConfig, paths: StackPaths): number {
   );
 }
 
+// The registry listens on loopback only (quarkus.http.host), secure stack or not: it has no authentication.
 function startRegistry(config: TridentConfig, paths: StackPaths): number {
   mkdirSync(paths.registryData, { recursive: true });
   const jar = readdirSync(paths.registryDir).find((f) => f.endsWith('-runner.jar'));
@@ -282,17 +302,29 @@ export function tail(file: string, lines: number): string {
   }
 }
 
+export interface StackUpOptions {
+  /** Kafka with a SASL_SSL listener (SCRAM-SHA-512 users, TLS from the stack's own CA); see secure.ts. */
+  secure?: boolean;
+}
+
 /**
  * Starts whatever is not running yet and waits until both services answer. Harmless when the stack
  * is already up. Fails with one clear line on a busy port, a missing tool or a failed download.
+ * A stack created with `secure` stays secure (its data dir remembers); a plain one cannot become
+ * secure (its cluster has no SCRAM users), which is refused with the way out.
  */
-export async function stackUp(config: TridentConfig, say: Say = () => undefined): Promise<ServiceStatus[]> {
+export async function stackUp(config: TridentConfig, say: Say = () => undefined, options: StackUpOptions = {}): Promise<ServiceStatus[]> {
   const paths = stackPaths(config);
   for (const dir of [paths.data, paths.logs, paths.run]) mkdirSync(dir, { recursive: true });
   fetchStack(config, say);
+  const secure = options.secure === true || isSecureStack(paths);
+  if (secure && !isSecureStack(paths) && existsSync(join(paths.kafkaData, 'meta.properties'))) {
+    throw new StackError('STACK_NOT_SECURE', `the stack in ${paths.data} was created without --secure and its cluster has no SCRAM users; use another TRIDENT_STACK_DATA_DIR for a secure stack (or \`trident stack down --wipe\` this one first)`);
+  }
+  if (secure) ensureSecureFiles(paths, say);
 
   const plan: Array<{ name: ServiceName; port: number; answers: () => Promise<boolean>; start: () => number; label: string }> = [
-    { name: 'kafka', port: config.stack.kafkaPort, answers: () => kafkaAnswers(config), start: () => startKafka(config, paths), label: `Kafka ${KAFKA_VERSION}` },
+    { name: 'kafka', port: config.stack.kafkaPort, answers: () => kafkaAnswers(config), start: () => startKafka(config, paths, secure), label: `Kafka ${KAFKA_VERSION}${secure ? ' (SASL_SSL)' : ''}` },
     { name: 'registry', port: config.stack.registryPort, answers: () => registryAnswers(config), start: () => startRegistry(config, paths), label: `Apicurio Registry ${REGISTRY_VERSION}` },
   ];
   const started: Array<{ name: ServiceName; pid: number; answers: () => Promise<boolean>; label: string }> = [];
@@ -362,7 +394,7 @@ export async function stackStatus(config: TridentConfig): Promise<ServiceStatus[
   ];
 }
 
-/** Config for clients of the local stack: its broker and registry addresses. */
+/** Config for clients of the local stack: its broker and registry addresses (and credentials when secure). */
 export function localStackOverrides(config: TridentConfig): Record<string, unknown> {
-  return { kafka: { brokers: [kafkaAddress(config)] }, registry: { url: registryAddress(config) } };
+  return { kafka: stackKafkaSettings(config), registry: { url: registryAddress(config) } };
 }

@@ -3,7 +3,7 @@ import { InvalidMessageError, TridentError } from '../../common/errors';
 import type { TaskName } from '../../common/tasks';
 import type { TextEvent } from '../../schemas/generated/text';
 import { DEFAULT_EVENT_LIMITS } from './validate-event';
-import { encodeOutcomes, inferenceFailed, prepareMessage, tallyOutcomes, type EncodeContext, type Outcome, type PrepareContext } from './outcomes';
+import { batchIdKey, encodeOutcomes, inferenceFailed, prepareMessage, tallyOutcomes, type EncodeContext, type Outcome, type PrepareContext } from './outcomes';
 
 const event = (over: Partial<TextEvent> = {}): TextEvent => ({ id: 'e1', text: 'Ada Lovelace wrote in London.', tasks: null, questions: [], key: null, tenant: null, metadata: {}, createdAt: 1_000, ...over });
 const message = (value: unknown, offset = '7', headers: KafkaMessage['headers'] = {}): KafkaMessage =>
@@ -34,7 +34,8 @@ describe('prepareMessage', () => {
     ['bytes that do not decode', Object.assign(message(null), { value: Buffer.from([0, 1]) }), [], { kind: 'dead', code: 'NOT_AVRO', stage: 'decode' }],
     ['an unknown task', message(event({ tasks: ['summarize'] })), [], { kind: 'dead', code: 'TASK_UNKNOWN', stage: 'validate', eventId: 'e1' }],
     ['an empty text', message(event({ text: '' })), [], { kind: 'dead', code: 'TEXT_EMPTY', stage: 'validate' }],
-    ['an id seen earlier in the batch', message(event()), ['e1'], { kind: 'dead', code: 'DUPLICATE_ID', stage: 'validate', eventId: 'e1' }],
+    ['an id seen earlier in the batch', message(event()), [batchIdKey(null, 'e1')], { kind: 'dead', code: 'DUPLICATE_ID', stage: 'validate', eventId: 'e1' }],
+    ['the same id seen for another tenant', message(event({ tenant: 'acme' })), [batchIdKey(null, 'e1')], { kind: 'valid', event: { id: 'e1' } }],
   ])('%s', async (_name, input, seen, expected) => {
     expect(await prepareMessage(input, origin, new Set(seen), context)).toMatchObject(expected);
   });
@@ -42,7 +43,7 @@ describe('prepareMessage', () => {
   it('remembers each valid id for the rest of the batch', async () => {
     const seen = new Set<string>();
     await prepareMessage(message(event()), origin, seen, context);
-    expect(seen).toEqual(new Set(['e1']));
+    expect(seen).toEqual(new Set([batchIdKey(null, 'e1')]));
   });
 
   it('estimates tokens for the text pass only when a task needs it', async () => {

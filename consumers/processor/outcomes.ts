@@ -37,9 +37,14 @@ export interface PrepareContext {
 
 const dead = (code: string, reason: string, stage: Stage, eventId: string | null = null): DeadOutcome => ({ kind: 'dead', code, reason, stage, eventId });
 
+/** The key of an event in a batch's `seenIds`: ids are unique per tenant (no tenant is its own). */
+export function batchIdKey(tenant: string | null, id: string): string {
+  return `${tenant ?? ''}\u0000${id}`;
+}
+
 /**
- * Decodes and validates one message of a partition batch, in offset order: `seenIds` holds the ids
- * of the batch's earlier messages (policy: ids are unique per partition batch; a repeat is
+ * Decodes and validates one message of a partition batch, in offset order: `seenIds` holds the keys
+ * (batchIdKey) of the batch's earlier messages (policy: ids are unique per tenant and partition batch; a repeat is
  * dead-lettered, the first is processed). Never throws for bad input; rethrows what is not an
  * InvalidMessageError (the registry unreachable: the batch is retried).
  */
@@ -55,8 +60,10 @@ export async function prepareMessage(message: KafkaMessage, origin: MessageOrigi
   }
   const check = checkEvent(event, context.defaultTasks, context.limits);
   if (!check.ok) return dead(check.code, check.reason, 'validate', event.id);
-  if (seenIds.has(event.id)) return dead(deadLetterCodes.DUPLICATE_ID, `id ${JSON.stringify(event.id)} appears earlier in the same batch; only the first is processed`, 'validate', event.id);
-  seenIds.add(event.id);
+  // Policy: ids are unique per tenant and partition batch; a repeat in the same batch is dead-lettered, the first is processed.
+  const tenantId = batchIdKey(event.tenant, event.id);
+  if (seenIds.has(tenantId)) return dead(deadLetterCodes.DUPLICATE_ID, `id ${JSON.stringify(event.id)} appears earlier in the same batch; only the first is processed`, 'validate', event.id);
+  seenIds.add(tenantId);
   const wantsTextPass = check.tasks.some((t) => t !== 'answers');
   const questions = check.tasks.includes('answers') ? event.questions : [];
   return { kind: 'valid', event, tasks: check.tasks, tokens: estimateTokens(event.text, questions, wantsTextPass) };

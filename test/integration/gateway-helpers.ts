@@ -21,7 +21,7 @@ export interface TestGateway {
   tokens: TokenStore;
   http: string;
   ws: string;
-  token(scopes: Scope[]): string;
+  token(scopes: Scope[], tenant?: string): string;
   stop(): Promise<void>;
 }
 
@@ -42,7 +42,7 @@ export async function startGateway(prefix: string, gatewayOverrides: Record<stri
     tokens,
     http: `http://127.0.0.1:${port}`,
     ws: `ws://127.0.0.1:${port}/v1/ws`,
-    token: (scopes) => tokens.create(scopes).token,
+    token: (scopes, tenant) => tokens.create(scopes, undefined, tenant).token,
     stop: () => gateway.stop(),
   };
 }
@@ -115,8 +115,8 @@ export class TestClient {
   }
 }
 
-export function resultHeader(input: { id: string; key: string | null; createdAt?: number }) {
-  return { id: input.id, key: input.key, tenant: null, modelName: 'stand-in', modelVersion: 'test', createdAt: input.createdAt ?? Date.now(), processedAt: Date.now() };
+export function resultHeader(input: { id: string; key: string | null; tenant?: string | null; createdAt?: number }) {
+  return { id: input.id, key: input.key, tenant: input.tenant ?? null, modelName: 'stand-in', modelVersion: 'test', createdAt: input.createdAt ?? Date.now(), processedAt: Date.now() };
 }
 
 /** Publishes result events straight to the result topics (the processor's job, played by the test). */
@@ -127,16 +127,16 @@ export class ResultPublisher {
     this.producer = new TridentProducer(createKafka(config, 'trident-test-results'), EventCodec.fromConfig(config), config);
   }
 
-  sentiment(id: string, key: string | null, label = 'positive') {
-    return { kind: 'sentiment' as const, key: key ?? id, event: { ...resultHeader({ id, key }), label, scores: { [label]: 0.9 } } };
+  sentiment(id: string, key: string | null, label = 'positive', tenant: string | null = null) {
+    return { kind: 'sentiment' as const, key: key ?? id, event: { ...resultHeader({ id, key, tenant }), label, scores: { [label]: 0.9 } } };
   }
 
-  entities(id: string, key: string | null, text: string, entities: Array<{ label: string; start: number; end: number }>) {
-    return { kind: 'entities' as const, key: key ?? id, event: { ...resultHeader({ id, key }), text, entities: entities.map((e) => ({ ...e, text: text.slice(e.start, e.end), score: 0.95 })) } };
+  entities(id: string, key: string | null, text: string, entities: Array<{ label: string; start: number; end: number }>, tenant: string | null = null) {
+    return { kind: 'entities' as const, key: key ?? id, event: { ...resultHeader({ id, key, tenant }), text, entities: entities.map((e) => ({ ...e, text: text.slice(e.start, e.end), score: 0.95 })) } };
   }
 
-  answers(id: string, key: string | null, text: string, question: string, start: number, end: number) {
-    return { kind: 'answers' as const, key: key ?? id, event: { ...resultHeader({ id, key }), text, answers: [{ question, answer: text.slice(start, end), start, end, score: 0.8 }] } };
+  answers(id: string, key: string | null, text: string, question: string, start: number, end: number, tenant: string | null = null) {
+    return { kind: 'answers' as const, key: key ?? id, event: { ...resultHeader({ id, key, tenant }), text, answers: [{ question, answer: text.slice(start, end), start, end, score: 0.8 }] } };
   }
 
   async send(events: Parameters<TridentProducer['send']>[0]): Promise<void> {
@@ -176,11 +176,12 @@ export async function startStandInProcessor(config: TridentConfig): Promise<{ se
       seen.push(event);
       const tasks = event.tasks ?? ['sentiment', 'entities'];
       const out: Parameters<TridentProducer['send']>[0] = [];
-      if (tasks.includes('sentiment')) out.push(publisher.sentiment(event.id, event.key, /bad|awful/i.test(event.text) ? 'negative' : 'positive'));
-      if (tasks.includes('entities')) out.push(publisher.entities(event.id, event.key, event.text, standInEntities(event.text)));
+      // Like the processor, results carry the input's tenant.
+      if (tasks.includes('sentiment')) out.push(publisher.sentiment(event.id, event.key, /bad|awful/i.test(event.text) ? 'negative' : 'positive', event.tenant));
+      if (tasks.includes('entities')) out.push(publisher.entities(event.id, event.key, event.text, standInEntities(event.text), event.tenant));
       if (tasks.includes('answers') && event.questions[0]) {
         const at = event.text.lastIndexOf(' ') + 1;
-        out.push(publisher.answers(event.id, event.key, event.text, event.questions[0], at, event.text.replace(/[.!?]$/, '').length));
+        out.push(publisher.answers(event.id, event.key, event.text, event.questions[0], at, event.text.replace(/[.!?]$/, '').length, event.tenant));
       }
       await publisher.send(out);
     },

@@ -6,6 +6,7 @@
 import WebSocket from 'ws';
 import { closeCodes } from '../../gateway/protocol';
 import { Gateway } from '../../gateway/server';
+import { TokenStore } from '../../gateway/tokens';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,7 +56,7 @@ describe('gateway: submit over WebSocket and HTTP, results routed back', () => {
     await client.next((m) => m.type === 'welcome');
     client.send({ type: 'submit', ref: 'bad', texts: [{ text: 'fine', id: 'never-sent' }, { text: '' }, { text: 'x', tasks: ['translate'] }] });
     const error = await client.next((m) => m.type === 'error');
-    expect(error).toMatchObject({ code: 'INVALID_TEXT', ref: 'bad', rejections: [{ index: 1, code: 'TEXT_EMPTY' }, { index: 2, code: 'UNKNOWN_TASK' }] });
+    expect(error).toMatchObject({ code: 'INVALID_TEXT', ref: 'bad', rejections: [{ index: 1, code: 'TEXT_EMPTY' }, { index: 2, code: 'TASK_UNKNOWN' }] });
     client.send({ type: 'ping', ref: 'still-there' });
     expect(await client.next((m) => m.type === 'pong')).toEqual({ v: 1, type: 'pong', ref: 'still-there' });
     await sleep(500);
@@ -95,7 +96,7 @@ describe('gateway: submit over WebSocket and HTTP, results routed back', () => {
 
     const invalid = await fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify([{ text: 'ok' }, { text: '   ' }]) });
     expect(invalid.status).toBe(400);
-    expect(await invalid.json()).toMatchObject({ error: { code: 'INVALID_TEXT', rejections: [{ index: 1, code: 'TEXT_EMPTY' }] } });
+    expect(await invalid.json()).toMatchObject({ error: { code: 'INVALID_TEXT', rejections: [{ index: 1, code: 'TEXT_WHITESPACE' }] } });
   });
 
   it('answers /healthz, /readyz, /metrics, /openapi.json and /docs', async () => {
@@ -267,11 +268,18 @@ describe('gateway: tokens and scopes', () => {
     const res = await fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify({ text: 'from a CLI token' }) });
     expect(res.status).toBe(202);
     const listed = await runCli(['token', 'list'], gw.env);
-    expect(listed.stdout).toMatch(/cli-made\tsubmit,subscribe\t.*\tactive/);
+    expect(listed.stdout).toMatch(/cli-made\tdefault\tsubmit,subscribe\t.*\tactive/);
     expect(listed.stdout).not.toContain(token.slice(17));
-    const bad = await runCli(['token', 'create', '--scopes', 'admin'], gw.env);
+    const bad = await runCli(['token', 'create', '--scopes', 'root'], gw.env);
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/valid scopes: submit, subscribe/);
+    expect(bad.stderr).toMatch(/valid scopes: submit, subscribe, admin/);
+    const tenanted = await runCli(['token', 'create', '--tenant', 'acme', '--scopes', 'subscribe', '--name', 'acme-reader'], gw.env);
+    expect(tenanted.code).toBe(0);
+    expect(tenanted.stderr).toContain('tenant acme');
+    expect((await runCli(['token', 'list'], gw.env)).stdout).toMatch(/acme-reader\tacme\tsubscribe\t/);
+    const badTenant = await runCli(['token', 'create', '--tenant', 'a b', '--scopes', 'subscribe'], gw.env);
+    expect(badTenant.code).not.toBe(0);
+    expect(badTenant.stderr).toMatch(/tenant "a b" is not valid/);
   });
 });
 
@@ -312,17 +320,28 @@ describe('trident gateway (the command)', () => {
 
 describe('gateway: readiness', () => {
   it('/readyz is 503 and names the registry when the registry does not answer; /healthz stays 200', async () => {
-    const base = testConfig('gw-ready', { gateway: { port: 0 } });
+    const base = testConfig('gw-ready', { gateway: { port: 0, tokensFile: join(mkdtempSync(join(tmpdir(), 'trident-gw-')), 'tokens.json') } });
     const config = { ...base.config, registry: { url: 'http://127.0.0.1:9/apis/ccompat/v7' } };
     const gateway = Gateway.fromConfig(config);
     const { port } = await gateway.start();
     try {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(res.status).toBe(503);
-      const body = (await res.json()) as { ready: boolean; checks: Record<string, { ok: boolean; error?: string }> };
+      const text = await res.text();
+      const body = JSON.parse(text) as { ready: boolean; checks: Record<string, { ok: boolean }>; requestId: string };
       expect(body.ready).toBe(false);
-      expect(body.checks.registry).toEqual({ ok: false, error: expect.any(String) });
+      // The failing check is named; its error text (hosts, ports) goes to the log only, under the request id.
+      expect(body.checks.registry).toEqual({ ok: false });
       expect(body.checks.kafka).toEqual({ ok: true });
+      expect(body.requestId).toMatch(/^[0-9a-f]{12}$/);
+      expect(text).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|fetch failed/);
+      // A submit that fails inside (the registry is down) answers 503 with an id, not the error.
+      const token = new TokenStore(config.gateway.tokensFile).create(['submit']).token;
+      const submitted = await fetch(`http://127.0.0.1:${port}/v1/texts`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify({ text: 'hello' }) });
+      expect(submitted.status).toBe(503);
+      const failure = await submitted.text();
+      expect(JSON.parse(failure)).toEqual({ error: { code: 'UNAVAILABLE', message: expect.stringContaining('requestId'), requestId: expect.stringMatching(/^[0-9a-f]{12}$/) } });
+      expect(failure).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|fetch failed|registry/);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     } finally {
       await gateway.stop();

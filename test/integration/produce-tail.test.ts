@@ -47,10 +47,10 @@ describe('trident produce → trident tail (real broker and registry)', () => {
     expect(produced.code).not.toBe(0);
     expect(produced.stderr).toMatch(/line 2: MALFORMED_JSON: not valid JSON/);
     expect(produced.stderr).toMatch(/line 3: TEXT_MISSING: missing "text"/);
-    expect(produced.stderr).toMatch(/line 4: TEXT_EMPTY: "text" is empty/);
+    expect(produced.stderr).toMatch(/line 4: TEXT_EMPTY: text is empty/);
     expect(produced.stderr).toMatch(/line 5: INVALID_UTF8: line is not valid UTF-8/);
-    expect(produced.stderr).toMatch(/line 6: TEXT_TOO_LARGE: "text" is 1000001 bytes, over the maximum of 1000000/);
-    expect(produced.stderr).toMatch(/line 7: UNKNOWN_TASK: unknown task "translate"/);
+    expect(produced.stderr).toMatch(/line 6: TEXT_TOO_LARGE: text is 1000001 bytes; the limit is 1000000/);
+    expect(produced.stderr).toMatch(/line 7: TASK_UNKNOWN: unknown task "translate"/);
     expect(produced.stderr).toMatch(/sent 2, rejected 6/);
 
     const tailed = await runCli(['tail', 'text', '--from-beginning', '--timeout', '60'], env);
