@@ -103,6 +103,8 @@ export const configSchema = z
         /** Stop when more than this share of a window of events is dead-lettered (a bad deploy, not bad input). */
         dlqMaxRatio: z.number().min(0).max(1).default(0.5),
         dlqWindowEvents: z.number().int().min(1).default(1000),
+        /** A partition batch that keeps failing at the same offset stops the processor after this many retries (BATCH_RETRIES_EXHAUSTED). */
+        maxBatchRetries: z.number().int().min(0).default(10),
         metricsPort: z.number().int().min(0).max(65535).default(9464),
         /** Interface of /metrics; 0.0.0.0 in containers so Prometheus can reach it. */
         metricsHost: z.string().min(1).default('127.0.0.1'),

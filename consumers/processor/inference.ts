@@ -9,6 +9,7 @@ import type { PredictInput, PredictOutput } from '../../model/types';
 import type { TaskName } from '../../producers/records';
 import { TridentError, isRetriable } from '../../common/errors';
 import { inferenceSeconds } from './metrics';
+import { isModelUnavailable } from './model-availability';
 
 export interface InferenceItem {
   id: string;
@@ -30,7 +31,7 @@ export class InferenceStep {
     private readonly maxInFlight: number,
   ) {}
 
-  /** Resolves with one outcome per item, in order. Throws only retriable errors (encoder busy, worker gone). */
+  /** Resolves with one outcome per item, in order. Throws only retriable errors (encoder busy) and model-unavailable ones (worker gone, closed). */
   async infer(items: readonly InferenceItem[]): Promise<InferenceOutcome[]> {
     await this.acquire();
     const started = performance.now();
@@ -49,7 +50,8 @@ export class InferenceStep {
       const outputs = await this.run(inputs, tasks);
       return outputs.map((output, i) => ({ ok: true, output: pick(output, items[i]!.tasks) }));
     } catch (error) {
-      if (isRetriable(error)) throw error;
+      // Busy, restarting or closed is the model's state, never these events' fault: no dead letters.
+      if (isRetriable(error) || isModelUnavailable(error)) throw error;
       if (items.length === 1) {
         const code = error instanceof TridentError ? error.code : 'INFERENCE_FAILED';
         return [{ ok: false, code: code === 'MODEL_ARTIFACT_INVALID' ? 'INFERENCE_FAILED' : code, reason: (error as Error).message }];

@@ -20,7 +20,12 @@ import { InferenceStep, type RunModel } from './inference';
 import { checkEvent, headerBytes, DEFAULT_EVENT_LIMITS, type EventLimits } from './validate-event';
 import { DeadLetterRateGuard, deadLetter, type RawMessage, type Stage } from './dead-letters';
 import { resultEvents, type ModelIdentity } from './results';
-import { PartitionTransactions, ProducerFencedError, type TopicMessages } from './transactions';
+import { PartitionTransactions, ProducerFencedError, StaleProducerError, type TopicMessages } from './transactions';
+import type { PartitionProducer } from './partition-producer';
+import type { Transaction } from 'kafkajs';
+import { PartitionControl } from './partition-control';
+import { BatchRetries } from './batch-retries';
+import { isModelUnavailable } from './model-availability';
 import { deadLetters, endToEndSeconds, eventsIn, inFlightEvents, partitionLag, resultsOut } from './metrics';
 
 export interface ProcessorModel {
@@ -43,6 +48,9 @@ export class Processor {
   private readonly guard: DeadLetterRateGuard;
   private readonly limits: EventLimits;
   private stopped = false;
+  private stopping: Promise<void> | null = null;
+  private readonly control: PartitionControl;
+  private readonly retries: BatchRetries;
   /** `topic-partition` keys this member was assigned at the last rebalance. */
   private owned = new Set<string>();
   private failure: ((error: unknown) => void) | null = null;
@@ -69,6 +77,8 @@ export class Processor {
       (error, attempt) => log.warn({ err: error, attempt }, 'inference busy; retrying the batch'),
     );
     this.guard = new DeadLetterRateGuard(p.dlqWindowEvents, p.dlqMaxRatio);
+    this.control = new PartitionControl(() => this.consumer, log);
+    this.retries = new BatchRetries(p.maxBatchRetries);
     this.limits = {
       ...DEFAULT_EVENT_LIMITS,
       maxTextBytes: config.producer.maxTextBytes,
@@ -112,20 +122,31 @@ export class Processor {
   }
 
   /** Stops fetching, lets the batches in flight finish and commit, leaves the group. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    // Finish and commit what was consumed while still a group member, then leave; a batch whose
-    // handler was already running when we stopped registers late, so wait again after leaving.
-    this.dispatcher.flush();
-    await this.drainInFlight();
-    await this.consumer?.disconnect().catch((error) => this.log.warn({ err: error }, 'consumer disconnect failed'));
-    this.dispatcher.flush();
-    await this.drainInFlight();
-    await this.admin?.disconnect().catch(() => undefined);
-    this.dispatcher.close();
-    await this.transactions.close();
-    this.finish();
+  stop(): Promise<void> {
+    return this.shutdown(null);
+  }
+
+  /**
+   * Finishes and commits what was consumed while still a group member, then leaves; a batch whose
+   * handler was already running when we stopped registers late, so wait again after leaving. `done`
+   * settles only after that, so whoever closes the model on a fatal error does it after the batches
+   * in flight are done with it (else their events would fail as MODEL_CLOSED).
+   */
+  private shutdown(error: unknown): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      this.dispatcher.flush();
+      await this.drainInFlight();
+      await this.consumer?.disconnect().catch((e) => this.log.warn({ err: e }, 'consumer disconnect failed'));
+      this.dispatcher.flush();
+      await this.drainInFlight();
+      await this.admin?.disconnect().catch(() => undefined);
+      this.dispatcher.close();
+      await this.transactions.close();
+      if (error === null) this.finish();
+      else this.failure?.(error);
+    })();
+    return this.stopping;
   }
 
   private async drainInFlight(): Promise<void> {
@@ -134,8 +155,7 @@ export class Processor {
 
   private fail(error: unknown): void {
     this.log.error({ err: error }, 'processor stopping on a fatal error');
-    this.failure?.(error);
-    void this.stop();
+    void this.shutdown(error);
   }
 
   /**
@@ -149,7 +169,7 @@ export class Processor {
     const idle = Object.entries(assignment)
       .map(([topic, partitions]) => ({ topic, partitions: partitions.filter((p) => !this.inFlight.has(`${topic}-${p}`)) }))
       .filter(({ partitions }) => partitions.length > 0);
-    if (idle.length > 0) this.consumer?.resume(idle);
+    for (const { topic, partitions } of idle) this.control.resume(topic, partitions);
     for (const key of this.transactions.partitions) {
       if (!owned.has(key)) {
         const cut = key.lastIndexOf('-');
@@ -171,18 +191,21 @@ export class Processor {
     const key = `${topic}-${partition}`;
     // A batch fetched before a rebalance took the partition away: initialising its transactional id
     // now would fence the new owner. Leave it; the new owner processes it.
-    if (isStale() || !isRunning() || !this.owned.has(key) || this.inFlight.has(key)) return;
-    // Make sure this partition's transactional id is ours (fencing any zombie) before any work.
-    const fresh = await this.transactions.open(topic, partition).catch((error: unknown) => {
+    if (isStale() || !isRunning() || !this.owned.has(key)) return;
+    // A consumer restarted by kafkajs forgets its pauses: pause again while the batch is in flight.
+    if (this.inFlight.has(key)) return void this.control.pause(topic, [partition]);
+    // Make sure this partition's transactional id is ours (fencing any zombie) before any work. The
+    // batch commits only with this producer (its lease); a dropped or replaced one refuses.
+    const { producer, fresh } = await this.transactions.open(topic, partition).catch((error: unknown) => {
       throw new Error(`cannot initialise the transactional producer of ${key}: ${(error as Error).message}`, { cause: error });
     });
     if (fresh) {
-      // The previous owner's last transaction may have committed after this member read the group's
-      // offsets (its commit raced the rebalance); initialising our id waited for it, so read again.
+      // The previous owner's last transaction (or our own failed commit) may have committed after
+      // this member read the group's offsets; initialising our id waited for it, so read again.
       const committed = await this.committedOffset(topic, partition);
       if (committed !== null && committed > BigInt(batch.firstOffset() ?? '0')) {
-        this.log.info({ topic, partition, committed: committed.toString(), fetched: batch.firstOffset() }, 'skipping events the previous owner committed');
-        this.consumer?.seek({ topic, partition, offset: committed.toString() });
+        this.log.info({ topic, partition, committed: committed.toString(), fetched: batch.firstOffset() }, 'skipping events already committed');
+        this.control.seek(topic, partition, committed.toString());
         return;
       }
     }
@@ -203,19 +226,24 @@ export class Processor {
     const messages = batch.messages;
     const first = messages[0]!.offset;
     const last = messages[messages.length - 1]!.offset;
-    this.consumer?.pause([{ topic, partitions: [partition] }]);
+    this.control.pause(topic, [partition]);
     resolveOffset(last);
-    const work = this.complete(topic, partition, messages, outcomes, first, last).finally(() => {
+    const work = this.complete(producer, messages, outcomes, first, last).finally(() => {
       inFlightEvents.dec(messages.length);
       this.inFlight.delete(key);
     });
     this.inFlight.set(key, work);
   }
 
-  /** Waits for a partition batch's outcomes, commits them in one transaction, resumes the partition. Never rejects. */
-  private async complete(topic: string, partition: number, messages: KafkaMessage[], outcomes: Array<Promise<Outcome>>, first: string, last: string): Promise<void> {
+  /**
+   * Waits for a partition batch's outcomes, commits them in one transaction of the producer the
+   * batch was consumed with, resumes the partition. Never rejects. When the commit fails, that
+   * producer is already discarded: the partition goes back to the batch's first offset, and its
+   * next batch opens a new producer (fencing the old epoch) and re-reads the group's offset.
+   */
+  private async complete(producer: PartitionProducer<Transaction>, messages: KafkaMessage[], outcomes: Array<Promise<Outcome>>, first: string, last: string): Promise<void> {
+    const { topic, partition } = producer;
     const key = `${topic}-${partition}`;
-    let retryFrom: string | null = null;
     let resumeDelayMs = 0;
     try {
       const all = await Promise.allSettled(outcomes);
@@ -226,31 +254,40 @@ export class Processor {
       if (!this.owned.has(key)) return;
       const output = await this.encodeOutput(messages, settled, topic, partition);
       const next = (BigInt(last) + 1n).toString();
-      await this.transactions.commit(topic, partition, output, next);
+      await this.transactions.commit(producer, output, next);
+      this.retries.succeeded(topic, partition);
       this.account(settled);
       // A rebalance that kept this partition here meanwhile reset the fetch position to the group's
       // offset as it was before this commit: always continue right after what was just committed.
-      this.consumer?.seek({ topic, partition, offset: next });
+      this.control.seek(topic, partition, next);
       this.guard.check();
     } catch (error) {
-      if (error instanceof ProducerFencedError) {
-        // Someone else owns this partition now; never go on with it. The next assignment resumes it.
-        this.log.warn({ topic, partition }, error.message);
-        return;
-      }
       if ((error as { code?: string }).code === 'DLQ_RATE_EXCEEDED') {
         this.fail(error);
         return;
       }
-      if (!this.owned.has(key)) return; // revoked meanwhile (its producer was dropped): the next owner redoes it
-      // Nothing of this batch was committed (the transaction aborted): do it again from its first offset.
-      this.log.error({ err: error, topic, partition, offset: first }, 'partition batch failed; retrying it');
-      retryFrom = first;
-      resumeDelayMs = 1000;
+      if (!this.owned.has(key) || this.stopped) return; // revoked meanwhile: the next owner redoes it
+      if (error instanceof ProducerFencedError || error instanceof StaleProducerError) {
+        // Not this batch's fault; if the partition is still ours, go on with a new producer at once.
+        this.log.warn({ topic, partition, offset: first, code: error.code }, error.message);
+      } else if (isModelUnavailable(error)) {
+        this.log.warn({ topic, partition, offset: first, err: error }, 'model unavailable; the batch stays uncommitted and is retried');
+        resumeDelayMs = 1000;
+      } else {
+        try {
+          resumeDelayMs = this.retries.failed(topic, partition, first, error);
+        } catch (exhausted) {
+          this.fail(exhausted);
+          return;
+        }
+        this.log.error({ err: error, topic, partition, offset: first, retryInMs: resumeDelayMs }, 'partition batch failed; retrying it');
+      }
+      // Nothing of this batch was committed (or, if the broker did commit it, the fresh producer's
+      // re-read of the group offset skips it): do it again from its first offset.
+      this.control.seek(topic, partition, first);
     }
-    if (retryFrom !== null && this.owned.has(key)) this.consumer?.seek({ topic, partition, offset: retryFrom });
     if (resumeDelayMs > 0) await new Promise((r) => setTimeout(r, resumeDelayMs));
-    if (!this.stopped && this.owned.has(key)) this.consumer?.resume([{ topic, partitions: [partition] }]);
+    if (!this.stopped && this.owned.has(key)) this.control.resume(topic, [partition]);
   }
 
   /** The group's committed offset of one partition (null when none). */

@@ -1,0 +1,113 @@
+/**
+ * Fault injection on the processor's commit path, on the real broker: each scenario, then exactly
+ * one result per event per task (read_committed) and every partition moving again.
+ */
+import type { Transaction } from 'kafkajs';
+import { createKafka } from '../../common/kafka';
+import { createTestTopics, testConfig, uniqueName } from './harness';
+import { NONE_LOST_OR_DUPLICATED, countPerTask, produceEvents, startInProcess, waitFor, wrapTransactions } from './fault-harness';
+
+function configFor(prefix: string, processor: Record<string, unknown> = {}) {
+  const group = uniqueName(`fault-${prefix}`);
+  return testConfig(prefix, { processor: { groupId: group, transactionalIdPrefix: group, maxBatchEvents: 8, sessionTimeoutMs: 6000, ...processor } }).config;
+}
+
+describe('processor commit faults (real broker)', () => {
+  it('a failed EndTxn (lost before or after the broker committed) discards the producer; nothing lost or duplicated, partitions move on', async () => {
+    const config = configFor('endtxn');
+    await createTestTopics(config);
+    const injected: string[] = [];
+    const ids = await produceEvents(config, 'endtxn', 300);
+    const running = await startInProcess(config, {
+      wrapKafka: (kafka) =>
+        wrapTransactions(kafka, (transaction, n) => {
+          if (n !== 2 && n !== 3) return transaction;
+          return {
+            ...transaction,
+            sendBatch: transaction.sendBatch.bind(transaction),
+            sendOffsets: transaction.sendOffsets.bind(transaction),
+            abort: transaction.abort.bind(transaction),
+            isActive: transaction.isActive.bind(transaction),
+            commit: async () => {
+              // n = 3: the broker commits, the answer is lost. n = 2: EndTxn never arrives. kafkajs
+              // then stays in COMMITTING, where every later transaction() of this producer throws.
+              if (n === 3) await transaction.commit();
+              injected.push(n === 3 ? 'commit lost after the broker committed' : 'EndTxn failed');
+              throw Object.assign(new Error('Connection error: read ECONNRESET (injected)'), { name: 'KafkaJSConnectionError', retriable: true });
+            },
+          } as Transaction;
+        }),
+    });
+    try {
+      expect(await countPerTask(config, ids)).toEqual(NONE_LOST_OR_DUPLICATED);
+      expect(injected).toEqual(['EndTxn failed', 'commit lost after the broker committed']);
+      expect(running.logs.join('')).toContain('TRANSACTION_FAILED');
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('a producer fenced on partitions this member still owns (its transactional ids initialised elsewhere mid-batch) recovers', async () => {
+    const config = configFor('fenced');
+    await createTestTopics(config);
+    const ids = await produceEvents(config, 'fenced', 300);
+    let runs = 0;
+    let fenced = false;
+    const fence = async () => {
+      // What a session-timeout rejoin or an expired transaction looks like: another instance of
+      // each partition's transactional id is initialised, so our producers' epochs are old.
+      const kafka = createKafka(config, 'fault-fencer');
+      for (let p = 0; p < config.topics.partitions; p++) {
+        const zombieKiller = kafka.producer({ transactionalId: `${config.processor.transactionalIdPrefix}-${config.topics.text}-${p}`, idempotent: true, maxInFlightRequests: 1 });
+        await zombieKiller.connect();
+        await (await zombieKiller.transaction()).abort();
+        await zombieKiller.disconnect();
+      }
+      fenced = true;
+    };
+    const running = await startInProcess(config, {
+      wrapRun: (run) => async (inputs, tasks) => {
+        runs += 1;
+        if (runs === 3) await fence(); // batches are in flight on every partition now
+        return run(inputs, tasks);
+      },
+    });
+    try {
+      expect(await countPerTask(config, ids)).toEqual(NONE_LOST_OR_DUPLICATED);
+      expect(fenced).toBe(true);
+      expect(running.logs.join('')).toContain('PRODUCER_FENCED');
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('a partition revoked and handed back while its batch is in flight: that batch is not committed again', async () => {
+    const config = configFor('handback');
+    await createTestTopics(config);
+    const ids = await produceEvents(config, 'handback', 240);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let waiting = 0;
+    const a = await startInProcess(config, {
+      wrapRun: (run) => async (inputs, tasks) => {
+        waiting += 1;
+        await gate; // A's batches stay in flight until B has come and gone
+        return run(inputs, tasks);
+      },
+    });
+    try {
+      await waitFor('A to have batches in flight', () => waiting > 0);
+      const b = await startInProcess(config); // the group rebalances: B takes some of A's partitions and commits their events
+      await waitFor('the rebalance to give B partitions and B to commit', () => b.logs.some((l) => l.includes('partitions assigned') && !l.includes('"assignment":{}')) && b.processor !== null, 60_000);
+      await new Promise((r) => setTimeout(r, 4000));
+      await b.stop(); // … and hands them back to A
+      await waitFor('A to get every partition back', () => a.logs.filter((l) => l.includes('partitions assigned')).length >= 3, 60_000);
+      open();
+      expect(await countPerTask(config, ids)).toEqual(NONE_LOST_OR_DUPLICATED);
+      expect(a.logs.join('')).toContain('PRODUCER_STALE');
+    } finally {
+      open();
+      await a.stop();
+    }
+  });
+});
