@@ -105,7 +105,10 @@ export const configSchema = z
         dlqWindowEvents: z.number().int().min(1).default(1000),
         /** A partition batch that keeps failing at the same offset stops the processor after this many retries (BATCH_RETRIES_EXHAUSTED). */
         maxBatchRetries: z.number().int().min(0).default(10),
+        /** Port of /metrics, /healthz, /readyz; 0: any free port. A port in use falls back to a free one (with a warning). */
         metricsPort: z.number().int().min(0).max(65535).default(9464),
+        /** Directory of Prometheus file_sd target files, one per running processor (default: <stack.home>/prometheus-targets). */
+        metricsTargetsDir: z.string().min(1).optional(),
         /** Interface of /metrics; 0.0.0.0 in containers so Prometheus can reach it. */
         metricsHost: z.string().min(1).default('127.0.0.1'),
         /** How long the group waits for a silent member (a crashed process) before moving its partitions. */

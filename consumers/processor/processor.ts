@@ -93,6 +93,11 @@ export class Processor {
     this.done.catch(() => undefined);
   }
 
+  /** True between start() and stop (or a fatal error). */
+  get running(): boolean {
+    return this.consumer !== null && !this.stopped;
+  }
+
   /** Joins the group and starts consuming; resolves once running. */
   async start(): Promise<void> {
     const topic = this.config.topics.text;

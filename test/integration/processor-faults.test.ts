@@ -4,6 +4,9 @@
  */
 import type { Transaction } from 'kafkajs';
 import { createKafka } from '../../common/kafka';
+import { TridentError } from '../../common/errors';
+import { ModelAvailability } from '../../consumers/processor/model-availability';
+import { readTopic } from './processor-harness';
 import { createTestTopics, testConfig, uniqueName } from './harness';
 import { NONE_LOST_OR_DUPLICATED, countPerTask, produceEvents, startInProcess, waitFor, wrapTransactions } from './fault-harness';
 
@@ -108,6 +111,63 @@ describe('processor commit faults (real broker)', () => {
     } finally {
       open();
       await a.stop();
+    }
+  });
+
+  it('a crashed model worker: its events stay uncommitted (no dead letters), the worker is restarted with backoff, its state says restarting meanwhile', async () => {
+    const config = configFor('worker');
+    await createTestTopics(config);
+    const ids = await produceEvents(config, 'worker', 300);
+    let availability!: ModelAvailability;
+    const states: string[] = [];
+    let runs = 0;
+    const running = await startInProcess(config, {
+      model: (pipeline) => {
+        // The first worker dies on its third batch; reloads give a working one.
+        const dying = { run: async (inputs: Parameters<typeof pipeline.run>[0], tasks: string[]) => {
+          runs += 1;
+          if (runs >= 3) throw new TridentError('MODEL_WORKER_DIED', 'encoder.onnx: inference worker stopped: exit code 134 (injected)');
+          return pipeline.run(inputs, tasks);
+        }, close: async () => undefined };
+        availability = new ModelAvailability(dying, async () => ({ run: (inputs, tasks) => pipeline.run(inputs, tasks), close: async () => undefined }), {
+          baseDelayMs: 1500,
+          onStateChange: (status) => states.push(status.state),
+        });
+        return availability.run;
+      },
+    });
+    try {
+      expect(await countPerTask(config, ids)).toEqual(NONE_LOST_OR_DUPLICATED);
+      expect(await readTopic(config, 'dlq', 0, { settleMs: 500, timeoutMs: 3000 })).toEqual([]);
+      expect(states).toEqual(['restarting', 'ready']);
+      expect(availability.status.restarts).toBe(1);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('a poison batch is retried with backoff, then stops the processor with a coded error naming partition and offset; a fixed processor resumes it', async () => {
+    const config = configFor('poison', { maxBatchRetries: 2 });
+    await createTestTopics(config);
+    const ids = await produceEvents(config, 'poison', 150);
+    const poisoned = `-${config.topics.text}-0`;
+    const running = await startInProcess(config, {
+      wrapKafka: (kafka) =>
+        wrapTransactions(kafka, (transaction, _n, transactionalId) =>
+          transactionalId.endsWith(poisoned)
+            ? ({ ...transaction, sendBatch: async () => Promise.reject(Object.assign(new Error('The request included a message larger than the max message size the server will accept (injected)'), { type: 'MESSAGE_TOO_LARGE', code: 10 })), abort: transaction.abort.bind(transaction), commit: transaction.commit.bind(transaction), sendOffsets: transaction.sendOffsets.bind(transaction), isActive: transaction.isActive.bind(transaction) } as Transaction)
+            : transaction,
+        ),
+    });
+    const failure = await running.processor.done.then(() => null, (error: unknown) => error);
+    await running.pipeline.close();
+    expect(failure).toMatchObject({ code: 'BATCH_RETRIES_EXHAUSTED', topic: config.topics.text, partition: 0, attempts: 3 });
+    expect((failure as Error).message).toContain(`${config.topics.text}[0]@`);
+    const fixed = await startInProcess(config);
+    try {
+      expect(await countPerTask(config, ids)).toEqual(NONE_LOST_OR_DUPLICATED);
+    } finally {
+      await fixed.stop();
     }
   });
 });
