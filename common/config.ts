@@ -55,6 +55,8 @@ export const configSchema = z
         maxQuestionChars: z.number().int().positive().default(1_000),
         compression: z.enum(['none', 'gzip']).default('gzip'),
         batchSize: z.number().int().positive().default(500),
+        /** How long one batch is retried (through broker restarts) before `trident produce` gives up, like librdkafka's delivery.timeout.ms. */
+        deliveryTimeoutMs: z.number().int().positive().default(120_000),
       })
       .strict()
       .prefault({}),

@@ -1,6 +1,6 @@
 import { expectedTasks, validateTexts } from './submit';
 
-const limits = { maxTextBytes: 100, maxQuestions: 2, maxQuestionChars: 50, compression: 'none' as const, batchSize: 10 };
+const limits = { maxTextBytes: 100, maxQuestions: 2, maxQuestionChars: 50, compression: 'none' as const, batchSize: 10, deliveryTimeoutMs: 1000 };
 
 describe('validateTexts', () => {
   it('accepts valid records with the same rules as trident produce', () => {

@@ -13,7 +13,7 @@
  * Pure of Kafka: the producer is opened through an injected function, so this is tested with fakes.
  */
 import { TridentError } from '../../common/errors';
-import { isProducerFenced } from './kafka-errors';
+import { isProducerFenced } from '../../common/kafka-errors';
 
 export interface Transaction {
   commit(): Promise<void>;

@@ -1,4 +1,4 @@
-import { errorChain, isProducerFenced } from './kafka-errors';
+import { errorChain, isProducerFenced, isTransientKafkaError } from './kafka-errors';
 
 /** Shaped like kafkajs's KafkaJSProtocolError (type + numeric code). */
 const protocolError = (type: string, code: number) => Object.assign(new Error(`broker said ${type}`), { name: 'KafkaJSProtocolError', type, code, retriable: false });
@@ -29,5 +29,17 @@ describe('isProducerFenced', () => {
     const a: Record<string, unknown> = { message: 'a' };
     a.cause = a;
     expect(errorChain(a)).toHaveLength(1);
+  });
+});
+
+describe('isTransientKafkaError', () => {
+  it('retries what a broker restart looks like, not records the broker refused', () => {
+    const connection = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { name: 'KafkaJSConnectionError', retriable: true });
+    expect(isTransientKafkaError(connection)).toBe(true);
+    expect(isTransientKafkaError(Object.assign(new Error('retries exceeded'), { name: 'KafkaJSNumberOfRetriesExceeded', retriable: false, cause: connection }))).toBe(true);
+    expect(isTransientKafkaError(Object.assign(new Error('not leader'), { name: 'KafkaJSProtocolError', type: 'NOT_LEADER_OR_FOLLOWER', code: 6, retriable: true }))).toBe(true);
+    expect(isTransientKafkaError(Object.assign(new Error('retries exceeded'), { name: 'KafkaJSNumberOfRetriesExceeded', cause: protocolError('MESSAGE_TOO_LARGE', 10) }))).toBe(false);
+    expect(isTransientKafkaError(Object.assign(new Error('bad value'), { code: 'TEXT_EMPTY', retriable: false }))).toBe(false);
+    expect(isTransientKafkaError(new Error('plain'))).toBe(false);
   });
 });
