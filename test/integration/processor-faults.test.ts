@@ -2,6 +2,7 @@
  * Fault injection on the processor's commit path, on the real broker: each scenario, then exactly
  * one result per event per task (read_committed) and every partition moving again.
  */
+import { createHash } from 'node:crypto';
 import type { Transaction } from 'kafkajs';
 import { createKafka } from '../../common/kafka';
 import { TridentError } from '../../common/errors';
@@ -168,6 +169,26 @@ describe('processor commit faults (real broker)', () => {
       expect(await countPerTask(config, ids)).toEqual(NONE_LOST_OR_DUPLICATED);
     } finally {
       await fixed.stop();
+    }
+  });
+
+  it('an input near message.max.bytes plus headers is dead-lettered with its value cut, its length and sha256 recorded; the partition moves on', async () => {
+    const config = configFor('oversized');
+    await createTestTopics(config);
+    const huge = Buffer.alloc(1_030_000, 0x61); // not Avro: NOT_AVRO, copied to the DLQ
+    const producer = createKafka(config, 'fault-oversized').producer({ idempotent: true });
+    await producer.connect();
+    await producer.send({ topic: config.topics.text, messages: [{ key: 'huge', value: huge, partition: 0, headers: { trace: 'h'.repeat(10_000) } }] });
+    await producer.disconnect();
+    const ids = await produceEvents(config, 'oversized', 60);
+    const running = await startInProcess(config);
+    try {
+      expect(await countPerTask(config, ids)).toEqual(NONE_LOST_OR_DUPLICATED);
+      const [letter] = await readTopic<{ errorCode: string; value: Buffer; valueBytes: number; valueSha256: string }>(config, 'dlq', 1);
+      expect(letter).toMatchObject({ errorCode: 'NOT_AVRO', valueBytes: huge.length, valueSha256: createHash('sha256').update(huge).digest('hex') });
+      expect(letter!.value.length).toBeLessThan(huge.length);
+    } finally {
+      await running.stop();
     }
   });
 });
