@@ -100,6 +100,8 @@ export const configSchema = z
         maxBatchWaitMs: z.number().int().min(0).default(10),
         maxBatchTokens: z.number().int().min(1).default(8192),
         maxInFlightBatches: z.number().int().min(1).default(2),
+        /** Most estimated encoder tokens one event may cost (text passes + one text window pass per question); more is dead-lettered as TOKEN_BUDGET_EXCEEDED. */
+        maxEventTokens: z.number().int().min(1).default(100_000),
         maxHeaderBytes: z.number().int().min(0).default(16_384),
         includeText: z.boolean().default(true),
         /** Stop when more than this share of a window of events is dead-lettered (a bad deploy, not bad input). */

@@ -15,6 +15,7 @@ import { EventCodec } from '../../schemas/codec';
 import type { TextEvent } from '../../schemas/generated/text';
 import type { TaskName } from '../../producers/records';
 import { estimateTokens } from './batcher';
+import { checkEventCost } from './event-cost';
 import { Dispatcher } from './dispatcher';
 import { InferenceStep, type RunModel } from './inference';
 import { checkEvent, headerBytes, DEFAULT_EVENT_LIMITS, type EventLimits } from './validate-event';
@@ -75,6 +76,7 @@ export class Processor {
       { maxEvents: p.maxBatchEvents, maxWaitMs: p.maxBatchWaitMs, maxTokens: p.maxBatchTokens },
       new InferenceStep(model.run, p.maxInFlightBatches),
       (error, attempt) => log.warn({ err: error, attempt }, 'inference busy; retrying the batch'),
+      new InferenceStep(model.run, 1),
     );
     this.guard = new DeadLetterRateGuard(p.dlqWindowEvents, p.dlqMaxRatio);
     this.control = new PartitionControl(() => this.consumer, log);
@@ -330,6 +332,8 @@ export class Processor {
     const wantsTextPass = check.tasks.some((t) => t !== 'answers');
     const questions = check.tasks.includes('answers') ? event.questions : [];
     const tokens = estimateTokens(event.text, questions, wantsTextPass);
+    const cost = checkEventCost(tokens, questions.length, this.config.processor.maxEventTokens, this.config.processor.maxBatchTokens);
+    if (!cost.ok) return dead(cost.code, cost.reason, 'validate', event.id);
     const tasks = check.tasks;
     const outcome = this.dispatcher.submit({ id: event.id, text: event.text, questions: event.questions, tasks }, tokens).then(
       (result): Outcome => (result.ok ? { kind: 'results', event, tasks, output: result.output } : deadOutcome(result.code, result.reason, 'infer', event.id)),

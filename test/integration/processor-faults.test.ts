@@ -9,7 +9,8 @@ import { TridentError } from '../../common/errors';
 import { ModelAvailability } from '../../consumers/processor/model-availability';
 import { readTopic } from './processor-harness';
 import { createTestTopics, testConfig, uniqueName } from './harness';
-import { NONE_LOST_OR_DUPLICATED, countPerTask, produceEvents, startInProcess, waitFor, wrapTransactions } from './fault-harness';
+import { NONE_LOST_OR_DUPLICATED, TASKS, countPerTask, produceEvents, startInProcess, waitFor, wrapTransactions } from './fault-harness';
+import { EventCodec } from '../../schemas/codec';
 
 function configFor(prefix: string, processor: Record<string, unknown> = {}) {
   const group = uniqueName(`fault-${prefix}`);
@@ -187,6 +188,38 @@ describe('processor commit faults (real broker)', () => {
       const [letter] = await readTopic<{ errorCode: string; value: Buffer; valueBytes: number; valueSha256: string }>(config, 'dlq', 1);
       expect(letter).toMatchObject({ errorCode: 'NOT_AVRO', valueBytes: huge.length, valueSha256: createHash('sha256').update(huge).digest('hex') });
       expect(letter!.value.length).toBeLessThan(huge.length);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('a long text with many questions is dead-lettered as TOKEN_BUDGET_EXCEEDED; a long one within budget runs in its own lane while the rest flows', async () => {
+    const config = configFor('tokens', { maxEventTokens: 20_000, maxBatchTokens: 2048 });
+    await createTestTopics(config);
+    const codec = EventCodec.fromConfig(config);
+    const longText = 'Maria flew from Lisboa to Berlin. '.repeat(600); // ~5k estimated tokens
+    const base = { key: null, tenant: null, metadata: {}, createdAt: Date.now(), tasks: TASKS };
+    const producer = createKafka(config, 'fault-tokens').producer({ idempotent: true });
+    await producer.connect();
+    await producer.send({
+      topic: config.topics.text,
+      messages: [
+        { key: 'greedy', value: await codec.encode('text', { ...base, id: 'greedy', text: longText, questions: Array.from({ length: 8 }, (_, i) => `Where did Maria fly, part ${i}?`) }) },
+        { key: 'long', value: await codec.encode('text', { ...base, id: 'long', text: longText, tasks: ['sentiment', 'entities'], questions: [] }) },
+      ],
+    });
+    await producer.disconnect();
+    const ids = await produceEvents(config, 'tokens', 150);
+    const running = await startInProcess(config);
+    try {
+      // The one unexpected id in sentiment and entities is 'long' (checked below: exactly once).
+      const withLong = { missing: 0, duplicated: 0, unexpected: 1 };
+      expect(await countPerTask(config, ids)).toEqual({ ...NONE_LOST_OR_DUPLICATED, sentiment: withLong, entities: withLong });
+      const letters = await readTopic<{ errorCode: string; eventId: string; reason: string }>(config, 'dlq', 1);
+      expect(letters.map((l) => [l.eventId, l.errorCode])).toEqual([['greedy', 'TOKEN_BUDGET_EXCEEDED']]);
+      expect(letters[0]!.reason).toContain('8 questions');
+      const long = await readTopic<{ id: string }>(config, 'sentiment', ids.length + 1);
+      expect(long.filter((r) => r.id === 'long')).toHaveLength(1);
     } finally {
       await running.stop();
     }
