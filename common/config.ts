@@ -107,6 +107,16 @@ export const configSchema = z
         /** Stop when more than this share of a window of events is dead-lettered (a bad deploy, not bad input). */
         dlqMaxRatio: z.number().min(0).max(1).default(0.5),
         dlqWindowEvents: z.number().int().min(1).default(1000),
+        /**
+         * An event whose (tenant, id) was processed within this window gets no second result
+         * (DUPLICATE_ID in the DLQ): `24h`, `30m`, `90s`; `0s` turns it off. Kept per input partition in
+         * memory and in a compacted changelog topic, so it survives restarts and rebalances.
+         */
+        dedupWindow: z.string().refine((v) => /^(\d+(\.\d+)?)\s*(ms|s|m|h|d)$/.test(v.trim()), 'expected a duration like 24h, 30m, 90s or 0s').default('24h'),
+        /** Most ids remembered per input partition (memory bound); beyond it the oldest are forgotten first. */
+        dedupMaxIdsPerPartition: z.number().int().min(1).default(500_000),
+        /** The changelog topic of processed ids (default: `<groupId>-processed-ids`). */
+        dedupTopic: topicName.optional(),
         /** A partition batch that keeps failing at the same offset stops the processor after this many retries (BATCH_RETRIES_EXHAUSTED). */
         maxBatchRetries: z.number().int().min(0).default(10),
         /** Port of /metrics, /healthz, /readyz; 0: any free port. A port in use falls back to a free one (with a warning). */

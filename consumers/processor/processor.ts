@@ -27,6 +27,8 @@ import type { Transaction } from 'kafkajs';
 import { PartitionControl } from './partition-control';
 import { BatchRetries } from './batch-retries';
 import { isModelUnavailable } from './model-availability';
+import { SeenIds, parseDuration, seenIdKey } from './seen-ids';
+import { ChangelogRestorer, changelogRecord, ensureChangelog } from './seen-ids-changelog';
 import { deadLetters, endToEndSeconds, eventsIn, inFlightEvents, partitionLag, resultsOut } from './metrics';
 
 export interface ProcessorModel {
@@ -52,6 +54,11 @@ export class Processor {
   private stopping: Promise<void> | null = null;
   private readonly control: PartitionControl;
   private readonly retries: BatchRetries;
+  /** Ids processed within processor.dedupWindow (null when off), restored per partition from the changelog. */
+  private readonly seenIds: SeenIds | null;
+  private readonly dedupTopic: string;
+  private restorer: ChangelogRestorer | null = null;
+  private readonly restored = new Map<number, Promise<void>>();
   /** `topic-partition` keys this member was assigned at the last rebalance. */
   private owned = new Set<string>();
   private failure: ((error: unknown) => void) | null = null;
@@ -81,6 +88,9 @@ export class Processor {
     this.guard = new DeadLetterRateGuard(p.dlqWindowEvents, p.dlqMaxRatio);
     this.control = new PartitionControl(() => this.consumer, log);
     this.retries = new BatchRetries(p.maxBatchRetries);
+    const window = parseDuration(p.dedupWindow) ?? 0;
+    this.seenIds = window > 0 ? new SeenIds(window, p.dedupMaxIdsPerPartition) : null;
+    this.dedupTopic = p.dedupTopic ?? `${p.groupId}-processed-ids`;
     this.limits = {
       ...DEFAULT_EVENT_LIMITS,
       maxTextBytes: config.producer.maxTextBytes,
@@ -117,6 +127,12 @@ export class Processor {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.fail(payload.error);
     });
+    if (this.seenIds) {
+      const admin = await this.connectedAdmin();
+      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      await ensureChangelog(admin, this.dedupTopic, meta?.partitions.length ?? this.config.topics.partitions, this.config.topics.replicationFactor, this.seenIds.windowMs);
+      this.restorer = new ChangelogRestorer(this.kafka, () => this.connectedAdmin(), this.dedupTopic, this.seenIds, this.log);
+    }
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
@@ -172,6 +188,13 @@ export class Processor {
   private async onAssignment(assignment: Record<string, number[]>): Promise<void> {
     const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}-${p}`)));
     this.owned = owned;
+    // Revoked partitions: their processed ids are restored from the changelog if they come back.
+    for (const partition of [...this.restored.keys()]) {
+      if (!owned.has(`${this.config.topics.text}-${partition}`)) {
+        this.restored.delete(partition);
+        this.seenIds?.forget(partition);
+      }
+    }
     // A partition with a batch still in flight stays paused; that batch resumes it when it commits.
     const idle = Object.entries(assignment)
       .map(([topic, partitions]) => ({ topic, partitions: partitions.filter((p) => !this.inFlight.has(`${topic}-${p}`)) }))
@@ -216,6 +239,14 @@ export class Processor {
         return;
       }
     }
+    // Before the first batch of a newly assigned partition: its processed ids (after our producer's
+    // initialisation, so the previous owner's last transaction is settled in the changelog too).
+    if (this.restorer && !this.restored.has(partition)) {
+      const restoring = this.restorer.restore(partition);
+      this.restored.set(partition, restoring);
+      restoring.catch(() => this.restored.delete(partition));
+    }
+    await this.restored.get(partition);
     if (isStale() || !this.owned.has(key)) return;
     partitionLag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
     eventsIn.inc({ topic }, batch.messages.length);
@@ -260,8 +291,13 @@ export class Processor {
       // Revoked meanwhile: the next owner redoes it (and our transactional id is fenced anyway).
       if (!this.owned.has(key)) return;
       const output = await this.encodeOutput(messages, settled, topic, partition);
+      // The processed ids go to the changelog in the same transaction: it holds exactly the committed ones.
+      const processed = settled.flatMap((o) => (o.kind === 'results' ? [seenIdKey(o.event.tenant, o.event.id)] : []));
+      const processedAt = Date.now();
+      if (this.seenIds && processed.length > 0) output.push({ topic: this.dedupTopic, messages: processed.map((k) => changelogRecord(partition, k, processedAt)) });
       const next = (BigInt(last) + 1n).toString();
       await this.transactions.commit(producer, output, next);
+      this.seenIds?.record(partition, processed, processedAt);
       this.retries.succeeded(topic, partition);
       this.account(settled);
       // A rebalance that kept this partition here meanwhile reset the fetch position to the group's
@@ -297,11 +333,15 @@ export class Processor {
     if (!this.stopped && this.owned.has(key)) this.control.resume(topic, [partition]);
   }
 
-  /** The group's committed offset of one partition (null when none). */
-  private async committedOffset(topic: string, partition: number): Promise<bigint | null> {
+  private async connectedAdmin(): Promise<Admin> {
     this.admin ??= this.kafka.admin();
     await (this.adminConnected ??= this.admin.connect());
-    const [entry] = await this.admin.fetchOffsets({ groupId: this.config.processor.groupId, topics: [topic] });
+    return this.admin;
+  }
+
+  /** The group's committed offset of one partition (null when none). */
+  private async committedOffset(topic: string, partition: number): Promise<bigint | null> {
+    const [entry] = await (await this.connectedAdmin()).fetchOffsets({ groupId: this.config.processor.groupId, topics: [topic] });
     const offset = entry?.partitions.find((p) => p.partition === partition)?.offset;
     return offset === undefined || Number(offset) < 0 ? null : BigInt(offset);
   }
@@ -329,6 +369,10 @@ export class Processor {
     // Policy: ids are unique per partition batch; a repeat in the same batch is dead-lettered, the first is processed.
     if (seenIds.has(event.id)) return dead('DUPLICATE_ID', `id ${JSON.stringify(event.id)} appears earlier in the same batch; only the first is processed`, 'validate', event.id);
     seenIds.add(event.id);
+    const processedAt = this.seenIds?.seenAt(partition, seenIdKey(event.tenant, event.id), Date.now()) ?? null;
+    if (processedAt !== null) {
+      return dead('DUPLICATE_ID', `id ${JSON.stringify(event.id)}${event.tenant ? ` of tenant ${JSON.stringify(event.tenant)}` : ''} was already processed at ${new Date(processedAt).toISOString()}; within processor.dedupWindow (${this.config.processor.dedupWindow}) it gets no second result`, 'validate', event.id);
+    }
     const wantsTextPass = check.tasks.some((t) => t !== 'answers');
     const questions = check.tasks.includes('answers') ? event.questions : [];
     const tokens = estimateTokens(event.text, questions, wantsTextPass);
