@@ -22,7 +22,8 @@ export async function ensureChangelog(admin: Admin, topic: string, partitions: n
   const existing = await admin.listTopics();
   if (existing.includes(topic)) return;
   await admin.createTopics({
-    waitForLeaders: true,
+    // kafkajs's own wait fails on UNKNOWN_TOPIC_OR_PARTITION while the new topic propagates; wait below.
+    waitForLeaders: false,
     topics: [{
       topic,
       numPartitions: partitions,
@@ -35,6 +36,16 @@ export async function ensureChangelog(admin: Admin, topic: string, partitions: n
   }).catch((error: unknown) => {
     if (!String((error as Error).message).includes('already exists')) throw error;
   });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      if (meta && meta.partitions.length === partitions && meta.partitions.every((p) => p.leader >= 0)) return;
+    } catch (error) {
+      if (attempt >= 60) throw error;
+    }
+    if (attempt >= 60) throw new Error(`changelog topic ${topic} has no leaders after 30 s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /**

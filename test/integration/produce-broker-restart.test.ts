@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, createTestTopics, runCli, testConfig, type CliResult } from './harness';
+import { cli, createTestTopics, privateStack, runCli, testConfig, type CliResult } from './harness';
 import { countIds, readTopic } from './processor-harness';
 
 const PORTS = { kafka: 49092, controller: 49093, registry: 48085 };
@@ -43,13 +43,7 @@ function writeLines(count: number, prefix: string): { file: string; ids: string[
 
 describe('trident produce across a broker restart (private stack)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'trident-produce-stack-'));
-  const stackEnv = {
-    TRIDENT_STACK_DATA_DIR: dataDir,
-    TRIDENT_STACK_KAFKA_PORT: String(PORTS.kafka),
-    TRIDENT_STACK_CONTROLLER_PORT: String(PORTS.controller),
-    TRIDENT_STACK_REGISTRY_PORT: String(PORTS.registry),
-  };
-  const clientEnv = { KAFKA_BROKERS: `127.0.0.1:${PORTS.kafka}`, SCHEMA_REGISTRY_URL: `http://127.0.0.1:${PORTS.registry}/apis/ccompat/v7` };
+  const { stackEnv, clientEnv } = privateStack(PORTS, dataDir);
 
   beforeAll(async () => {
     const up = await runCli(['stack', 'up'], stackEnv);
