@@ -144,8 +144,10 @@ async function main(): Promise<void> {
     children.push(producer);
 
     const faults: Array<{ at: number; name: string; run: () => Promise<void> }> = [];
+    const killed = new Set<Child>();
     const killServe = (index: number) => async () => {
       const victim = serves[index]!;
+      killed.add(victim);
       victim.child.kill('SIGKILL');
       await victim.exited;
       serves[index] = await startServe(victim.name, serveEnv);
@@ -182,6 +184,11 @@ async function main(): Promise<void> {
     console.log(`producer: exit ${produced}; ${producer.output().trim().split('\n').pop()}`);
     for (const entry of timeline) console.log(`  +${((entry.at - started) / 1000).toFixed(1)} s  ${entry.name}: first result processed after it ${entry.recoveredMs === null ? 'none (all done before)' : `${(entry.recoveredMs / 1000).toFixed(1)} s later`}`);
     let bad = produced !== 0;
+    // A processor must survive broker and registry restarts by itself (only our SIGKILLs stop one).
+    for (const serve of children.filter((c) => c.name.startsWith('processor') && !killed.has(c) && c.child.exitCode !== null)) {
+      bad = true;
+      console.log(`  ${serve.name} exited by itself with ${serve.child.exitCode}: ${serve.output().trim().split('\n').slice(-3).join(' | ')}`);
+    }
     for (const task of ALL_TASKS) {
       const seen = counts[task]!;
       const lost = ids.filter((id) => !seen.has(id)).length;
