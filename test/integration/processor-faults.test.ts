@@ -224,4 +224,38 @@ describe('processor commit faults (real broker)', () => {
       await running.stop();
     }
   });
+
+  it('a fatal stop (the dead-letter guard) closes the model only after the batches in flight committed: no MODEL_CLOSED dead letters', async () => {
+    const config = configFor('fatal', { dlqWindowEvents: 20, dlqMaxRatio: 0.5 });
+    await createTestTopics(config);
+    const ids = await produceEvents(config, 'fatal', 90);
+    const producer = createKafka(config, 'fault-fatal').producer({ idempotent: true });
+    await producer.connect();
+    await producer.send({ topic: config.topics.text, messages: Array.from({ length: 60 }, (_, i) => ({ key: `bad-${i}`, value: Buffer.from(`not avro ${i}`) })) });
+    await producer.disconnect();
+    let slow = true;
+    const running = await startInProcess(config, {
+      // Model runs take a while, so batches are in flight when the guard trips on another partition.
+      wrapRun: (run) => async (inputs, tasks) => {
+        if (slow) await new Promise((r) => setTimeout(r, 300));
+        return run(inputs, tasks);
+      },
+    });
+    // As `trident serve` does: close the model when done rejects.
+    const failure = await running.processor.done.then(() => null, async (error: unknown) => {
+      await running.pipeline.close();
+      return error;
+    });
+    slow = false;
+    expect(failure).toMatchObject({ code: 'DLQ_RATE_EXCEEDED' });
+    const letters = await readTopic<{ errorCode: string }>(config, 'dlq', 1, { settleMs: 2000, timeoutMs: 20_000 });
+    expect(letters.filter((l) => l.errorCode !== 'NOT_AVRO')).toEqual([]);
+    // Whatever was not committed is processed by the next processor, exactly once.
+    const next = await startInProcess({ ...config, processor: { ...config.processor, dlqMaxRatio: 1 } });
+    try {
+      expect(await countPerTask(config, ids)).toEqual(NONE_LOST_OR_DUPLICATED);
+    } finally {
+      await next.stop();
+    }
+  });
 });
