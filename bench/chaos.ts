@@ -6,10 +6,11 @@
  * (read_committed) and the lost/duplicated ids per task are printed, with the time each fault took
  * to recover (fault → first result processed after it).
  *
- *   node dist/bench/chaos.js [--events 3000] [--duration 60] [--model <dir>] [--ports 49192,49193,48185]
+ *   node dist/bench/chaos.js [--events 3000] [--duration 60] [--model <dir>] [--ports 49192,49193,48185] [--logs <dir>]
+ * (--logs: keep each process's output there, processors at log level info)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
   const durationS = Number(arg('duration', '60'));
   const [kafkaPort, controllerPort, registryPort] = arg('ports', '49192,49193,48185').split(',').map(Number);
   const model = arg('model', path.join(repoRoot, 'model', 'test-artifact'));
+  const logsDir = arg('logs', '');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'trident-chaos-'));
   const stackEnv: NodeJS.ProcessEnv = {
     TRIDENT_STACK_DATA_DIR: dataDir,
@@ -134,7 +136,7 @@ async function main(): Promise<void> {
     writeFileSync(file, ids.map((id, i) => JSON.stringify({ id, text: `Chaos event ${i}: Maria in Lisboa loved the café, the refund is late.`, questions: ['Who loved the café?'] })).join('\n') + '\n');
 
     const group = `${prefix}-group`;
-    const serveEnv = { ...env, TRIDENT_MODEL_PATH: model, TRIDENT_PROCESSOR_GROUP_ID: group, TRIDENT_PROCESSOR_TRANSACTIONAL_ID_PREFIX: group, TRIDENT_PROCESSOR_METRICS_PORT: '0', TRIDENT_PROCESSOR_SESSION_TIMEOUT_MS: '6000', TRIDENT_PROCESSOR_METRICS_TARGETS_DIR: path.join(dataDir, 'targets'), TRIDENT_LOG_LEVEL: 'warn' };
+    const serveEnv = { ...env, TRIDENT_MODEL_PATH: model, TRIDENT_PROCESSOR_GROUP_ID: group, TRIDENT_PROCESSOR_TRANSACTIONAL_ID_PREFIX: group, TRIDENT_PROCESSOR_METRICS_PORT: '0', TRIDENT_PROCESSOR_SESSION_TIMEOUT_MS: '6000', TRIDENT_PROCESSOR_METRICS_TARGETS_DIR: path.join(dataDir, 'targets'), TRIDENT_LOG_LEVEL: logsDir ? 'info' : 'warn' };
     const serves = [await startServe('processor-a', serveEnv), await startServe('processor-b', serveEnv)];
     children.push(...serves);
 
@@ -200,6 +202,10 @@ async function main(): Promise<void> {
     process.exitCode = bad ? 1 : 0;
   } finally {
     for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    if (logsDir) {
+      mkdirSync(logsDir, { recursive: true });
+      children.forEach((c, i) => writeFileSync(path.join(logsDir, `${i}-${c.name}.log`), c.output()));
+    }
     await stackDown(stackConfig, { wipe: true }).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   }
