@@ -47,4 +47,11 @@ describe('loadConfig', () => {
   it('rejects an invalid topic name', () => {
     expect(() => loadConfig({ env: { TRIDENT_TOPICS_DLQ: 'bad topic!' } })).toThrow(/topics\.dlq: expected a Kafka topic name/);
   });
+
+  it('takes processor.dedupWindow as a duration and names the key when it is not one', () => {
+    expect(loadConfig({ env: {} }).processor.dedupWindow).toBe('24h');
+    expect(loadConfig({ env: { TRIDENT_PROCESSOR_DEDUP_WINDOW: '30m' } }).processor.dedupWindow).toBe('30m');
+    expect(() => loadConfig({ env: { TRIDENT_PROCESSOR_DEDUP_WINDOW: 'a day' } })).toThrow(/processor\.dedupWindow: expected a duration like 24h, 30m, 90s or 0s \(from TRIDENT_PROCESSOR_DEDUP_WINDOW\)/);
+    expect(loadConfig({ env: {} }).producer.deliveryTimeoutMs).toBe(120_000);
+  });
 });
