@@ -6,7 +6,7 @@
  * (read_committed) and the lost/duplicated ids per task are printed, with the time each fault took
  * to recover (fault → first result processed after it).
  *
- *   node dist/bench/chaos.js [--events 3000] [--duration 60] [--model <dir>] [--ports 49192,49193,48185] [--logs <dir>]
+ *   node dist/bench/chaos.js [--events 3000] [--duration 120] [--model <dir>] [--ports 49192,49193,48185] [--logs <dir>]
  * (--logs: keep each process's output there, processors at log level info)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -100,7 +100,7 @@ async function countAll(config: TridentConfig, expected: number, settleMs: numbe
 
 async function main(): Promise<void> {
   const events = Number(arg('events', '3000'));
-  const durationS = Number(arg('duration', '60'));
+  const durationS = Number(arg('duration', '120'));
   const [kafkaPort, controllerPort, registryPort] = arg('ports', '49192,49193,48185').split(',').map(Number);
   const model = arg('model', path.join(repoRoot, 'model', 'test-artifact'));
   const logsDir = arg('logs', '');
@@ -147,6 +147,27 @@ async function main(): Promise<void> {
 
     const faults: Array<{ at: number; name: string; run: () => Promise<void> }> = [];
     const killed = new Set<Child>();
+    // Results each live processor committed so far (its /metrics); the poll notes when any count grows.
+    const committedBy = async (serve: Child) => {
+      const port = /metrics on :(\d+)/.exec(serve.output())?.[1];
+      const text = port ? await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '') : '';
+      return Number(/^trident_processor_results_total\{task="sentiment"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    const lastCount = new Map<number, number>();
+    let lastGrowth = 0;
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const now = Date.now();
+        for (const serve of [...serves]) {
+          const count = await committedBy(serve);
+          if (count > (lastCount.get(serve.child.pid!) ?? 0)) lastGrowth = now;
+          lastCount.set(serve.child.pid!, count);
+        }
+        await sleep(250);
+      }
+    })();
+    const processedSince = (at: number) => (lastGrowth > at ? 1 : 0);
     const killServe = (index: number) => async () => {
       const victim = serves[index]!;
       killed.add(victim);
@@ -165,14 +186,23 @@ async function main(): Promise<void> {
 
     const timeline: Array<{ name: string; at: number; recoveredMs: number | null }> = [];
     for (const fault of faults) {
+      // Each fault at its planned time, but never before the previous one recovered (so each recovery
+      // is measured on its own), up to 3 minutes.
       const wait = started + fault.at - Date.now();
       if (wait > 0) await sleep(wait);
+      const previous = timeline[timeline.length - 1];
+      if (previous) {
+        const since = Date.now();
+        while (processedSince(previous.at) === 0 && Date.now() - since < 180_000 && producer.child.exitCode === null) await sleep(250);
+      }
       const at = Date.now();
       say(`fault: ${fault.name}`);
       await fault.run();
       timeline.push({ name: fault.name, at, recoveredMs: null });
     }
     const produced = await producer.exited;
+    polling = false;
+    await poller;
     say(`producer exited with ${produced}: ${producer.output().trim().split('\n').slice(-2).join(' | ')}`);
     const { counts, processedAt } = await countAll(config, events * ALL_TASKS.length, 5000, 10 * 60_000);
     // Recovery: fault → the first result the processors produced after it (its processedAt, from the final read).
