@@ -1,6 +1,7 @@
 /** `trident topics`, `trident schemas`, `trident produce`, `trident tail`: thin wiring over producers/ and consumers/. */
 import { Option, type Command } from 'commander';
 import { createKafka } from '../common/kafka';
+import { ConfigError } from '../common/errors';
 import { describeTopics, ensureTopics, topicSpecs } from '../common/topics';
 import { EventCodec } from '../schemas/codec';
 import { topicKinds } from '../schemas/catalog';
@@ -73,10 +74,14 @@ export function registerKafkaCommands(program: Command, context: CliContext): vo
     .option('--rate <rate>', 'at most N events per second (N/s or N/m)')
     .option('--feedback', 'the records are labeled feedback events (trident.feedback)')
     .option('--source <source>', 'who gives the feedback labels', 'cli')
+    .option('--from-line <n>', 'start at input line N (1-based): resume an interrupted run without resending acknowledged lines')
+    .option('--skip <n>', 'skip the first N input lines (the same as --from-line N+1)')
+    .option('--delivery-timeout <ms>', 'how long a batch is retried through broker restarts before giving up (producer.deliveryTimeoutMs, default 120000)')
     .addOption(new Option('--no-progress', 'no progress bar'))
-    .action(async (text: string | undefined, options: { file?: string; tasks?: string; question?: string[]; key?: string; tenant?: string; rate?: string; feedback?: boolean; source: string; progress: boolean }) => {
+    .action(async (text: string | undefined, options: { file?: string; tasks?: string; question?: string[]; key?: string; tenant?: string; rate?: string; feedback?: boolean; source: string; progress: boolean; fromLine?: string; skip?: string; deliveryTimeout?: string }) => {
       if ((text === undefined) === (options.file === undefined)) throw new Error('give either a TEXT argument or --file (not both)');
-      const config = context.config();
+      const fromLine = startLine(options.fromLine, options.skip);
+      const config = context.config(options.deliveryTimeout !== undefined ? { producer: { deliveryTimeoutMs: Number(options.deliveryTimeout) } } : undefined);
       const kafka = createKafka(config, 'trident-producer');
       const producer = new TridentProducer(kafka, EventCodec.fromConfig(config), config);
       try {
@@ -87,6 +92,7 @@ export function registerKafkaCommands(program: Command, context: CliContext): vo
           source: options.source,
           ratePerSecond: options.rate ? parseRate(options.rate) : undefined,
           progress: options.progress && process.stderr.isTTY,
+          fromLine,
           defaults: {
             tasks: options.tasks ? options.tasks.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
             questions: options.question,
@@ -135,4 +141,17 @@ export function registerKafkaCommands(program: Command, context: CliContext): vo
       );
       console.error(`${count} records`);
     });
+}
+
+/** The first line to send from --from-line N or --skip N (not both). @throws ConfigError naming the flag. */
+export function startLine(fromLine: string | undefined, skip: string | undefined): number {
+  if (fromLine !== undefined && skip !== undefined) throw new ConfigError('--from-line', 'give --from-line or --skip, not both');
+  const parse = (flag: string, value: string, min: number) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new ConfigError(flag, `expected an integer ≥ ${min}, got ${JSON.stringify(value)}`);
+    return n;
+  };
+  if (fromLine !== undefined) return parse('--from-line', fromLine, 1);
+  if (skip !== undefined) return parse('--skip', skip, 0) + 1;
+  return 1;
 }

@@ -83,6 +83,13 @@ describe('loadConfig', () => {
     expect(() => kafkaSecurity(missingFile.kafka)).toThrow(`config kafka.sasl.passwordFile: cannot read ${join(dir, 'nope')}: ENOENT`);
     expect(() => loadConfig({ env: { TRIDENT_KAFKA_SSL_CERT_FILE: 'c.pem' } })).toThrow(/config kafka\.ssl\.keyFile: a client certificate needs both/);
   });
+
+  it('takes processor.dedupWindow as a duration and names the key when it is not one', () => {
+    expect(loadConfig({ env: {} }).processor.dedupWindow).toBe('24h');
+    expect(loadConfig({ env: { TRIDENT_PROCESSOR_DEDUP_WINDOW: '30m' } }).processor.dedupWindow).toBe('30m');
+    expect(() => loadConfig({ env: { TRIDENT_PROCESSOR_DEDUP_WINDOW: 'a day' } })).toThrow(/processor\.dedupWindow: expected a duration like 24h, 30m, 90s or 0s \(from TRIDENT_PROCESSOR_DEDUP_WINDOW\)/);
+    expect(loadConfig({ env: {} }).producer.deliveryTimeoutMs).toBe(120_000);
+  });
 });
 
 describe('modelConfigFromEnv', () => {

@@ -90,6 +90,8 @@ export const configSchema = z
         maxQuestionChars: z.number().int().positive().default(1_000),
         compression: z.enum(['none', 'gzip']).default('gzip'),
         batchSize: z.number().int().positive().default(500),
+        /** How long one batch is retried (through broker restarts) before `trident produce` gives up, like librdkafka's delivery.timeout.ms. */
+        deliveryTimeoutMs: z.number().int().positive().default(120_000),
       })
       .strict()
       .prefault({}),
@@ -137,12 +139,29 @@ export const configSchema = z
         maxBatchWaitMs: z.number().int().min(0).default(10),
         maxBatchTokens: z.number().int().min(1).default(8192),
         maxInFlightBatches: z.number().int().min(1).default(2),
+        /** Most estimated encoder tokens one event may cost (text passes + one text window pass per question); more is dead-lettered as TOKEN_BUDGET_EXCEEDED. */
+        maxEventTokens: z.number().int().min(1).default(100_000),
         maxHeaderBytes: z.number().int().min(0).default(16_384),
         includeText: z.boolean().default(true),
         /** Stop when more than this share of a window of events is dead-lettered (a bad deploy, not bad input). */
         dlqMaxRatio: z.number().min(0).max(1).default(0.5),
         dlqWindowEvents: z.number().int().min(1).default(1000),
+        /**
+         * An event whose (tenant, id) was processed within this window gets no second result
+         * (DUPLICATE_ID in the DLQ): `24h`, `30m`, `90s`; `0s` turns it off. Kept per input partition in
+         * memory and in a compacted changelog topic, so it survives restarts and rebalances.
+         */
+        dedupWindow: z.string().refine((v) => /^(\d+(\.\d+)?)\s*(ms|s|m|h|d)$/.test(v.trim()), 'expected a duration like 24h, 30m, 90s or 0s').default('24h'),
+        /** Most ids remembered per input partition (memory bound); beyond it the oldest are forgotten first. */
+        dedupMaxIdsPerPartition: z.number().int().min(1).default(500_000),
+        /** The changelog topic of processed ids (default: `<groupId>-processed-ids`). */
+        dedupTopic: topicName.optional(),
+        /** A partition batch that keeps failing at the same offset stops the processor after this many retries (BATCH_RETRIES_EXHAUSTED). */
+        maxBatchRetries: z.number().int().min(0).default(10),
+        /** Port of /metrics, /healthz, /readyz; 0: any free port. A port in use falls back to a free one (with a warning). */
         metricsPort: z.number().int().min(0).max(65535).default(9464),
+        /** Directory of Prometheus file_sd target files, one per running processor (default: <stack.home>/prometheus-targets). */
+        metricsTargetsDir: z.string().min(1).optional(),
         /** Interface of /metrics; 0.0.0.0 in containers so Prometheus can reach it. */
         metricsHost: z.string().min(1).default('127.0.0.1'),
         /** How long the group waits for a silent member (a crashed process) before moving its partitions. */

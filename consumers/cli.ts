@@ -1,10 +1,11 @@
-/** `trident serve`: the streaming processor, with its metrics endpoint. */
-import { createServer, type Server } from 'node:http';
+/** `trident serve`: the streaming processor, with its metrics and health endpoint. */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { TridentConfig } from '../common/config';
 import { createKafka } from '../common/kafka';
 import { stageLogger } from '../common/logger';
-import { collectProcessMetrics, metricsRegistry } from '../common/metrics';
+import { collectProcessMetrics } from '../common/metrics';
+import { serveMetrics, type MetricsServer } from '../common/metrics-server';
 import { EventCodec } from '../schemas/codec';
 import { Pipeline } from '../model/pipeline';
 import { resolveModelDir } from '../model/artifacts';
@@ -12,12 +13,14 @@ import { setSimdEnabled } from '../model/simd';
 import { DEFAULT_LIMITS } from '../model/validate';
 import { Processor } from './processor/processor';
 import { DriftMonitor } from './processor/drift-monitor';
+import { ModelAvailability, type LoadedModel } from './processor/model-availability';
 import type { CliContext } from '../common/cli-context';
 
 export interface RunningProcessor {
   processor: Processor;
-  pipeline: Pipeline;
-  metrics: Server | null;
+  /** The model, restarted with backoff when its worker dies. */
+  model: ModelAvailability;
+  metrics: MetricsServer | null;
   close(): Promise<void>;
 }
 
@@ -27,54 +30,54 @@ export async function startProcessor(config: TridentConfig): Promise<RunningProc
   collectProcessMetrics();
   setSimdEnabled(config.model.simd);
   const modelDir = resolveModelDir(config.model.path);
-  const pipeline = await Pipeline.load(modelDir, {
-    batchSize: config.processor.maxBatchEvents,
-    maxBatchTokens: config.processor.maxBatchTokens,
-    batching: config.model.batching,
-    spinning: config.model.ortSpinning,
-    ...(config.model.threads > 0 ? { threads: config.model.threads } : {}),
+  const load = async (): Promise<LoadedModel & { pipeline: Pipeline }> => {
+    const pipeline = await Pipeline.load(modelDir, {
+      batchSize: config.processor.maxBatchEvents,
+      maxBatchTokens: config.processor.maxBatchTokens,
+      batching: config.model.batching,
+      spinning: config.model.ortSpinning,
+      ...(config.model.threads > 0 ? { threads: config.model.threads } : {}),
+    });
+    return { pipeline, run: (inputs, tasks) => pipeline.run(inputs, tasks), close: () => pipeline.close() };
+  };
+  const first = await load();
+  const identity = { name: first.pipeline.manifest.name, version: first.pipeline.manifest.version };
+  log.info({ modelDir, ...identity, tasks: first.pipeline.tasks, batching: config.model.batching }, 'model loaded');
+  const model = new ModelAvailability(first, load, {
+    onStateChange: (status) => (status.state === 'ready' ? log.info({ model: status }, 'model available again') : log.error({ model: status }, `model ${status.state}`)),
   });
-  const identity = { name: pipeline.manifest.name, version: pipeline.manifest.version };
-  log.info({ modelDir, ...identity, tasks: pipeline.tasks, batching: config.model.batching }, 'model loaded');
   const kafka = createKafka(config, `trident-processor-${process.pid}`);
   // Live drift statistics (trident_drift_*) when the artifact has a reference profile.json.
-  const drift = DriftMonitor.forArtifact(pipeline.dir, pipeline.manifest);
-  const run = async (inputs: Parameters<Pipeline['run']>[0], tasks: Parameters<Pipeline['run']>[1]) => {
-    const outputs = await pipeline.run(inputs, tasks);
+  const drift = DriftMonitor.forArtifact(first.pipeline.dir, first.pipeline.manifest);
+  const run: typeof model.run = async (inputs, tasks) => {
+    const outputs = await model.run(inputs, tasks);
     drift?.observe(inputs, outputs);
     return outputs;
   };
   const processor = new Processor(kafka, EventCodec.fromConfig(config), config, { run, identity, maxTextChars: DEFAULT_LIMITS.maxChars }, log);
-  const metrics = config.processor.metricsPort > 0 ? await serveMetrics(config.processor.metricsPort, config.processor.metricsHost) : null;
+  const metrics = await serveMetrics({
+    port: config.processor.metricsPort,
+    host: config.processor.metricsHost,
+    job: 'trident-processor',
+    targetsDir: config.processor.metricsTargetsDir ?? join(config.stack.home, 'prometheus-targets'),
+    log,
+    health: () => {
+      const status = model.status;
+      const ok = status.state === 'ready';
+      return { healthy: ok, ready: ok && processor.running, detail: ok && processor.running ? {} : { model: status, consuming: processor.running } };
+    },
+  });
   await processor.start();
   return {
     processor,
-    pipeline,
+    model,
     metrics,
     async close() {
       await processor.stop();
-      await pipeline.close();
-      metrics?.close();
+      await model.close();
+      await metrics.close();
     },
   };
-}
-
-function serveMetrics(port: number, host: string): Promise<Server> {
-  const server = createServer(async (req, res) => {
-    if (req.url === '/metrics') {
-      res.setHeader('Content-Type', metricsRegistry.contentType);
-      res.end(await metricsRegistry.metrics());
-    } else if (req.url === '/healthz') {
-      res.end('ok\n');
-    } else {
-      res.statusCode = 404;
-      res.end();
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
 }
 
 export function registerConsumerCommands(program: Command, context: CliContext): void {
@@ -82,14 +85,14 @@ export function registerConsumerCommands(program: Command, context: CliContext):
     .command('serve')
     .description('run the streaming processor: consume texts, publish results per task (exactly once)')
     .option('--model <dir>', 'model artifact folder (default: model.path, or the newest under model/artifacts/)')
-    .option('--metrics-port <port>', 'port of /metrics (0: none)')
+    .option('--metrics-port <port>', 'port of /metrics (0: any free port; a port in use falls back to a free one)')
     .action(async (options: { model?: string; metricsPort?: string }) => {
       const overrides: Record<string, unknown> = {};
       if (options.model) overrides.model = { path: options.model };
       if (options.metricsPort !== undefined) overrides.processor = { metricsPort: Number(options.metricsPort) };
       const config = context.config(overrides);
       const running = await startProcessor(config);
-      console.error(`trident serve: consuming ${config.topics.text} as group ${config.processor.groupId}; metrics on :${config.processor.metricsPort}`);
+      console.error(`trident serve: consuming ${config.topics.text} as group ${config.processor.groupId}; metrics on :${running.metrics?.port}${running.metrics?.targetFile ? ` (advertised in ${running.metrics.targetFile})` : ''}`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -100,8 +103,9 @@ export function registerConsumerCommands(program: Command, context: CliContext):
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
       await running.processor.done.catch(async (error) => {
-        await running.pipeline.close();
-        running.metrics?.close();
+        // done rejects only after the batches in flight were committed; the model can go now.
+        await running.model.close();
+        await running.metrics?.close();
         throw error;
       });
     });

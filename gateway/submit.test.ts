@@ -4,7 +4,7 @@ import { checkEvent } from '../consumers/processor/validate-event';
 import type { TextEvent } from '../schemas/generated/text';
 import { expectedTasks, RecentIds, validateTexts } from './submit';
 
-const limits = { maxTextBytes: 100, maxQuestions: 2, maxQuestionChars: 50, compression: 'none' as const, batchSize: 10 };
+const limits = { maxTextBytes: 100, maxQuestions: 2, maxQuestionChars: 50, compression: 'none' as const, batchSize: 10, deliveryTimeoutMs: 1000 };
 
 describe('validateTexts', () => {
   it('accepts valid records with the same rules as trident produce', () => {

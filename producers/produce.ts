@@ -9,6 +9,8 @@ import { readRecords, countLines, type InputItem } from './input';
 import { toFeedbackEvent, toTextEvent, type RecordDefaults, type RecordResult } from './records';
 import { TridentProducer, keyOf, type OutgoingEvent } from './producer';
 import { RatePacer } from './rate';
+import { deliver } from './delivery';
+import { TridentError } from '../common/errors';
 
 export interface ProduceOptions {
   /** A text given on the command line (one event). */
@@ -20,6 +22,8 @@ export interface ProduceOptions {
   ratePerSecond?: number;
   progress?: boolean;
   source?: string;
+  /** First input line to send (1-based); earlier lines are read and skipped (resuming an interrupted run). */
+  fromLine?: number;
 }
 
 export interface Rejection {
@@ -34,6 +38,27 @@ export interface ProduceSummary {
   rejections: Rejection[];
   seconds: number;
   ids: string[];
+  /** Every input line up to this one (1-based) was acknowledged by the broker or rejected; 0: none. */
+  acknowledgedThroughLine: number;
+}
+
+/**
+ * A batch could not be delivered within producer.deliveryTimeoutMs. Says what was acknowledged and
+ * how to resume from the first line that was not.
+ */
+export class DeliveryInterruptedError extends TridentError {
+  constructor(readonly summary: ProduceSummary, readonly firstLine: number, readonly lastLine: number, readonly file: string | undefined, cause: unknown) {
+    const resume = file !== undefined ? `trident produce --file ${file === '-' ? '- (the same input)' : file} --from-line ${firstLine}   (or --skip ${firstLine - 1})` : 'send the text again';
+    super(
+      'DELIVERY_INTERRUPTED',
+      `${(cause as Error)?.message ?? String(cause)}\n` +
+        `acknowledged: ${summary.sent} events, every line through ${summary.acknowledgedThroughLine} (${summary.rejected} rejected); ` +
+        `lines ${firstLine}–${lastLine} were in flight and are not acknowledged.\n` +
+        `resume without resending acknowledged lines: ${resume}\n` +
+        `(lines ${firstLine}–${lastLine} may have reached the broker before the failure; the processor gives a repeated id within processor.dedupWindow no second result)`,
+      { cause },
+    );
+  }
 }
 
 type Report = (line: string) => void;
@@ -46,9 +71,11 @@ export async function produce(producer: TridentProducer, config: TridentConfig, 
   const bar = options.progress && total !== undefined && total > 1 ? new SingleBar({ format: 'producing |{bar}| {value}/{total} lines | {rate}/s | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : undefined;
   bar?.start(total ?? 0, 0, { rate: '0' });
 
-  const summary: ProduceSummary = { sent: 0, rejected: 0, rejections: [], seconds: 0, ids: [] };
+  const summary: ProduceSummary = { sent: 0, rejected: 0, rejections: [], seconds: 0, ids: [], acknowledgedThroughLine: 0 };
   let batch: Array<OutgoingEvent<'text' | 'feedback'>> = [];
+  let batchFirstLine = 0;
   let processedLines = 0;
+  const fromLine = options.fromLine ?? 1;
 
   const flush = async () => {
     if (batch.length === 0) return;
@@ -60,13 +87,27 @@ export async function produce(producer: TridentProducer, config: TridentConfig, 
     // under --rate), so end-to-end latency downstream is measured from the hand-off.
     const sentAt = Date.now();
     for (const item of batch) item.event.createdAt = sentAt;
-    await producer.send(batch);
-    summary.sent += batch.length;
+    const toSend = batch;
+    try {
+      await deliver(() => producer.send(toSend), {
+        deliveryTimeoutMs: config.producer.deliveryTimeoutMs,
+        onRetry: (error, attempt, elapsedMs) => report(`lines ${batchFirstLine}–${processedLines} not acknowledged yet (attempt ${attempt}, ${Math.round(elapsedMs / 1000)} s): ${(error as Error).message}; retrying`),
+      });
+    } catch (error) {
+      bar?.stop();
+      summary.seconds = (performance.now() - started) / 1000;
+      summary.ids.splice(summary.ids.length - toSend.length);
+      throw new DeliveryInterruptedError(summary, batchFirstLine, processedLines, options.file, error);
+    }
+    summary.sent += toSend.length;
+    summary.acknowledgedThroughLine = processedLines;
     batch = [];
   };
 
   const batchSize = pacer ? Math.max(1, Math.min(config.producer.batchSize, Math.ceil(options.ratePerSecond! / 20))) : config.producer.batchSize;
   for await (const item of items(options)) {
+    if (item.line < fromLine) continue;
+    if (batch.length === 0) batchFirstLine = item.line;
     processedLines = item.line;
     const result: RecordResult<unknown> =
       'raw' in item
@@ -82,6 +123,7 @@ export async function produce(producer: TridentProducer, config: TridentConfig, 
       if (bar) bar.stop();
       report(`${where}: ${result.code}: ${result.reason}`);
       if (bar) bar.start(total ?? 0, processedLines);
+      if (batch.length === 0) summary.acknowledgedThroughLine = item.line;
       continue;
     }
     if (options.feedback) {

@@ -1,4 +1,5 @@
 /** Dead letters and the guard against dead-lettering everything. Pure. */
+import { createHash } from 'node:crypto';
 import type { DeadLetter } from '../../schemas/generated/dlq';
 import { processorErrorCodes } from '../../common/error-codes';
 import { TridentError } from '../../common/errors';
@@ -21,19 +22,40 @@ export function deadLetter(message: RawMessage, code: string, reason: string, st
     const first = Array.isArray(value) ? value[0] : value;
     if (first !== undefined) headers[key] = Buffer.isBuffer(first) ? first : Buffer.from(first);
   }
+  const value = fitValue(message.value, budgetForValue(message.key, headers, reason));
   return {
     sourceTopic: message.topic,
     sourcePartition: message.partition,
     sourceOffset: message.offset,
     key: message.key,
-    value: message.value,
+    value: value.bytes,
     headers,
     eventId,
     errorCode: code,
     reason,
     stage,
     failedAt: now,
+    valueBytes: value.truncated ? message.value!.length : null,
+    valueSha256: value.truncated ? createHash('sha256').update(message.value!).digest('hex') : null,
   };
+}
+
+/**
+ * Largest dead letter produced (the broker's default message.max.bytes is 1 MB, and its Avro
+ * framing, source fields and reason come on top). An input near the broker's limit plus its headers
+ * would not fit whole: its value is cut to what fits, with the original length and sha256 recorded.
+ */
+export const MAX_DEAD_LETTER_BYTES = 900_000;
+
+function budgetForValue(key: Buffer | null, headers: Record<string, Buffer>, reason: string): number {
+  let used = (key?.length ?? 0) + Buffer.byteLength(reason) + 1024;
+  for (const [name, value] of Object.entries(headers)) used += Buffer.byteLength(name) + value.length + 8;
+  return Math.max(0, MAX_DEAD_LETTER_BYTES - used);
+}
+
+function fitValue(value: Buffer | null, budget: number): { bytes: Buffer | null; truncated: boolean } {
+  if (value === null || value.length <= budget) return { bytes: value, truncated: false };
+  return { bytes: value.subarray(0, budget), truncated: true };
 }
 
 export class DeadLetterRateExceeded extends TridentError {

@@ -19,10 +19,16 @@ export class Dispatcher {
   private readonly batcher: MicroBatcher<Pending>;
   private timer: NodeJS.Timeout | null = null;
 
+  /**
+   * @param heavyInference where batches over the batch token budget run (one event that alone costs
+   * more than a micro-batch): a lane of its own, so such events never occupy the slots of `inference`
+   * that every other partition's batches need. Default: `inference`.
+   */
   constructor(
-    options: BatcherOptions,
+    private readonly options: BatcherOptions,
     private readonly inference: InferenceStep,
     private readonly onRetry: (error: unknown, attempt: number) => void = () => undefined,
+    private readonly heavyInference: InferenceStep = inference,
   ) {
     this.batcher = new MicroBatcher<Pending>(options);
   }
@@ -55,11 +61,13 @@ export class Dispatcher {
   }
 
   private async runBatch(batch: Pending[]): Promise<void> {
+    const tokens = batch.reduce((n, p) => n + p.tokens, 0);
     batchEvents.observe(batch.length);
-    batchTokens.observe(batch.reduce((n, p) => n + p.tokens, 0));
+    batchTokens.observe(tokens);
+    const lane = tokens > this.options.maxTokens ? this.heavyInference : this.inference;
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcomes = await this.inference.infer(batch.map((p) => p.item));
+        const outcomes = await lane.infer(batch.map((p) => p.item));
         batch.forEach((p, i) => p.resolve(outcomes[i]!));
         return;
       } catch (error) {

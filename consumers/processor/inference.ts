@@ -10,6 +10,7 @@ import type { TaskName } from '../../common/tasks';
 import { deadLetterCodes } from '../../common/error-codes';
 import { ModelArtifactError, TridentError, isRetriable } from '../../common/errors';
 import { inferenceSeconds } from './metrics';
+import { isModelUnavailable } from './model-availability';
 
 export interface InferenceItem {
   id: string;
@@ -31,7 +32,7 @@ export class InferenceStep {
     private readonly maxInFlight: number,
   ) {}
 
-  /** Resolves with one outcome per item, in order. Throws only retriable errors (encoder busy, worker gone). */
+  /** Resolves with one outcome per item, in order. Throws only retriable errors (encoder busy) and model-unavailable ones (worker gone, closed). */
   async infer(items: readonly InferenceItem[]): Promise<InferenceOutcome[]> {
     await this.acquire();
     const started = performance.now();
@@ -50,7 +51,8 @@ export class InferenceStep {
       const outputs = await this.run(inputs, tasks);
       return outputs.map((output, i) => ({ ok: true, output: pick(output, items[i]!.tasks) }));
     } catch (error) {
-      if (isRetriable(error)) throw error;
+      // Busy, restarting or closed is the model's state, never these events' fault: no dead letters.
+      if (isRetriable(error) || isModelUnavailable(error)) throw error;
       if (items.length === 1) {
         // A broken artifact is not the event's fault, but it is what failed on it; say so generically.
         const code = error instanceof TridentError && !(error instanceof ModelArtifactError) ? error.code : deadLetterCodes.INFERENCE_FAILED;

@@ -18,5 +18,5 @@ export const endToEndSeconds = new Histogram({
 });
 export const partitionLag = new Gauge({ name: 'trident_processor_partition_lag', help: 'Messages behind the high watermark, per input partition.', labelNames: ['topic', 'partition'] as const, registers });
 export const commitSeconds = new Histogram({ name: 'trident_processor_commit_seconds', help: 'Time to produce a partition batch’s results and commit its transaction.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers });
-export const transactions = new Counter({ name: 'trident_processor_transactions_total', help: 'Kafka transactions, by outcome (committed, aborted, fenced).', labelNames: ['outcome'] as const, registers });
+export const transactions = new Counter({ name: 'trident_processor_transactions_total', help: 'Kafka transactions, by outcome (committed, aborted, fenced; stale: refused, the batch producer was replaced).', labelNames: ['outcome'] as const, registers });
 export const inFlightEvents = new Gauge({ name: 'trident_processor_in_flight_events', help: 'Events consumed and not yet committed.', registers });

@@ -35,7 +35,9 @@ export interface PrepareContext {
   maxHeaderBytes: number;
 }
 
-const dead = (code: string, reason: string, stage: Stage, eventId: string | null = null): DeadOutcome => ({ kind: 'dead', code, reason, stage, eventId });
+/** The outcome of a message that goes to the dead-letter topic. */
+export const deadOutcome = (code: string, reason: string, stage: Stage, eventId: string | null = null): DeadOutcome => ({ kind: 'dead', code, reason, stage, eventId });
+const dead = deadOutcome;
 
 /** The key of an event in a batch's `seenIds`: ids are unique per tenant (no tenant is its own). */
 export function batchIdKey(tenant: string | null, id: string): string {

@@ -16,8 +16,16 @@ import { InferenceStep, type RunModel } from './inference';
 import { DEFAULT_EVENT_LIMITS } from './validate-event';
 import { DeadLetterRateExceeded, DeadLetterRateGuard } from './dead-letters';
 import type { ModelIdentity } from './results';
-import { encodeOutcomes, inferenceFailed, prepareMessage, tallyOutcomes, type EncodeContext, type Outcome, type PrepareContext } from './outcomes';
-import { PartitionTransactions, ProducerFencedError, type TopicMessages } from './transactions';
+import { deadOutcome, encodeOutcomes, inferenceFailed, prepareMessage, tallyOutcomes, type EncodeContext, type Outcome, type PrepareContext } from './outcomes';
+import { checkEventCost } from './event-cost';
+import { PartitionTransactions, ProducerFencedError, StaleProducerError, type TopicMessages } from './transactions';
+import type { PartitionProducer } from './partition-producer';
+import type { Transaction } from 'kafkajs';
+import { PartitionControl } from './partition-control';
+import { BatchRetries } from './batch-retries';
+import { isModelUnavailable } from './model-availability';
+import { SeenIds, parseDuration, seenIdKey } from './seen-ids';
+import { ChangelogRestorer, changelogRecord, ensureChangelog } from './seen-ids-changelog';
 import { deadLetters, endToEndSeconds, eventsIn, inFlightEvents, partitionLag, resultsOut } from './metrics';
 
 export interface ProcessorModel {
@@ -37,6 +45,14 @@ export class Processor {
   private readonly prepareContext: PrepareContext;
   private readonly encodeContext: EncodeContext;
   private stopped = false;
+  private stopping: Promise<void> | null = null;
+  private readonly control: PartitionControl;
+  private readonly retries: BatchRetries;
+  /** Ids processed within processor.dedupWindow (null when off), restored per partition from the changelog. */
+  private readonly seenIds: SeenIds | null;
+  private readonly dedupTopic: string;
+  private restorer: ChangelogRestorer | null = null;
+  private readonly restored = new Map<number, Promise<void>>();
   /** `topic-partition` keys this member was assigned at the last rebalance. */
   private owned = new Set<string>();
   private failure: ((error: unknown) => void) | null = null;
@@ -61,6 +77,7 @@ export class Processor {
       { maxEvents: p.maxBatchEvents, maxWaitMs: p.maxBatchWaitMs, maxTokens: p.maxBatchTokens },
       new InferenceStep(model.run, p.maxInFlightBatches),
       (error, attempt) => log.warn({ err: error, attempt }, 'inference busy; retrying the batch'),
+      new InferenceStep(model.run, 1),
     );
     this.guard = new DeadLetterRateGuard(p.dlqWindowEvents, p.dlqMaxRatio);
     this.prepareContext = {
@@ -82,11 +99,21 @@ export class Processor {
       includeText: p.includeText,
       maxResultBytes: MAX_RESULT_BYTES,
     };
+    this.control = new PartitionControl(() => this.consumer, log);
+    this.retries = new BatchRetries(p.maxBatchRetries);
+    const window = parseDuration(p.dedupWindow) ?? 0;
+    this.seenIds = window > 0 ? new SeenIds(window, p.dedupMaxIdsPerPartition) : null;
+    this.dedupTopic = p.dedupTopic ?? `${p.groupId}-processed-ids`;
     this.done = new Promise<void>((resolve, reject) => {
       this.finish = resolve;
       this.failure = reject;
     });
     this.done.catch(() => undefined);
+  }
+
+  /** True between start() and stop (or a fatal error). */
+  get running(): boolean {
+    return this.consumer !== null && !this.stopped;
   }
 
   /** Joins the group and starts consuming; resolves once running. */
@@ -106,6 +133,12 @@ export class Processor {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.fail(payload.error);
     });
+    if (this.seenIds) {
+      const admin = await this.connectedAdmin();
+      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      await ensureChangelog(admin, this.dedupTopic, meta?.partitions.length ?? this.config.topics.partitions, this.config.topics.replicationFactor, this.seenIds.windowMs);
+      this.restorer = new ChangelogRestorer(this.kafka, () => this.connectedAdmin(), this.dedupTopic, this.seenIds, this.log);
+    }
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
@@ -118,20 +151,31 @@ export class Processor {
   }
 
   /** Stops fetching, lets the batches in flight finish and commit, leaves the group. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    // Finish and commit what was consumed while still a group member, then leave; a batch whose
-    // handler was already running when we stopped registers late, so wait again after leaving.
-    this.dispatcher.flush();
-    await this.drainInFlight();
-    await this.consumer?.disconnect().catch((error) => this.log.warn({ err: error }, 'consumer disconnect failed'));
-    this.dispatcher.flush();
-    await this.drainInFlight();
-    await this.admin?.disconnect().catch(() => undefined);
-    this.dispatcher.close();
-    await this.transactions.close();
-    this.finish();
+  stop(): Promise<void> {
+    return this.shutdown(null);
+  }
+
+  /**
+   * Finishes and commits what was consumed while still a group member, then leaves; a batch whose
+   * handler was already running when we stopped registers late, so wait again after leaving. `done`
+   * settles only after that, so whoever closes the model on a fatal error does it after the batches
+   * in flight are done with it (else their events would fail as MODEL_CLOSED).
+   */
+  private shutdown(error: unknown): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      this.dispatcher.flush();
+      await this.drainInFlight();
+      await this.consumer?.disconnect().catch((e) => this.log.warn({ err: e }, 'consumer disconnect failed'));
+      this.dispatcher.flush();
+      await this.drainInFlight();
+      await this.admin?.disconnect().catch(() => undefined);
+      this.dispatcher.close();
+      await this.transactions.close();
+      if (error === null) this.finish();
+      else this.failure?.(error);
+    })();
+    return this.stopping;
   }
 
   private async drainInFlight(): Promise<void> {
@@ -140,8 +184,7 @@ export class Processor {
 
   private fail(error: unknown): void {
     this.log.error({ err: error }, 'processor stopping on a fatal error');
-    this.failure?.(error);
-    void this.stop();
+    void this.shutdown(error);
   }
 
   /**
@@ -151,11 +194,18 @@ export class Processor {
   private async onAssignment(assignment: Record<string, number[]>): Promise<void> {
     const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}-${p}`)));
     this.owned = owned;
+    // Revoked partitions: their processed ids are restored from the changelog if they come back.
+    for (const partition of [...this.restored.keys()]) {
+      if (!owned.has(`${this.config.topics.text}-${partition}`)) {
+        this.restored.delete(partition);
+        this.seenIds?.forget(partition);
+      }
+    }
     // A partition with a batch still in flight stays paused; that batch resumes it when it commits.
     const idle = Object.entries(assignment)
       .map(([topic, partitions]) => ({ topic, partitions: partitions.filter((p) => !this.inFlight.has(`${topic}-${p}`)) }))
       .filter(({ partitions }) => partitions.length > 0);
-    if (idle.length > 0) this.consumer?.resume(idle);
+    for (const { topic, partitions } of idle) this.control.resume(topic, partitions);
     for (const key of this.transactions.partitions) {
       if (!owned.has(key)) {
         const cut = key.lastIndexOf('-');
@@ -177,21 +227,32 @@ export class Processor {
     const key = `${topic}-${partition}`;
     // A batch fetched before a rebalance took the partition away: initialising its transactional id
     // now would fence the new owner. Leave it; the new owner processes it.
-    if (isStale() || !isRunning() || !this.owned.has(key) || this.inFlight.has(key)) return;
-    // Make sure this partition's transactional id is ours (fencing any zombie) before any work.
-    const fresh = await this.transactions.open(topic, partition).catch((error: unknown) => {
+    if (isStale() || !isRunning() || !this.owned.has(key)) return;
+    // A consumer restarted by kafkajs forgets its pauses: pause again while the batch is in flight.
+    if (this.inFlight.has(key)) return void this.control.pause(topic, [partition]);
+    // Make sure this partition's transactional id is ours (fencing any zombie) before any work. The
+    // batch commits only with this producer (its lease); a dropped or replaced one refuses.
+    const { producer, fresh } = await this.transactions.open(topic, partition).catch((error: unknown) => {
       throw new Error(`cannot initialise the transactional producer of ${key}: ${(error as Error).message}`, { cause: error });
     });
     if (fresh) {
-      // The previous owner's last transaction may have committed after this member read the group's
-      // offsets (its commit raced the rebalance); initialising our id waited for it, so read again.
+      // The previous owner's last transaction (or our own failed commit) may have committed after
+      // this member read the group's offsets; initialising our id waited for it, so read again.
       const committed = await this.committedOffset(topic, partition);
       if (committed !== null && committed > BigInt(batch.firstOffset() ?? '0')) {
-        this.log.info({ topic, partition, committed: committed.toString(), fetched: batch.firstOffset() }, 'skipping events the previous owner committed');
-        this.consumer?.seek({ topic, partition, offset: committed.toString() });
+        this.log.info({ topic, partition, committed: committed.toString(), fetched: batch.firstOffset() }, 'skipping events already committed');
+        this.control.seek(topic, partition, committed.toString());
         return;
       }
     }
+    // Before the first batch of a newly assigned partition: its processed ids (after our producer's
+    // initialisation, so the previous owner's last transaction is settled in the changelog too).
+    if (this.restorer && !this.restored.has(partition)) {
+      const restoring = this.restorer.restore(partition);
+      this.restored.set(partition, restoring);
+      restoring.catch(() => this.restored.delete(partition));
+    }
+    await this.restored.get(partition);
     if (isStale() || !this.owned.has(key)) return;
     partitionLag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
     eventsIn.inc({ topic }, batch.messages.length);
@@ -209,19 +270,24 @@ export class Processor {
     const messages = batch.messages;
     const first = messages[0]!.offset;
     const last = messages[messages.length - 1]!.offset;
-    this.consumer?.pause([{ topic, partitions: [partition] }]);
+    this.control.pause(topic, [partition]);
     resolveOffset(last);
-    const work = this.complete(topic, partition, messages, outcomes, first, last).finally(() => {
+    const work = this.complete(producer, messages, outcomes, first, last).finally(() => {
       inFlightEvents.dec(messages.length);
       this.inFlight.delete(key);
     });
     this.inFlight.set(key, work);
   }
 
-  /** Waits for a partition batch's outcomes, commits them in one transaction, resumes the partition. Never rejects. */
-  private async complete(topic: string, partition: number, messages: KafkaMessage[], outcomes: Array<Promise<Outcome>>, first: string, last: string): Promise<void> {
+  /**
+   * Waits for a partition batch's outcomes, commits them in one transaction of the producer the
+   * batch was consumed with, resumes the partition. Never rejects. When the commit fails, that
+   * producer is already discarded: the partition goes back to the batch's first offset, and its
+   * next batch opens a new producer (fencing the old epoch) and re-reads the group's offset.
+   */
+  private async complete(producer: PartitionProducer<Transaction>, messages: KafkaMessage[], outcomes: Array<Promise<Outcome>>, first: string, last: string): Promise<void> {
+    const { topic, partition } = producer;
     const key = `${topic}-${partition}`;
-    let retryFrom: string | null = null;
     let resumeDelayMs = 0;
     try {
       const all = await Promise.allSettled(outcomes);
@@ -231,39 +297,57 @@ export class Processor {
       // Revoked meanwhile: the next owner redoes it (and our transactional id is fenced anyway).
       if (!this.owned.has(key)) return;
       const output = await this.encodeOutput(messages, settled, topic, partition);
+      // The processed ids go to the changelog in the same transaction: it holds exactly the committed ones.
+      const processed = settled.flatMap((o) => (o.kind === 'results' ? [seenIdKey(o.event.tenant, o.event.id)] : []));
+      const processedAt = Date.now();
+      if (this.seenIds && processed.length > 0) output.push({ topic: this.dedupTopic, messages: processed.map((k) => changelogRecord(partition, k, processedAt)) });
       const next = (BigInt(last) + 1n).toString();
-      await this.transactions.commit(topic, partition, output, next);
+      await this.transactions.commit(producer, output, next);
+      this.seenIds?.record(partition, processed, processedAt);
+      this.retries.succeeded(topic, partition);
       this.account(settled);
       // A rebalance that kept this partition here meanwhile reset the fetch position to the group's
       // offset as it was before this commit: always continue right after what was just committed.
-      this.consumer?.seek({ topic, partition, offset: next });
+      this.control.seek(topic, partition, next);
       this.guard.check();
     } catch (error) {
-      if (error instanceof ProducerFencedError) {
-        // Someone else owns this partition now; never go on with it. The next assignment resumes it.
-        this.log.warn({ topic, partition }, error.message);
-        return;
-      }
       if (error instanceof DeadLetterRateExceeded) {
         this.fail(error);
         return;
       }
-      if (!this.owned.has(key)) return; // revoked meanwhile (its producer was dropped): the next owner redoes it
-      // Nothing of this batch was committed (the transaction aborted): do it again from its first offset.
-      this.log.error({ err: error, topic, partition, offset: first }, 'partition batch failed; retrying it');
-      retryFrom = first;
-      resumeDelayMs = 1000;
+      if (!this.owned.has(key) || this.stopped) return; // revoked meanwhile: the next owner redoes it
+      if (error instanceof ProducerFencedError || error instanceof StaleProducerError) {
+        // Not this batch's fault; if the partition is still ours, go on with a new producer at once.
+        this.log.warn({ topic, partition, offset: first, code: error.code }, error.message);
+      } else if (isModelUnavailable(error)) {
+        this.log.warn({ topic, partition, offset: first, err: error }, 'model unavailable; the batch stays uncommitted and is retried');
+        resumeDelayMs = 1000;
+      } else {
+        try {
+          resumeDelayMs = this.retries.failed(topic, partition, first, error);
+        } catch (exhausted) {
+          this.fail(exhausted);
+          return;
+        }
+        this.log.error({ err: error, topic, partition, offset: first, retryInMs: resumeDelayMs }, 'partition batch failed; retrying it');
+      }
+      // Nothing of this batch was committed (or, if the broker did commit it, the fresh producer's
+      // re-read of the group offset skips it): do it again from its first offset.
+      this.control.seek(topic, partition, first);
     }
-    if (retryFrom !== null && this.owned.has(key)) this.consumer?.seek({ topic, partition, offset: retryFrom });
     if (resumeDelayMs > 0) await new Promise((r) => setTimeout(r, resumeDelayMs));
-    if (!this.stopped && this.owned.has(key)) this.consumer?.resume([{ topic, partitions: [partition] }]);
+    if (!this.stopped && this.owned.has(key)) this.control.resume(topic, [partition]);
+  }
+
+  private async connectedAdmin(): Promise<Admin> {
+    this.admin ??= this.kafka.admin();
+    await (this.adminConnected ??= this.admin.connect());
+    return this.admin;
   }
 
   /** The group's committed offset of one partition (null when none). */
   private async committedOffset(topic: string, partition: number): Promise<bigint | null> {
-    this.admin ??= this.kafka.admin();
-    await (this.adminConnected ??= this.admin.connect());
-    const [entry] = await this.admin.fetchOffsets({ groupId: this.config.processor.groupId, topics: [topic] });
+    const [entry] = await (await this.connectedAdmin()).fetchOffsets({ groupId: this.config.processor.groupId, topics: [topic] });
     const offset = entry?.partitions.find((p) => p.partition === partition)?.offset;
     return offset === undefined || Number(offset) < 0 ? null : BigInt(offset);
   }
@@ -277,6 +361,15 @@ export class Processor {
     const prepared = await prepareMessage(message, { topic, partition, offset: message.offset }, seenIds, this.prepareContext);
     if (prepared.kind === 'dead') return { outcome: Promise.resolve(prepared) };
     const { event, tasks } = prepared;
+    const dead = (code: string, reason: string) => ({ outcome: Promise.resolve<Outcome>(deadOutcome(code, reason, 'validate', event.id)) });
+    // Idempotent ingestion: an id processed for this tenant within processor.dedupWindow gets no second result.
+    const processedAt = this.seenIds?.seenAt(partition, seenIdKey(event.tenant, event.id), Date.now()) ?? null;
+    if (processedAt !== null) {
+      return dead('DUPLICATE_ID', `id ${JSON.stringify(event.id)}${event.tenant ? ` of tenant ${JSON.stringify(event.tenant)}` : ''} was already processed at ${new Date(processedAt).toISOString()}; within processor.dedupWindow (${this.config.processor.dedupWindow}) it gets no second result`);
+    }
+    const questions = tasks.includes('answers') ? event.questions.length : 0;
+    const cost = checkEventCost(prepared.tokens, questions, this.config.processor.maxEventTokens, this.config.processor.maxBatchTokens);
+    if (!cost.ok) return dead(cost.code, cost.reason);
     const outcome = this.dispatcher
       .submit({ id: event.id, text: event.text, questions: event.questions, tasks }, prepared.tokens)
       .then((result): Outcome => (result.ok ? { kind: 'results', event, tasks, output: result.output } : inferenceFailed(event, result.code, result.reason)));

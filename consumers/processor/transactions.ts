@@ -4,18 +4,13 @@
  * whoever processes a partition next initialises the same id, which fences a zombie that still
  * holds it, and aborts its open transaction.
  */
-import type { Kafka, Producer, Message } from 'kafkajs';
+import type { Kafka, Producer, Message, Transaction } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
-import { processorErrorCodes } from '../../common/error-codes';
-import { TridentError } from '../../common/errors';
 import { defaultPartitioner } from '../../common/kafka';
 import { commitSeconds, transactions as transactionMetric } from './metrics';
+import { PartitionProducers, ProducerFencedError, StaleProducerError, type PartitionProducer } from './partition-producer';
 
-export class ProducerFencedError extends TridentError {
-  constructor(readonly topic: string, readonly partition: number, cause: unknown) {
-    super(processorErrorCodes.PRODUCER_FENCED, `${topic}[${partition}]: another processor took over this partition (producer fenced); dropping the batch`, { cause });
-  }
-}
+export { ProducerFencedError, StaleProducerError, TransactionFailedError } from './partition-producer';
 
 export interface TopicMessages {
   topic: string;
@@ -58,119 +53,83 @@ function sizeOf(value: Buffer | string | null | undefined): number {
   return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }
 
-const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
-
-function isFenced(error: unknown): boolean {
-  let e = error as { type?: string; cause?: unknown; originalError?: unknown } | undefined;
-  for (let depth = 0; e && depth < 5; depth++) {
-    if (e.type && FENCED.has(e.type)) return true;
-    e = (e.originalError ?? e.cause) as typeof e;
-  }
-  return /fenced|INVALID_PRODUCER_EPOCH|epoch/i.test(String((error as Error)?.message));
-}
-
+/**
+ * The processor's transactional producers: one per input partition, leased to the batches consumed
+ * under it (see partition-producer.ts for the rules), with the produce + sendOffsets body of a commit.
+ */
 export class PartitionTransactions {
-  private readonly producers = new Map<string, Promise<Producer>>();
+  private readonly producers: PartitionProducers<Transaction>;
 
   constructor(
-    private readonly kafka: Kafka,
-    private readonly transactionalIdPrefix: string,
+    kafka: Kafka,
+    transactionalIdPrefix: string,
     private readonly consumerGroupId: string,
-  ) {}
-
-  private key(topic: string, partition: number): string {
-    return `${topic}-${partition}`;
+  ) {
+    this.producers = new PartitionProducers((topic, partition) => openProducer(kafka, `${transactionalIdPrefix}-${topic}-${partition}`));
   }
 
-  /** The partition's producer, initialised (and any zombie fenced) on first use. */
-  producer(topic: string, partition: number): Promise<Producer> {
-    return this.ensure(topic, partition).producer;
-  }
-
-  /**
-   * Makes sure the partition's producer is open and initialised. Resolves true when this call
-   * initialised it (any previous owner of the transactional id is fenced and its last transaction
-   * completed or aborted), false when it was already open.
-   */
-  async open(topic: string, partition: number): Promise<boolean> {
-    const { producer, created } = this.ensure(topic, partition);
-    await producer;
-    return created;
-  }
-
-  private ensure(topic: string, partition: number): { producer: Promise<Producer>; created: boolean } {
-    const key = this.key(topic, partition);
-    const existing = this.producers.get(key);
-    if (existing) return { producer: existing, created: false };
-    const producer = this.init(topic, partition);
-    this.producers.set(key, producer);
-    producer.catch(() => this.producers.delete(key));
-    return { producer, created: true };
-  }
-
-  private async init(topic: string, partition: number): Promise<Producer> {
-    const producer = this.kafka.producer({
-      transactionalId: `${this.transactionalIdPrefix}-${topic}-${partition}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 60_000,
-      createPartitioner: defaultPartitioner,
-      // After a commit, the coordinator answers CONCURRENT_TRANSACTIONS for a few ms; the default
-      // 300 ms first retry caps a partition at ~3 transactions/s. kafkajs warns that capped retries
-      // can break idempotence, so retries are unbounded (it only retries retriable errors).
-      retry: { initialRetryTime: 5, multiplier: 1.5, maxRetryTime: 500, retries: Number.MAX_SAFE_INTEGER },
-    });
-    await producer.connect();
-    // kafkajs registers the transactional id (InitProducerId: bump the epoch, abort what a previous
-    // owner left open) only at the first transaction(); do it now, before consuming.
-    const empty = await producer.transaction();
-    await empty.abort();
-    return producer;
+  /** The partition's producer (a lease for one batch); `fresh` when this call initialised it (re-read the group offset then). */
+  open(topic: string, partition: number): Promise<{ producer: PartitionProducer<Transaction>; fresh: boolean }> {
+    return this.producers.open(topic, partition);
   }
 
   /**
    * Produces the messages and commits the consumer offset `nextOffset` of the input partition in
-   * one transaction. @throws ProducerFencedError when another owner fenced this producer (the
-   * caller must stop this partition's work); other errors after aborting the transaction.
+   * one transaction of `producer`, the lease the batch was consumed with.
+   * @throws StaleProducerError, ProducerFencedError, TransactionFailedError (see PartitionProducers.transact).
    */
-  async commit(topic: string, partition: number, output: TopicMessages[], nextOffset: string): Promise<void> {
-    const producer = await this.producer(topic, partition);
+  async commit(producer: PartitionProducer<Transaction>, output: TopicMessages[], nextOffset: string): Promise<void> {
+    const { topic, partition } = producer;
     const started = performance.now();
-    const transaction = await producer.transaction();
     try {
-      for (const chunk of chunkBySize(output, MAX_REQUEST_BYTES)) await transaction.sendBatch({ topicMessages: chunk, compression: CompressionTypes.None, acks: -1 });
-      await transaction.sendOffsets({ consumerGroupId: this.consumerGroupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
-      await transaction.commit();
-      transactionMetric.inc({ outcome: 'committed' });
-      commitSeconds.observe((performance.now() - started) / 1000);
+      await this.producers.transact(producer, async (transaction) => {
+        for (const chunk of chunkBySize(output, MAX_REQUEST_BYTES)) await transaction.sendBatch({ topicMessages: chunk, compression: CompressionTypes.None, acks: -1 });
+        await transaction.sendOffsets({ consumerGroupId: this.consumerGroupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
+      });
     } catch (error) {
-      if (isFenced(error)) {
-        transactionMetric.inc({ outcome: 'fenced' });
-        await this.drop(topic, partition);
-        throw new ProducerFencedError(topic, partition, error);
-      }
-      await transaction.abort().catch(() => undefined);
-      transactionMetric.inc({ outcome: 'aborted' });
+      transactionMetric.inc({ outcome: error instanceof ProducerFencedError ? 'fenced' : error instanceof StaleProducerError ? 'stale' : 'aborted' });
       throw error;
     }
+    transactionMetric.inc({ outcome: 'committed' });
+    commitSeconds.observe((performance.now() - started) / 1000);
   }
 
-  /** Disconnects the partition's producer (revoked or fenced partitions). */
-  async drop(topic: string, partition: number): Promise<void> {
-    const key = this.key(topic, partition);
-    const producer = this.producers.get(key);
-    this.producers.delete(key);
-    if (producer) await (await producer.catch(() => null))?.disconnect().catch(() => undefined);
+  /** Discards the partition's producer (revoked partitions). */
+  drop(topic: string, partition: number): Promise<void> {
+    return this.producers.drop(topic, partition);
   }
 
   /** Partitions with an open producer, as `topic-partition` keys. */
   get partitions(): string[] {
-    return [...this.producers.keys()];
+    return this.producers.partitions;
   }
 
-  async close(): Promise<void> {
-    const all = [...this.producers.values()];
-    this.producers.clear();
-    await Promise.all(all.map(async (p) => (await p.catch(() => null))?.disconnect().catch(() => undefined)));
+  close(): Promise<void> {
+    return this.producers.close();
   }
+}
+
+async function openProducer(kafka: Kafka, transactionalId: string): Promise<Producer> {
+  const producer = kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: 60_000,
+    createPartitioner: defaultPartitioner,
+    // After a commit, the coordinator answers CONCURRENT_TRANSACTIONS for a few ms; the default
+    // 300 ms first retry caps a partition at ~3 transactions/s. kafkajs warns that capped retries
+    // can break idempotence, so retries are unbounded (it only retries retriable errors).
+    retry: { initialRetryTime: 5, multiplier: 1.5, maxRetryTime: 500, retries: Number.MAX_SAFE_INTEGER },
+  });
+  await producer.connect();
+  try {
+    // kafkajs registers the transactional id (InitProducerId: bump the epoch, abort what a previous
+    // owner left open) only at the first transaction(); do it now, before consuming.
+    const empty = await producer.transaction();
+    await empty.abort();
+  } catch (error) {
+    await producer.disconnect().catch(() => undefined);
+    throw error;
+  }
+  return producer;
 }

@@ -58,3 +58,16 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string | 
     child.stdin.end(input);
   });
 }
+
+/** Environment of a private stack on its own ports and data directory (`stackEnv` for `trident stack`, `clientEnv` for clients). */
+export function privateStack(ports: { kafka: number; controller: number; registry: number }, dataDir: string): { stackEnv: NodeJS.ProcessEnv; clientEnv: { KAFKA_BROKERS: string; SCHEMA_REGISTRY_URL: string } } {
+  return {
+    stackEnv: {
+      TRIDENT_STACK_DATA_DIR: dataDir,
+      TRIDENT_STACK_KAFKA_PORT: String(ports.kafka),
+      TRIDENT_STACK_CONTROLLER_PORT: String(ports.controller),
+      TRIDENT_STACK_REGISTRY_PORT: String(ports.registry),
+    },
+    clientEnv: { KAFKA_BROKERS: `127.0.0.1:${ports.kafka}`, SCHEMA_REGISTRY_URL: `http://127.0.0.1:${ports.registry}/apis/ccompat/v7` },
+  };
+}

@@ -6,19 +6,13 @@ import { createServer, type Server } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestTopics, runCli, testConfig } from './harness';
+import { createTestTopics, privateStack, runCli, testConfig } from './harness';
 
 const PORTS = { kafka: 29092, controller: 29093, registry: 28085 };
 
 describe('trident stack (a private stack on other ports)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'trident-stack-'));
-  const stackEnv = {
-    TRIDENT_STACK_DATA_DIR: dataDir,
-    TRIDENT_STACK_KAFKA_PORT: String(PORTS.kafka),
-    TRIDENT_STACK_CONTROLLER_PORT: String(PORTS.controller),
-    TRIDENT_STACK_REGISTRY_PORT: String(PORTS.registry),
-  };
-  const clientEnv = { KAFKA_BROKERS: `127.0.0.1:${PORTS.kafka}`, SCHEMA_REGISTRY_URL: `http://127.0.0.1:${PORTS.registry}/apis/ccompat/v7` };
+  const { stackEnv, clientEnv } = privateStack(PORTS, dataDir);
 
   afterAll(async () => {
     await runCli(['stack', 'down', '--wipe'], stackEnv);
