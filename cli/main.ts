@@ -8,6 +8,7 @@ import { ConfigError, TridentError } from '../common/errors';
 import { registerStackCommands } from './stack-commands';
 import { registerKafkaCommands } from './kafka-commands';
 import { registerDemoCommand } from './demo';
+import { registerModelsCommands } from '../model/registry/cli';
 
 export interface CliContext {
   /** Loads the config once, with the global `--config` file. Throws ConfigError. */
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerStackCommands(program, context);
   registerKafkaCommands(program, context);
   registerDemoCommand(program, context);
+  registerModelsCommands(program, context);
   registerOptional(program, context);
   return program;
 }
