@@ -16,7 +16,7 @@ import type { TextEvent } from '../../schemas/generated/text';
 import type { TaskName } from '../../producers/records';
 import { estimateTokens } from './batcher';
 import { Dispatcher } from './dispatcher';
-import { InferenceStep, type RunModel } from './inference';
+import { InferenceStep, type AcquireModel, type RunModel } from './inference';
 import { checkEvent, headerBytes, DEFAULT_EVENT_LIMITS, type EventLimits } from './validate-event';
 import { DeadLetterRateGuard, deadLetter, type RawMessage, type Stage } from './dead-letters';
 import { resultEvents, type ModelIdentity } from './results';
@@ -24,13 +24,13 @@ import { PartitionTransactions, ProducerFencedError, type TopicMessages } from '
 import { deadLetters, endToEndSeconds, eventsIn, inFlightEvents, partitionLag, resultsOut } from './metrics';
 
 export interface ProcessorModel {
-  run: RunModel;
-  identity: ModelIdentity;
+  /** The model each micro-batch runs on (see model-source.ts); results carry the version that computed them. */
+  acquire: AcquireModel;
   maxTextChars?: number;
 }
 
 type Outcome =
-  | { kind: 'results'; event: TextEvent; tasks: TaskName[]; output: Awaited<ReturnType<RunModel>>[number] }
+  | { kind: 'results'; event: TextEvent; tasks: TaskName[]; output: Awaited<ReturnType<RunModel>>[number]; model: ModelIdentity }
   | { kind: 'dead'; code: string; reason: string; stage: Stage; eventId: string | null };
 
 /** Largest result event kept with its copy of the input text (the broker's default message limit is 1 MB). */
@@ -65,7 +65,7 @@ export class Processor {
     this.transactions = new PartitionTransactions(kafka, p.transactionalIdPrefix, p.groupId);
     this.dispatcher = new Dispatcher(
       { maxEvents: p.maxBatchEvents, maxWaitMs: p.maxBatchWaitMs, maxTokens: p.maxBatchTokens },
-      new InferenceStep(model.run, p.maxInFlightBatches),
+      new InferenceStep(model.acquire, p.maxInFlightBatches),
       (error, attempt) => log.warn({ err: error, attempt }, 'inference busy; retrying the batch'),
     );
     this.guard = new DeadLetterRateGuard(p.dlqWindowEvents, p.dlqMaxRatio);
@@ -108,7 +108,7 @@ export class Processor {
       partitionsConsumedConcurrently: 64,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    this.log.info({ topic, group: this.config.processor.groupId, model: this.model.identity }, 'processor running');
+    this.log.info({ topic, group: this.config.processor.groupId }, 'processor running');
   }
 
   /** Stops fetching, lets the batches in flight finish and commit, leaves the group. */
@@ -290,7 +290,7 @@ export class Processor {
     const tokens = estimateTokens(event.text, questions, wantsTextPass);
     const tasks = check.tasks;
     const outcome = this.dispatcher.submit({ id: event.id, text: event.text, questions: event.questions, tasks }, tokens).then(
-      (result): Outcome => (result.ok ? { kind: 'results', event, tasks, output: result.output } : deadOutcome(result.code, result.reason, 'infer', event.id)),
+      (result): Outcome => (result.ok ? { kind: 'results', event, tasks, output: result.output, model: result.model } : deadOutcome(result.code, result.reason, 'infer', event.id)),
     );
     return { outcome };
   }
@@ -313,7 +313,7 @@ export class Processor {
         continue;
       }
       const key = outcome.event.key ?? outcome.event.id;
-      for (const result of resultEvents(outcome.event, outcome.tasks, outcome.output, this.model.identity, this.config.processor.includeText, processedAt)) {
+      for (const result of resultEvents(outcome.event, outcome.tasks, outcome.output, outcome.model, this.config.processor.includeText, processedAt)) {
         let value = await this.codec.encode(result.kind, result.event as never);
         // A result must fit in one Kafka message; the copy of the input text is what can make it too big.
         if (value.length > MAX_RESULT_BYTES && 'text' in result.event && result.event.text !== null) {
