@@ -50,7 +50,7 @@ export class RegistryFollower {
     await admin.connect();
     let target: bigint;
     try {
-      const [offsets] = await admin.fetchTopicOffsets(this.topic);
+      const [offsets] = await retryRetriable(() => admin.fetchTopicOffsets(this.topic));
       target = BigInt(offsets?.high ?? '0');
       if (target <= BigInt(offsets?.low ?? '0')) target = 0n;
     } finally {
@@ -113,6 +113,21 @@ export class RegistryFollower {
       .then(() => admin.deleteGroups([this.groupId]))
       .catch(() => undefined)
       .finally(() => admin.disconnect().catch(() => undefined));
+  }
+}
+
+/**
+ * Retries kafkajs' retriable errors a few times: right after the topic is created a KRaft broker
+ * answers NOT_LEADER_FOR_PARTITION for a moment (its metadata image lags the controller).
+ */
+async function retryRetriable<T>(work: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error as { retriable?: boolean }).retriable || attempt >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+    }
   }
 }
 
