@@ -9,7 +9,7 @@
  * promotion in the paced run, the time from the promotion record being written to the first result
  * computed by the new version (p50/p99).
  *
- *   npm run build && node dist/bench/model-swap.js [--model DIR] [--seconds 40] [--every 10] [--partitions 6]
+ *   npm run build && node dist/bench/model-swap.js [--model DIR] [--seconds 40] [--every 10] [--partitions 6] [--texts 60000]
  */
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -63,10 +63,8 @@ async function run(dir: string, other: string, seconds: number, every: number | 
   const b = (await registry.register(other)).record;
   await registry.promote({ name: a.name, version: a.version });
   const serve = await startServe({ ...env, TRIDENT_MODELS_STORE: store }, {}, 29100 + Math.floor(Math.random() * 300));
-  let firstAt = 0;
   const promotedAt: Array<{ version: string; at: number; firstResult: number | null }> = [];
   const stop = await listenVersions(config, (version, at) => {
-    if (!firstAt) firstAt = at;
     for (const p of promotedAt) if (p.firstResult === null && p.version === version && at >= p.at) p.firstResult = at - p.at;
   });
   const producer = new TridentProducer(createKafka(config, 'bench-swap-producer'), EventCodec.fromConfig(config), config);
@@ -86,20 +84,21 @@ async function run(dir: string, other: string, seconds: number, every: number | 
       }
     })();
   }
-  while (!firstAt) await new Promise((r) => setTimeout(r, 20));
+  // The window opens with the first micro-batch (the first results only come with the first commits).
   const inferredAt = async () => (await serve.metrics()).get('trident_processor_batch_events_sum') ?? 0;
+  while ((await inferredAt()) === 0) await new Promise((r) => setTimeout(r, 50));
   const inferredBefore = await inferredAt();
   const windowStart = Date.now();
   if (every) {
     for (let k = 1; k * every < seconds; k++) {
-      await new Promise((r) => setTimeout(r, firstAt + k * every * 1000 - Date.now()));
+      await new Promise((r) => setTimeout(r, windowStart + k * every * 1000 - Date.now()));
       const to = k % 2 === 1 ? b : a;
       if (k % 2 === 1) await registry.promote({ name: to.name, version: to.version });
       else await registry.rollback(to.name);
       promotedAt.push({ version: to.version, at: Date.now(), firstResult: null });
     }
   }
-  await new Promise((r) => setTimeout(r, Math.max(0, firstAt + seconds * 1000 - Date.now())));
+  await new Promise((r) => setTimeout(r, Math.max(0, windowStart + seconds * 1000 - Date.now())));
   const metrics = await serve.metrics();
   const inferred = (metrics.get('trident_processor_batch_events_sum') ?? 0) - inferredBefore;
   const windowSeconds = (Date.now() - windowStart) / 1000;
@@ -125,7 +124,7 @@ async function main(): Promise<void> {
   const every = Number(a.get('every') ?? 10);
   const partitions = Number(a.get('partitions') ?? 6);
   // A backlog no run can finish within its window, so both measure capacity.
-  const texts = benchTexts(Number(a.get('texts') ?? 20_000));
+  const texts = benchTexts(Number(a.get('texts') ?? 60_000));
   const other = secondVersion(dir);
   console.log(`model ${dir} and a copy as a second version; ${seconds} s window; a promotion every ${every} s; ${partitions} partitions; backlog ${texts.length} texts, all four tasks`);
   const base = await run(dir, other, seconds, null, partitions, texts, 'base');

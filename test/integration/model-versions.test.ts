@@ -224,4 +224,17 @@ describe('model versions', () => {
       await stopServe(serve);
     }
   }, 180_000);
+
+  it('serve on an empty registry registers and promotes the newest artifact under model/artifacts/ and says so', async () => {
+    const { env } = await setup('models-first');
+    const procEnv = processorEnv(env);
+    delete procEnv.TRIDENT_MODEL_PATH;
+    const serve = await startServe(procEnv);
+    try {
+      expect(serve.output()).toContain('the model registry had no production version; registered and promoted trident-multitask 1.1.0');
+      expect((await cli(['models', 'production'], env)).trim()).toBe('trident-multitask 1.1.0');
+    } finally {
+      await stopServe(serve);
+    }
+  }, 180_000);
 });
