@@ -14,7 +14,7 @@ import { checkGate, describeRegression, metricsFromManifest } from './gate';
 import { appendRecords, ensureModelsTopic, readRegistry, whoAmI } from './log';
 import { productionVersion, recordKey, resolveVersion, rollbackTarget, type ModelRecord, type RegistryState, type VersionRef, type VersionState } from './state';
 import { artifactDigest, storeFromConfig, type ArtifactStore } from './store';
-import { loadVerifiedPipeline } from './verify';
+import { loadVerifiedPipeline, verifyFiles } from './verify';
 
 export type RegisterOutcome = { kind: 'registered'; record: ModelRecord } | { kind: 'already'; record: ModelRecord };
 
@@ -58,6 +58,8 @@ export class ModelRegistry {
   async register(dir: string): Promise<RegisterOutcome> {
     const source = path.resolve(dir);
     if (!existsSync(path.join(source, 'manifest.json'))) throw new TridentError('MODEL_ARTIFACT_INVALID', `${source}: not an artifact folder (no manifest.json)`);
+    // Checked on the source first, so errors name the user's files; the staged copy is checked again.
+    verifyFiles(source);
     const state = await this.state();
     const same = [...state.versions.values()].find((v) => v.record.artifactDigest === artifactDigest(source));
     if (same) return { kind: 'already', record: same.record };
