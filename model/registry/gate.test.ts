@@ -13,7 +13,9 @@ describe('checkGate', () => {
 
   it('passes at exactly the tolerance and fails just past it', () => {
     expect(checkGate({ s: { f1: 0.85 } }, { s: { f1: 0.855 } }, 0.5).passed).toBe(true);
-    expect(checkGate({ s: { f1: 0.8499 } }, { s: { f1: 0.855 } }, 0.5).passed).toBe(false);
+    const past = checkGate({ s: { f1: 0.8499 } }, { s: { f1: 0.855 } }, 0.5);
+    expect(past.passed).toBe(false);
+    expect(describeRegression(past.regressions[0]!, 0.5)).toBe('s f1: candidate 84.99 < production 85.50 (−0.510 points; tolerance 0.5)');
   });
 
   it('compares only shared (split, metric) pairs and never set sizes', () => {

@@ -53,7 +53,9 @@ export function checkGate(candidate: VersionMetrics, production: VersionMetrics,
 
 /** One line per regression: `sst2/dev accuracy: candidate 87.39 < production 89.45 (−2.06 points; tolerance 0.5)`. */
 export function describeRegression(r: GateRegression, tolerancePoints: number): string {
-  return `${r.split} ${r.metric}: candidate ${toPoints(r.candidate).toFixed(2)} < production ${toPoints(r.production).toFixed(2)} (−${r.dropPoints.toFixed(2)} points; tolerance ${tolerancePoints})`;
+  // Three decimals below one point, so a drop just past the tolerance never prints as equal to it.
+  const drop = r.dropPoints.toFixed(r.dropPoints < 1 ? 3 : 2);
+  return `${r.split} ${r.metric}: candidate ${toPoints(r.candidate).toFixed(2)} < production ${toPoints(r.production).toFixed(2)} (−${drop} points; tolerance ${tolerancePoints})`;
 }
 
 /**
