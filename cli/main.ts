@@ -14,6 +14,7 @@ import { registerEvalCommand } from '../model/evaluation/cli';
 import { registerReplayCommand } from '../consumers/replay/cli';
 import { registerConsumerCommands } from '../consumers/cli';
 import { registerGatewayCommands } from '../gateway/cli';
+import { registerModelsCommands } from '../model/registry/cli';
 
 
 export function buildProgram(): Command {
@@ -30,11 +31,12 @@ export function buildProgram(): Command {
   registerStackCommands(program, context);
   registerKafkaCommands(program, context);
   registerDemoCommand(program, context);
-  registerPredictCommand(program);
+  registerPredictCommand(program, context);
   registerEvalCommand(program, context);
   registerReplayCommand(program, context);
   registerConsumerCommands(program, context);
   registerGatewayCommands(program, context);
+  registerModelsCommands(program, context);
   return program;
 }
 

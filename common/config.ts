@@ -129,6 +129,17 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    models: z
+      .object({
+        /** Where registered artifacts are copied (content-addressed): a folder path or a file:// URL. */
+        store: z.string().min(1).default(join(homedir(), '.local', 'share', 'trident', 'models')),
+        /** A promotion is refused when the candidate is worse than production on a shared metric by more than this many points. */
+        gateTolerance: z.number().min(0).max(100).default(0.5),
+        /** How long a promotion may take to load, verify and warm up in a processor before it is refused. */
+        loadTimeoutMs: z.number().int().positive().default(120_000),
+      })
+      .strict()
+      .prefault({}),
     processor: z
       .object({
         groupId: z.string().min(1).default('trident-processor'),

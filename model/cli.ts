@@ -6,8 +6,9 @@ import type { Command } from 'commander';
 import { cliErrorCodes } from '../common/error-codes';
 import { TridentError } from '../common/errors';
 import { builtInTasks } from '../common/tasks';
+import { loadConfig } from '../common/config';
+import type { CliContext } from '../common/cli-context';
 import { Pipeline } from './pipeline';
-import { resolveModelDir } from './artifacts';
 import { predictJsonLines } from './predict-file';
 import { checkTasks } from './validate';
 
@@ -29,8 +30,8 @@ async function countLines(file: string): Promise<number> {
   return n;
 }
 
-/** Registers `trident predict` on the program. `context` (the CLI's config access) is not needed. */
-export function registerPredictCommand(program: Command, _context?: unknown): void {
+/** Registers `trident predict` on the program. `context` (the CLI's config access) is needed for registry versions. */
+export function registerPredictCommand(program: Command, context?: CliContext): void {
   program
     .command('predict')
     .description('run the model on a text, or offline over a JSON-lines file ({id, text, questions?} per line)')
@@ -39,14 +40,17 @@ export function registerPredictCommand(program: Command, _context?: unknown): vo
     .option('--question <q>', 'a question to answer from the text (repeatable)', collect, [])
     .option('--file <in.jsonl>', 'read inputs from a JSON-lines file instead')
     .option('--out <out.jsonl>', 'write outputs here (default: stdout)')
-    .option('--model <dir>', 'model artifact folder (default: $TRIDENT_MODEL_DIR or the newest under model/artifacts/)')
+    .option('--model <dir|version>', 'artifact folder, or a registry version: 1.1.0, NAME@VERSION, production (default: $TRIDENT_MODEL_DIR or the newest under model/artifacts/)')
     .option('--batch-size <n>', 'windows per encoder batch', '32')
     .option('--max-chars <n>', 'longest accepted text in characters (longer inputs are rejected, never truncated)')
     .action(async (text: string | undefined, options: PredictOptions) => {
       if ((text === undefined) === (options.file === undefined)) {
         throw new TridentError(cliErrorCodes.CLI_USAGE, 'predict needs either a TEXT argument or --file IN.jsonl');
       }
-      const pipeline = await Pipeline.load(resolveModelDir(options.model), {
+      // A registry version (1.1.0, NAME@VERSION, production) is fetched from the store; a folder is used as it is.
+      const { resolveModelArgument } = await import('./registry/resolve');
+      const { dir } = await resolveModelArgument(options.model, context?.config() ?? loadConfig());
+      const pipeline = await Pipeline.load(dir, {
         batchSize: Number(options.batchSize),
         ...(options.maxChars ? { maxChars: Number(options.maxChars) } : {}),
       });

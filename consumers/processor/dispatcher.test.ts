@@ -1,6 +1,8 @@
 import type { PredictOutput } from '../../model/types';
 import { Dispatcher } from './dispatcher';
-import { InferenceStep, type RunModel } from './inference';
+import { fixedModel, InferenceStep, type RunModel } from './inference';
+
+const identity = { name: 'test', version: '0.0.0' };
 
 describe('Dispatcher fairness', () => {
   it('an event costlier than a micro-batch runs in its own lane: two of them never hold up the other partitions', async () => {
@@ -12,7 +14,7 @@ describe('Dispatcher fairness', () => {
       finished.push(...inputs.map((i) => i.id));
       return inputs.map((i) => ({ id: i.id }) as PredictOutput);
     };
-    const dispatcher = new Dispatcher({ maxEvents: 4, maxWaitMs: 0, maxTokens: 100 }, new InferenceStep(run, 2), undefined, new InferenceStep(run, 1));
+    const dispatcher = new Dispatcher({ maxEvents: 4, maxWaitMs: 0, maxTokens: 100 }, new InferenceStep(fixedModel(run, identity), 2), undefined, new InferenceStep(fixedModel(run, identity), 1));
     const item = (id: string) => ({ id, text: 'x', questions: [], tasks: ['sentiment' as const] });
     const heavy = [dispatcher.submit(item('heavy-1'), 5000), dispatcher.submit(item('heavy-2'), 5000)];
     const light = Array.from({ length: 6 }, (_, i) => dispatcher.submit(item(`light-${i}`), 10));

@@ -11,6 +11,7 @@ import { deadLetterCodes } from '../../common/error-codes';
 import { ModelArtifactError, TridentError, isRetriable } from '../../common/errors';
 import { inferenceSeconds } from './metrics';
 import { isModelUnavailable } from './model-availability';
+import type { ModelIdentity } from './results';
 
 export interface InferenceItem {
   id: string;
@@ -19,16 +20,32 @@ export interface InferenceItem {
   tasks: TaskName[];
 }
 
-export type InferenceOutcome = { ok: true; output: PredictOutput } | { ok: false; code: string; reason: string };
+/** `model`: the version that computed the output (results carry it as modelVersion). */
+export type InferenceOutcome = { ok: true; output: PredictOutput; model: ModelIdentity } | { ok: false; code: string; reason: string };
 
 export type RunModel = (inputs: PredictInput[], tasks: TaskName[]) => Promise<PredictOutput[]>;
+
+/** The model one micro-batch runs on, held until `release()` (a swapped-out model closes after its last lease). */
+export interface ModelLease {
+  identity: ModelIdentity;
+  run: RunModel;
+  release(): void;
+}
+
+/** Hands out the model for the next micro-batch; asked once per batch, so a swap lands between batches. */
+export type AcquireModel = () => ModelLease;
+
+/** An AcquireModel that always hands out the same model. */
+export function fixedModel(run: RunModel, identity: ModelIdentity): AcquireModel {
+  return () => ({ identity, run, release: () => undefined });
+}
 
 export class InferenceStep {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
   constructor(
-    private readonly run: RunModel,
+    private readonly acquireModel: AcquireModel,
     private readonly maxInFlight: number,
   ) {}
 
@@ -36,20 +53,23 @@ export class InferenceStep {
   async infer(items: readonly InferenceItem[]): Promise<InferenceOutcome[]> {
     await this.acquire();
     const started = performance.now();
+    // One model for the whole batch, its splits included: no batch mixes versions.
+    const model = this.acquireModel();
     try {
-      return await this.inferOrSplit(items);
+      return await this.inferOrSplit(items, model);
     } finally {
+      model.release();
       inferenceSeconds.observe((performance.now() - started) / 1000);
       this.release();
     }
   }
 
-  private async inferOrSplit(items: readonly InferenceItem[]): Promise<InferenceOutcome[]> {
+  private async inferOrSplit(items: readonly InferenceItem[], model: ModelLease): Promise<InferenceOutcome[]> {
     try {
       const tasks = [...new Set(items.flatMap((i) => i.tasks))];
       const inputs = items.map((i) => ({ id: i.id, text: i.text, ...(i.tasks.includes('answers') ? { questions: i.questions } : {}) }));
-      const outputs = await this.run(inputs, tasks);
-      return outputs.map((output, i) => ({ ok: true, output: pick(output, items[i]!.tasks) }));
+      const outputs = await model.run(inputs, tasks);
+      return outputs.map((output, i) => ({ ok: true, output: pick(output, items[i]!.tasks), model: model.identity }));
     } catch (error) {
       // Busy, restarting or closed is the model's state, never these events' fault: no dead letters.
       if (isRetriable(error) || isModelUnavailable(error)) throw error;
@@ -59,7 +79,7 @@ export class InferenceStep {
         return [{ ok: false, code, reason: (error as Error).message }];
       }
       const middle = Math.ceil(items.length / 2);
-      return [...(await this.inferOrSplit(items.slice(0, middle))), ...(await this.inferOrSplit(items.slice(middle)))];
+      return [...(await this.inferOrSplit(items.slice(0, middle), model)), ...(await this.inferOrSplit(items.slice(middle), model))];
     }
   }
 

@@ -60,7 +60,6 @@ describe('prepareMessage', () => {
 const encodeContext: EncodeContext = {
   encode: async (kind, value) => Buffer.from(JSON.stringify({ kind, value }, (_k, v: unknown) => (typeof v === 'object' && v !== null && (v as { type?: string }).type === 'Buffer' ? '<bytes>' : v))),
   topics: { dlq: 'dlq', sentiment: 'out.sentiment', entities: 'out.entities', answers: 'out.answers', categories: 'out.categories' },
-  identity: { name: 'm', version: '1' },
   includeText: true,
   maxResultBytes: 400,
 };
@@ -70,6 +69,7 @@ const results = (over: Partial<TextEvent> = {}, tasks: TaskName[] = ['sentiment'
   event: event(over),
   tasks,
   output: { id: over.id ?? 'e1', sentiment, entities: [] },
+  model: { name: 'm', version: '1' },
 });
 const decoded = (m: { value: Buffer | string | null }) => JSON.parse(String(m.value)) as { kind: string; value: Record<string, unknown> };
 

@@ -17,7 +17,8 @@ import type { TopicMessages } from './transactions';
 import { checkEvent, headerBytes, type EventLimits } from './validate-event';
 
 export type DeadOutcome = { kind: 'dead'; code: string; reason: string; stage: Stage; eventId: string | null };
-export type Outcome = { kind: 'results'; event: TextEvent; tasks: TaskName[]; output: PredictOutput } | DeadOutcome;
+/** `model`: the version that computed the output (each result carries it as modelVersion). */
+export type Outcome = { kind: 'results'; event: TextEvent; tasks: TaskName[]; output: PredictOutput; model: ModelIdentity } | DeadOutcome;
 
 /** A message that passed decoding and validation: what to hand to the micro-batcher. */
 export interface ValidEvent {
@@ -80,7 +81,6 @@ export interface EncodeContext {
   encode<K extends TopicKind>(kind: K, event: never): Promise<Buffer>;
   /** Topic names by kind (the config's `topics`). */
   topics: Record<'dlq' | TaskName, string>;
-  identity: ModelIdentity;
   includeText: boolean;
   /** Largest result event kept with its copy of the input text. */
   maxResultBytes: number;
@@ -108,7 +108,7 @@ export async function encodeOutcomes(messages: readonly KafkaMessage[], outcomes
       continue;
     }
     const key = outcome.event.key ?? outcome.event.id;
-    for (const result of resultEvents(outcome.event, outcome.tasks, outcome.output, context.identity, context.includeText, processedAt)) {
+    for (const result of resultEvents(outcome.event, outcome.tasks, outcome.output, outcome.model, context.includeText, processedAt)) {
       let value = await context.encode(result.kind, result.event as never);
       // A result must fit in one Kafka message; the copy of the input text is what can make it too big.
       if (value.length > context.maxResultBytes && 'text' in result.event && result.event.text !== null) {

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { TridentConfig } from '../../common/config';
 import { EventCodec } from '../../schemas/codec';
 import { Dispatcher } from './dispatcher';
-import { InferenceStep, type RunModel } from './inference';
+import { InferenceStep, type AcquireModel, type RunModel } from './inference';
 import { DEFAULT_EVENT_LIMITS } from './validate-event';
 import { DeadLetterRateExceeded, DeadLetterRateGuard } from './dead-letters';
 import type { ModelIdentity } from './results';
@@ -29,8 +29,8 @@ import { ChangelogRestorer, changelogRecord, ensureChangelog } from './seen-ids-
 import { deadLetters, endToEndSeconds, eventsIn, inFlightEvents, partitionLag, resultsOut } from './metrics';
 
 export interface ProcessorModel {
-  run: RunModel;
-  identity: ModelIdentity;
+  /** The model each micro-batch runs on (see model-source.ts); results carry the version that computed them. */
+  acquire: AcquireModel;
   maxTextChars?: number;
 }
 
@@ -75,9 +75,9 @@ export class Processor {
     this.transactions = new PartitionTransactions(kafka, p.transactionalIdPrefix, p.groupId);
     this.dispatcher = new Dispatcher(
       { maxEvents: p.maxBatchEvents, maxWaitMs: p.maxBatchWaitMs, maxTokens: p.maxBatchTokens },
-      new InferenceStep(model.run, p.maxInFlightBatches),
+      new InferenceStep(model.acquire, p.maxInFlightBatches),
       (error, attempt) => log.warn({ err: error, attempt }, 'inference busy; retrying the batch'),
-      new InferenceStep(model.run, 1),
+      new InferenceStep(model.acquire, 1),
     );
     this.guard = new DeadLetterRateGuard(p.dlqWindowEvents, p.dlqMaxRatio);
     this.prepareContext = {
@@ -95,7 +95,6 @@ export class Processor {
     this.encodeContext = {
       encode: (kind, event) => codec.encode(kind, event),
       topics: config.topics,
-      identity: model.identity,
       includeText: p.includeText,
       maxResultBytes: MAX_RESULT_BYTES,
     };
@@ -147,7 +146,7 @@ export class Processor {
       partitionsConsumedConcurrently: 64,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    this.log.info({ topic, group: this.config.processor.groupId, model: this.model.identity }, 'processor running');
+    this.log.info({ topic, group: this.config.processor.groupId }, 'processor running');
   }
 
   /** Stops fetching, lets the batches in flight finish and commit, leaves the group. */
@@ -372,7 +371,7 @@ export class Processor {
     if (!cost.ok) return dead(cost.code, cost.reason);
     const outcome = this.dispatcher
       .submit({ id: event.id, text: event.text, questions: event.questions, tasks }, prepared.tokens)
-      .then((result): Outcome => (result.ok ? { kind: 'results', event, tasks, output: result.output } : inferenceFailed(event, result.code, result.reason)));
+      .then((result): Outcome => (result.ok ? { kind: 'results', event, tasks, output: result.output, model: result.model } : inferenceFailed(event, result.code, result.reason)));
     return { outcome };
   }
 

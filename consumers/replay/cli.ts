@@ -27,7 +27,7 @@ export function registerReplayCommand(program: Command, context: CliContext): vo
   program
     .command('replay')
     .description('replay a range of an input topic (read_committed) through one or two models offline: report.json, report.html, predictions.jsonl')
-    .requiredOption('--models <a[,b]>', 'one or two artifact folders (registry versions need the model registry)')
+    .requiredOption('--models <a[,b]>', 'one or two models: artifact folders or registry versions (1.1.0, NAME@VERSION, production)')
     .requiredOption('--out <dir>', 'folder for report.json, report.html and predictions.jsonl')
     .option('--topic <topic>', 'input topic kind or name', 'text')
     .option('--from <bound>', 'start: ISO timestamp, duration back from now (2h, 30m, 1d) or partition:offset list (0:100,1:250); default: the beginning')

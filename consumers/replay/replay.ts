@@ -15,7 +15,7 @@ import type { TextEvent } from '../../schemas/generated/text';
 import type { FeedbackEvent } from '../../schemas/generated/feedback';
 import { builtInTasks as TASKS } from '../../common/tasks';
 import { addLabel, LabelError, parseLabel, type EventGold } from '../../model/evaluation/labels';
-import { ModelSet } from '../../model/evaluation/models';
+import { ModelSet, registryResolver } from '../../model/evaluation/models';
 import { EvaluationRun, type EvalInput, type Report } from '../../model/evaluation/run';
 import { checkEvent } from '../processor/validate-event';
 import { resultEvents } from '../processor/results';
@@ -129,7 +129,7 @@ export async function replay(kafka: Kafka, codec: EventCodec, config: TridentCon
   if (options.partitions) bounds.partitions = parsePartitions(options.partitions);
   if (options.max !== undefined && !(Number.isInteger(options.max) && options.max > 0)) throw new TridentError('CLI_USAGE', `--max ${options.max}: expected a positive integer`);
 
-  const models = await ModelSet.load(options.models);
+  const models = await ModelSet.load(options.models, registryResolver(config));
   let producer: Producer | null = null;
   try {
     const admin = kafka.admin();

@@ -5,7 +5,8 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { TridentError } from '../../common/errors';
 import { parseLabeledLines } from './labels';
-import { ModelSet, parseModelSpecs } from './models';
+import { ModelSet, parseModelSpecs, registryResolver, type ModelResolver } from './models';
+import type { CliContext } from '../../common/cli-context';
 import { EvaluationRun, type Report } from './run';
 
 export interface EvalFileOptions {
@@ -15,6 +16,8 @@ export interface EvalFileOptions {
   /** Events per model call. Default 256 (as `trident predict --file`). */
   chunkSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /** How a `--models` spec becomes an artifact folder (default: folders only). */
+  resolve?: ModelResolver;
 }
 
 /**
@@ -27,7 +30,7 @@ export async function evaluateFile(options: EvalFileOptions): Promise<Report> {
   const lines = readFileSync(options.file, 'utf8').split(/\r?\n/);
   const texts = parseLabeledLines(lines, options.file);
   if (texts.length === 0) throw new TridentError('EVAL_EMPTY', `${options.file}: no labeled lines`);
-  const models = await ModelSet.load(options.models);
+  const models = await ModelSet.load(options.models, options.resolve);
   try {
     const run = new EvaluationRun(models, options.out);
     const chunkSize = options.chunkSize ?? 256;
@@ -72,12 +75,12 @@ export function summaryLines(report: Report): string[] {
 const fmt = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const signed = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
 
-export function registerEvalCommand(program: Command, _context?: unknown): void {
+export function registerEvalCommand(program: Command, context: CliContext): void {
   program
     .command('eval')
     .description('evaluate one or two models on a labeled JSON-lines file, no Kafka: report.json, report.html, predictions.jsonl')
     .requiredOption('--file <labeled.jsonl>', 'labeled lines: {"id","text","task","label"|"entities"|"answer"} (model/evaluation/labels.ts)')
-    .requiredOption('--models <a[,b]>', 'one or two artifact folders (registry versions need the model registry)')
+    .requiredOption('--models <a[,b]>', 'one or two models: artifact folders or registry versions (1.1.0, NAME@VERSION, production)')
     .requiredOption('--out <dir>', 'folder for report.json, report.html and predictions.jsonl')
     .action(async (options: { file: string; models: string; out: string }) => {
       const bar = new SingleBar({ format: 'eval [{bar}] {value}/{total} texts | {rate} texts/s | {eta_formatted} left', stream: process.stderr, etaBuffer: 50 }, Presets.shades_classic);
@@ -88,6 +91,7 @@ export function registerEvalCommand(program: Command, _context?: unknown): void 
           file: options.file,
           models: parseModelSpecs(options.models),
           out: options.out,
+          resolve: registryResolver(context.config()),
           onProgress: (done, total) => {
             if (!begun) bar.start(total, 0, { rate: '0' });
             begun = true;

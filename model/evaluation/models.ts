@@ -3,6 +3,7 @@
  * them, and running chunks of inputs through each with timings. Shared by `trident eval` and
  * `trident replay`.
  */
+import type { TridentConfig } from '../../common/config';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { TridentError } from '../../common/errors';
@@ -23,6 +24,22 @@ export function resolveModel(spec: string, artifactsDir = defaultArtifactsDir())
   const local = artifactsDir ? folderOfVersion(artifactsDir, spec) : null;
   const hint = local ? `; the artifact folder of that version is ${path.relative(process.cwd(), local) || local}` : '; pass an artifact folder such as model/artifacts/trident-multitask-1.1.0';
   throw new TridentError('UNKNOWN_MODEL', `unknown model ${JSON.stringify(spec)}: it is not an artifact folder, and registry versions (like 1.1.0 or production) need the model registry${hint}`);
+}
+
+/** Turns a `--models` spec into an artifact folder. */
+export type ModelResolver = (spec: string) => Promise<string>;
+
+/**
+ * A folder as it is; anything else (1.1.0, NAME@VERSION, production) through the model registry on
+ * the models topic, fetched from the artifact store (model/registry/resolve.ts).
+ */
+export function registryResolver(config: TridentConfig): ModelResolver {
+  return async (spec) => {
+    const dir = path.resolve(spec);
+    if (existsSync(dir)) return resolveModel(spec);
+    const { resolveModelArgument } = await import('../registry/resolve');
+    return (await resolveModelArgument(spec, config)).dir;
+  };
 }
 
 function defaultArtifactsDir(): string | null {
@@ -71,12 +88,15 @@ export type ModelOutcome = { output: PredictOutput } | { error: { code: string; 
 export class ModelSet {
   private constructor(readonly models: LoadedModel[]) {}
 
-  /** Resolves and loads each spec (see resolveModel, Pipeline.load). Report keys are the manifest versions, made unique. */
-  static async load(specs: readonly string[]): Promise<ModelSet> {
+  /**
+   * Resolves and loads each spec (`resolve`: an artifact folder, see resolveModel; registryResolver
+   * adds registry versions), then Pipeline.load. Report keys are the manifest versions, made unique.
+   */
+  static async load(specs: readonly string[], resolve: ModelResolver = async (spec) => resolveModel(spec)): Promise<ModelSet> {
     const models: LoadedModel[] = [];
     try {
       for (const spec of specs) {
-        const artifact = resolveModel(spec);
+        const artifact = await resolve(spec);
         const pipeline = await Pipeline.load(artifact, { batching: 'per-input' });
         const m = pipeline.manifest;
         const categoryHeads = Object.entries(m.heads).filter(([, h]) => h.task === 'categories').map(([name]) => name);

@@ -10,7 +10,7 @@ import { createKafka, defaultPartitioner } from '../../common/kafka';
 import { EventCodec } from '../../schemas/codec';
 import { Pipeline } from '../../model/pipeline';
 import { Processor } from '../../consumers/processor/processor';
-import type { RunModel } from '../../consumers/processor/inference';
+import { fixedModel, type RunModel } from '../../consumers/processor/inference';
 import { builtInTasks, type TaskName } from '../../common/tasks';
 import type { TextEvent } from '../../schemas/generated/text';
 import { countIds, exactlyOnce, readTopic, testArtifact } from './processor-harness';
@@ -39,7 +39,7 @@ export async function startInProcess(config: TridentConfig, options: InProcessOp
   const kafka = (options.wrapKafka ?? ((k) => k))(createKafka(config, `fault-${process.pid}`));
   const base: RunModel = options.model ? options.model(pipeline) : (inputs, tasks) => pipeline.run(inputs, tasks);
   const run = (options.wrapRun ?? ((r) => r))(base);
-  const processor = new Processor(kafka, EventCodec.fromConfig(config), config, { run, identity: { name: 'test', version: '0.0.0' } }, log);
+  const processor = new Processor(kafka, EventCodec.fromConfig(config), config, { acquire: fixedModel(run, { name: 'test', version: '0.0.0' }) }, log);
   await processor.start();
   return {
     processor,
