@@ -7,7 +7,19 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', 'coverage/', 'test-output/', '.trident/', 'training/', 'bench/results/', 'stack/maven/', 'schemas/generated/', 'model/artifacts/', 'model/test-artifact/'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'test-output/',
+      '.trident/',
+      'training/',
+      'bench/results/',
+      'stack/maven/',
+      'schemas/generated/',
+      'model/artifacts/',
+      'model/test-artifact/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -53,7 +53,8 @@ async function startServe(name: string, env: NodeJS.ProcessEnv): Promise<Child> 
   const serve = start(name, ['serve'], env);
   const started = Date.now();
   while (!serve.output().includes('trident serve: consuming')) {
-    if (serve.child.exitCode !== null || Date.now() - started > 120_000) throw new Error(`${name} did not start:\n${serve.output().slice(-3000)}`);
+    if (serve.child.exitCode !== null || Date.now() - started > 120_000)
+      throw new Error(`${name} did not start:\n${serve.output().slice(-3000)}`);
     await sleep(50);
   }
   return serve;
@@ -69,7 +70,12 @@ function killGroup(pidFile: string): void {
 }
 
 /** Reads the four task topics from the beginning (read_committed) until nothing new arrives for `settleMs`. */
-async function countAll(config: TridentConfig, expected: number, settleMs: number, timeoutMs: number): Promise<{ counts: Record<string, Map<string, number>>; processedAt: number[] }> {
+async function countAll(
+  config: TridentConfig,
+  expected: number,
+  settleMs: number,
+  timeoutMs: number,
+): Promise<{ counts: Record<string, Map<string, number>>; processedAt: number[] }> {
   const kafka = createKafka(config, 'chaos-count');
   const codec = EventCodec.fromConfig(config);
   const counts: Record<string, Map<string, number>> = Object.fromEntries(ALL_TASKS.map((t) => [t, new Map<string, number>()]));
@@ -114,14 +120,22 @@ async function main(): Promise<void> {
   const stackConfig = loadConfig({ env: stackEnv });
   const paths = stackPaths(stackConfig);
   const prefix = `chaos-${Date.now().toString(36)}`;
-  const env: NodeJS.ProcessEnv = { ...stackEnv, TRIDENT_TOPICS_PARTITIONS: '6', TRIDENT_LOG_LEVEL: 'warn', KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`, SCHEMA_REGISTRY_URL: `http://127.0.0.1:${registryPort}/apis/ccompat/v7` };
+  const env: NodeJS.ProcessEnv = {
+    ...stackEnv,
+    TRIDENT_TOPICS_PARTITIONS: '6',
+    TRIDENT_LOG_LEVEL: 'warn',
+    KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
+    SCHEMA_REGISTRY_URL: `http://127.0.0.1:${registryPort}/apis/ccompat/v7`,
+  };
   for (const kind of topicKinds) env[`TRIDENT_TOPICS_${kind.toUpperCase()}`] = `${prefix}.${kind}`;
   const config = loadConfig({ env: { ...process.env, ...env }, overrides: localStackOverrides(stackConfig) });
   const restartStack = async () => {
     await stackUp(stackConfig);
   };
 
-  say(`private stack in ${dataDir} on ports ${kafkaPort}/${controllerPort}/${registryPort}; ${events} events over ~${durationS} s; model ${model}`);
+  say(
+    `private stack in ${dataDir} on ports ${kafkaPort}/${controllerPort}/${registryPort}; ${events} events over ~${durationS} s; model ${model}`,
+  );
   await stackUp(stackConfig, say);
   const children: Child[] = [];
   try {
@@ -133,16 +147,39 @@ async function main(): Promise<void> {
 
     const file = path.join(dataDir, 'events.jsonl');
     const ids = Array.from({ length: events }, (_, i) => `${prefix}-${i}`);
-    writeFileSync(file, ids.map((id, i) => JSON.stringify({ id, text: `Chaos event ${i}: Maria in Lisboa loved the café, the refund is late.`, questions: ['Who loved the café?'] })).join('\n') + '\n');
+    writeFileSync(
+      file,
+      ids
+        .map((id, i) =>
+          JSON.stringify({
+            id,
+            text: `Chaos event ${i}: Maria in Lisboa loved the café, the refund is late.`,
+            questions: ['Who loved the café?'],
+          }),
+        )
+        .join('\n') + '\n',
+    );
 
     const group = `${prefix}-group`;
-    const serveEnv = { ...env, TRIDENT_MODEL_PATH: model, TRIDENT_PROCESSOR_GROUP_ID: group, TRIDENT_PROCESSOR_TRANSACTIONAL_ID_PREFIX: group, TRIDENT_PROCESSOR_METRICS_PORT: '0', TRIDENT_PROCESSOR_SESSION_TIMEOUT_MS: '6000', TRIDENT_PROCESSOR_METRICS_TARGETS_DIR: path.join(dataDir, 'targets'), TRIDENT_LOG_LEVEL: logsDir ? 'info' : 'warn' };
+    const serveEnv = {
+      ...env,
+      TRIDENT_MODEL_PATH: model,
+      TRIDENT_PROCESSOR_GROUP_ID: group,
+      TRIDENT_PROCESSOR_TRANSACTIONAL_ID_PREFIX: group,
+      TRIDENT_PROCESSOR_METRICS_PORT: '0',
+      TRIDENT_PROCESSOR_SESSION_TIMEOUT_MS: '6000',
+      TRIDENT_PROCESSOR_METRICS_TARGETS_DIR: path.join(dataDir, 'targets'),
+      TRIDENT_LOG_LEVEL: logsDir ? 'info' : 'warn',
+    };
     const serves = [await startServe('processor-a', serveEnv), await startServe('processor-b', serveEnv)];
     children.push(...serves);
 
     const rate = Math.max(10, Math.ceil(events / durationS));
     const started = Date.now();
-    const producer = start('producer', ['produce', '--file', file, '--no-progress', '--rate', `${rate}/s`], { ...env, TRIDENT_LOG_LEVEL: 'warn' });
+    const producer = start('producer', ['produce', '--file', file, '--no-progress', '--rate', `${rate}/s`], {
+      ...env,
+      TRIDENT_LOG_LEVEL: 'warn',
+    });
     children.push(producer);
 
     const faults: Array<{ at: number; name: string; run: () => Promise<void> }> = [];
@@ -150,7 +187,11 @@ async function main(): Promise<void> {
     // Results each live processor committed so far (its /metrics); the poll notes when any count grows.
     const committedBy = async (serve: Child) => {
       const port = /metrics on :(\d+)/.exec(serve.output())?.[1];
-      const text = port ? await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '') : '';
+      const text = port
+        ? await fetch(`http://127.0.0.1:${port}/metrics`)
+            .then((r) => r.text())
+            .catch(() => '')
+        : '';
       return Number(/^trident_processor_results_total\{task="sentiment"\} (\d+)/m.exec(text)?.[1] ?? 0);
     };
     const lastCount = new Map<number, number>();
@@ -178,11 +219,42 @@ async function main(): Promise<void> {
     };
     const share = (f: number) => Math.round(durationS * 1000 * f);
     faults.push({ at: share(0.1), name: 'SIGKILL processor-a (restarted at once)', run: killServe(0) });
-    faults.push({ at: share(0.22), name: 'SIGKILL broker, restart after 3 s', run: async () => { killGroup(path.join(paths.run, 'kafka.pid')); await sleep(3000); await restartStack(); } });
+    faults.push({
+      at: share(0.22),
+      name: 'SIGKILL broker, restart after 3 s',
+      run: async () => {
+        killGroup(path.join(paths.run, 'kafka.pid'));
+        await sleep(3000);
+        await restartStack();
+      },
+    });
     faults.push({ at: share(0.42), name: 'SIGKILL processor-b (restarted at once)', run: killServe(1) });
-    faults.push({ at: share(0.55), name: 'SIGKILL broker, restart after 3 s', run: async () => { killGroup(path.join(paths.run, 'kafka.pid')); await sleep(3000); await restartStack(); } });
-    faults.push({ at: share(0.72), name: 'SIGKILL registry, restart', run: async () => { killGroup(path.join(paths.run, 'registry.pid')); await sleep(1000); await restartStack(); } });
-    faults.push({ at: share(0.85), name: 'SIGKILL processor-a and processor-b (restarted at once)', run: async () => { await killServe(0)(); await killServe(1)(); } });
+    faults.push({
+      at: share(0.55),
+      name: 'SIGKILL broker, restart after 3 s',
+      run: async () => {
+        killGroup(path.join(paths.run, 'kafka.pid'));
+        await sleep(3000);
+        await restartStack();
+      },
+    });
+    faults.push({
+      at: share(0.72),
+      name: 'SIGKILL registry, restart',
+      run: async () => {
+        killGroup(path.join(paths.run, 'registry.pid'));
+        await sleep(1000);
+        await restartStack();
+      },
+    });
+    faults.push({
+      at: share(0.85),
+      name: 'SIGKILL processor-a and processor-b (restarted at once)',
+      run: async () => {
+        await killServe(0)();
+        await killServe(1)();
+      },
+    });
 
     const timeline: Array<{ name: string; at: number; recoveredMs: number | null }> = [];
     for (const fault of faults) {
@@ -212,14 +284,21 @@ async function main(): Promise<void> {
       entry.recoveredMs = next === undefined ? null : next - entry.at;
     }
 
-    console.log(`chaos: ${events} events, ${Math.round(events / rate)} s of producing at ${rate}/s, two processors, ${faults.length} fault steps`);
+    console.log(
+      `chaos: ${events} events, ${Math.round(events / rate)} s of producing at ${rate}/s, two processors, ${faults.length} fault steps`,
+    );
     console.log(`producer: exit ${produced}; ${producer.output().trim().split('\n').pop()}`);
-    for (const entry of timeline) console.log(`  +${((entry.at - started) / 1000).toFixed(1)} s  ${entry.name}: first result processed after it ${entry.recoveredMs === null ? 'none (all done before)' : `${(entry.recoveredMs / 1000).toFixed(1)} s later`}`);
+    for (const entry of timeline)
+      console.log(
+        `  +${((entry.at - started) / 1000).toFixed(1)} s  ${entry.name}: first result processed after it ${entry.recoveredMs === null ? 'none (all done before)' : `${(entry.recoveredMs / 1000).toFixed(1)} s later`}`,
+      );
     let bad = produced !== 0;
     // A processor must survive broker and registry restarts by itself (only our SIGKILLs stop one).
     for (const serve of children.filter((c) => c.name.startsWith('processor') && !killed.has(c) && c.child.exitCode !== null)) {
       bad = true;
-      console.log(`  ${serve.name} exited by itself with ${serve.child.exitCode}: ${serve.output().trim().split('\n').slice(-3).join(' | ')}`);
+      console.log(
+        `  ${serve.name} exited by itself with ${serve.child.exitCode}: ${serve.output().trim().split('\n').slice(-3).join(' | ')}`,
+      );
     }
     for (const task of ALL_TASKS) {
       const seen = counts[task]!;

@@ -6,7 +6,9 @@ import type { EncoderFeeds } from '../model/encoder';
 /** `--name value` arguments into a map (benchmarks keep their own tiny parser; no CLI wiring). */
 export function args(argv = process.argv.slice(2)): Map<string, string> {
   const out = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) if (argv[i].startsWith('--')) out.set(argv[i].slice(2), argv[i + 1]?.startsWith('--') || argv[i + 1] === undefined ? 'true' : argv[++i]);
+  for (let i = 0; i < argv.length; i++)
+    if (argv[i].startsWith('--'))
+      out.set(argv[i].slice(2), argv[i + 1]?.startsWith('--') || argv[i + 1] === undefined ? 'true' : argv[++i]);
   return out;
 }
 
@@ -14,15 +16,40 @@ export function args(argv = process.argv.slice(2)): Map<string, string> {
  * Sentences of ../shared/data/sst2/dev.tsv, read at run time (never copied into the repo); when
  * the file is missing, generated sentences of similar length.
  */
-export function benchTexts(count: number, file = process.env.TRIDENT_BENCH_TEXTS ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'sst2', 'dev.tsv')): string[] {
+export function benchTexts(
+  count: number,
+  file = process.env.TRIDENT_BENCH_TEXTS ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'sst2', 'dev.tsv'),
+): string[] {
   const fallback = path.resolve(process.cwd(), '..', 'shared', 'data', 'sst2', 'dev.tsv');
   const source = existsSync(file) ? file : existsSync(fallback) ? fallback : null;
   let texts: string[];
   if (source) {
-    texts = readFileSync(source, 'utf8').split('\n').slice(1).map((l) => l.split('\t')[0].trim()).filter(Boolean);
+    texts = readFileSync(source, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t')[0].trim())
+      .filter(Boolean);
   } else {
-    const words = ['the', 'film', 'is', 'a', 'charming', 'and', 'often', 'affecting', 'journey', 'Paris', 'Angela', 'Merkel', 'bleak', 'but', 'funny'];
-    texts = Array.from({ length: 872 }, (_, i) => Array.from({ length: 8 + (i * 7) % 30 }, (_, j) => words[(i * 31 + j * 17) % words.length]).join(' '));
+    const words = [
+      'the',
+      'film',
+      'is',
+      'a',
+      'charming',
+      'and',
+      'often',
+      'affecting',
+      'journey',
+      'Paris',
+      'Angela',
+      'Merkel',
+      'bleak',
+      'but',
+      'funny',
+    ];
+    texts = Array.from({ length: 872 }, (_, i) =>
+      Array.from({ length: 8 + ((i * 7) % 30) }, (_, j) => words[(i * 31 + j * 17) % words.length]).join(' '),
+    );
   }
   const out: string[] = [];
   for (let i = 0; out.length < count; i++) out.push(texts[i % texts.length]);

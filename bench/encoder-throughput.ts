@@ -37,7 +37,9 @@ async function main(): Promise<void> {
   });
   const realTokens = jobs.reduce((n, j) => n + j.row.ids.length, 0);
   const fp32 = a.get('fp32') ?? path.join(dir, 'encoder.fp32.onnx');
-  console.log(`model ${manifest.name}-${manifest.version} (${dir}); ${count} texts, ${jobs.length} rows, ${realTokens} tokens; ${os.cpus().length} cores; node ${process.version}`);
+  console.log(
+    `model ${manifest.name}-${manifest.version} (${dir}); ${count} texts, ${jobs.length} rows, ${realTokens} tokens; ${os.cpus().length} cores; node ${process.version}`,
+  );
 
   const encoders: Array<{ name: string; open: () => Promise<Encoder> }> = [
     { name: 'int8 worker', open: () => WorkerEncoder.open(path.join(dir, manifest.encoder.file), { maxQueued: 1024 }) },
@@ -55,7 +57,9 @@ async function main(): Promise<void> {
     const output = manifest.encoder.outputs[0];
     for (const size of name.includes('main-thread') ? [32] : sizes) {
       for (const padding of ['sorted', 'arrival'] as const) {
-        const batches = makeBatches(jobs, size, 1 << 30, padding).map((b) => batchFeeds(b, manifest.encoder.inputs, tokenizer.specials.pad, casing));
+        const batches = makeBatches(jobs, size, 1 << 30, padding).map((b) =>
+          batchFeeds(b, manifest.encoder.inputs, tokenizer.specials.pad, casing),
+        );
         const padded = batches.reduce((n, b) => n + b.feeds[manifest.encoder.inputs[0]].data.length, 0);
         await encoder.run(cloneFeeds(batches[0].feeds), output); // warm-up
         // Best of `--repeat` runs: on a shared machine noise only ever slows a run down.

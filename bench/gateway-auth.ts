@@ -26,7 +26,10 @@ type Outcome = 'refused' | 'accepted' | 'error';
 async function main(): Promise<void> {
   const a = args();
   const attempts = Number(a.get('attempts') ?? 500);
-  const gw = await startGatewayProcess('auth', { TRIDENT_GATEWAY_REQUESTS_PER_MINUTE_PER_TOKEN: '1000000', TRIDENT_GATEWAY_MAX_SOCKETS_PER_TOKEN: '100000' });
+  const gw = await startGatewayProcess('auth', {
+    TRIDENT_GATEWAY_REQUESTS_PER_MINUTE_PER_TOKEN: '1000000',
+    TRIDENT_GATEWAY_MAX_SOCKETS_PER_TOKEN: '100000',
+  });
   const valid = gw.tokens.create(['submit', 'subscribe'], 'valid').token;
   const subscribeOnly = gw.tokens.create(['subscribe'], 'subscribe-only').token;
   const submitOnly = gw.tokens.create(['submit'], 'submit-only').token;
@@ -37,7 +40,11 @@ async function main(): Promise<void> {
   const before = await metricSum(gw.http, 'trident_gateway_auth_failures_total');
 
   const http = async (token: string | undefined, expectStatus: number): Promise<Outcome> => {
-    const res = await fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: token === undefined ? {} : { Authorization: `Bearer ${token}` }, body: JSON.stringify({ text: 'bench' }) });
+    const res = await fetch(`${gw.http}/v1/texts`, {
+      method: 'POST',
+      headers: token === undefined ? {} : { Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ text: 'bench' }),
+    });
     const body = await res.text();
     if (res.status === expectStatus) return 'refused';
     if (res.status !== 202) console.error(`unexpected HTTP ${res.status}: ${body.slice(0, 300)}`);
@@ -47,7 +54,11 @@ async function main(): Promise<void> {
   const ws = (token: string | undefined, via: 'header' | 'subprotocol' | 'message', action?: Record<string, unknown>): Promise<Outcome> =>
     new Promise((resolve) => {
       const socket =
-        via === 'header' ? new WebSocket(gw.ws, ['trident.v1'], { headers: { Authorization: `Bearer ${token}` } }) : via === 'subprotocol' ? new WebSocket(gw.ws, ['trident.v1', `bearer.${token}`]) : new WebSocket(gw.ws, ['trident.v1']);
+        via === 'header'
+          ? new WebSocket(gw.ws, ['trident.v1'], { headers: { Authorization: `Bearer ${token}` } })
+          : via === 'subprotocol'
+            ? new WebSocket(gw.ws, ['trident.v1', `bearer.${token}`])
+            : new WebSocket(gw.ws, ['trident.v1']);
       let welcomed = false;
       const done = (o: Outcome) => {
         socket.terminate();
@@ -127,12 +138,32 @@ async function main(): Promise<void> {
   const submitOnlyB = gw.tokens.create(['submit'], 'tenant-b-submit', 'tenant-b').token;
   const publishA = async (ids: string[]) => {
     const now = Date.now();
-    await producer.send(ids.map((id) => ({ kind: 'sentiment' as const, key: id, event: { id, key: id, tenant: 'tenant-a', modelName: 'bench', modelVersion: '1', createdAt: now, processedAt: now, label: 'positive', scores: { positive: 1 } } })));
+    await producer.send(
+      ids.map((id) => ({
+        kind: 'sentiment' as const,
+        key: id,
+        event: {
+          id,
+          key: id,
+          tenant: 'tenant-a',
+          modelName: 'bench',
+          modelVersion: '1',
+          createdAt: now,
+          processedAt: now,
+          label: 'positive',
+          scores: { positive: 1 },
+        },
+      })),
+    );
   };
   /** POSTs each id with ?wait while tenant A's results for those ids are published; counts responses that hold a result. */
   const waitFor = async (token: string, ids: string[]): Promise<number> => {
     const posts = ids.map((id) =>
-      fetch(`${gw.http}/v1/texts?wait=2000`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify({ id, text: 'cross-tenant probe', tasks: ['sentiment'] }) }).then(async (r) => {
+      fetch(`${gw.http}/v1/texts?wait=2000`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}` },
+        body: JSON.stringify({ id, text: 'cross-tenant probe', tasks: ['sentiment'] }),
+      }).then(async (r) => {
         const body = (await r.json()) as { results?: Record<string, { sentiment?: { tenant: string } }> };
         return body.results?.[id]?.sentiment !== undefined;
       }),
@@ -147,8 +178,14 @@ async function main(): Promise<void> {
   for (let i = 0; i < attempts; i += 50, round++) {
     const n = Math.min(50, attempts - i);
     // B first (A's ids; A never submits them, so nothing but the published results could answer), then A's own.
-    waitLeaks += await waitFor(submitOnlyB, Array.from({ length: n }, (_, j) => `a-wait-${round}-${j}`));
-    waitBaseline += await waitFor(tenantA, Array.from({ length: n }, (_, j) => `a-own-${round}-${j}`));
+    waitLeaks += await waitFor(
+      submitOnlyB,
+      Array.from({ length: n }, (_, j) => `a-wait-${round}-${j}`),
+    );
+    waitBaseline += await waitFor(
+      tenantA,
+      Array.from({ length: n }, (_, j) => `a-own-${round}-${j}`),
+    );
   }
   const socket = (token: string) =>
     new Promise<{ ws: WebSocket; results: number }>((resolve, reject) => {
@@ -171,7 +208,14 @@ async function main(): Promise<void> {
     ws.on('error', reject);
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as { type: string };
-      if (m.type === 'welcome') ws.send(JSON.stringify({ v: 1, type: 'submit', texts: Array.from({ length: Math.min(100, attempts) }, (_, j) => ({ id: `a-sub-${j}`, text: 'probe', tasks: ['sentiment'] })) }));
+      if (m.type === 'welcome')
+        ws.send(
+          JSON.stringify({
+            v: 1,
+            type: 'submit',
+            texts: Array.from({ length: Math.min(100, attempts) }, (_, j) => ({ id: `a-sub-${j}`, text: 'probe', tasks: ['sentiment'] })),
+          }),
+        );
       else if (m.type === 'accepted') resolve(state);
       else if (m.type === 'result') state.results += 1;
     });
@@ -195,9 +239,13 @@ async function main(): Promise<void> {
   for (const r of rows) {
     totalAttempted += r.attempted;
     totalRefused += r.refused;
-    console.log(`${r.kind.padEnd(32)} ${`${r.refused}/${r.attempted}`.padStart(14)}  ${((100 * r.refused) / r.attempted).toFixed(1).padStart(6)}%`);
+    console.log(
+      `${r.kind.padEnd(32)} ${`${r.refused}/${r.attempted}`.padStart(14)}  ${((100 * r.refused) / r.attempted).toFixed(1).padStart(6)}%`,
+    );
   }
-  console.log(`${'all bad attempts'.padEnd(32)} ${`${totalRefused}/${totalAttempted}`.padStart(14)}  ${((100 * totalRefused) / totalAttempted).toFixed(1).padStart(6)}%`);
+  console.log(
+    `${'all bad attempts'.padEnd(32)} ${`${totalRefused}/${totalAttempted}`.padStart(14)}  ${((100 * totalRefused) / totalAttempted).toFixed(1).padStart(6)}%`,
+  );
   console.log(`baseline, valid token: ${accepted}/${okHttp.length + okWs.length} accepted in ${(baselineMs / 1000).toFixed(1)} s`);
   console.log(`gateway's trident_gateway_auth_failures_total grew by ${counted} (bad attempts made: ${totalAttempted})`);
   console.log(`\n${'cross-tenant read'.padEnd(36)} ${'succeeded'.padStart(14)}`);
@@ -205,9 +253,18 @@ async function main(): Promise<void> {
   const leaked = crossRows.reduce((n, r) => n + r.read, 0);
   const crossAttempted = crossRows.reduce((n, r) => n + r.attempted, 0);
   console.log(`${'all cross-tenant reads'.padEnd(36)} ${`${leaked}/${crossAttempted}`.padStart(14)}`);
-  console.log(`baseline, tenant A reading its own: ?wait ${waitBaseline}/${attempts}, subscription ${subscriberA.results}/${streamed.length}`);
+  console.log(
+    `baseline, tenant A reading its own: ?wait ${waitBaseline}/${attempts}, subscription ${subscriberA.results}/${streamed.length}`,
+  );
   await gw.stop();
-  if (totalRefused !== totalAttempted || accepted !== okHttp.length + okWs.length || leaked > 0 || waitBaseline !== attempts || subscriberA.results !== streamed.length) process.exitCode = 1;
+  if (
+    totalRefused !== totalAttempted ||
+    accepted !== okHttp.length + okWs.length ||
+    leaked > 0 ||
+    waitBaseline !== attempts ||
+    subscriberA.results !== streamed.length
+  )
+    process.exitCode = 1;
 }
 
 main().then(

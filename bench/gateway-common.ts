@@ -15,7 +15,9 @@ export const repoRoot = join(__dirname, '..', '..');
 /** `--name value` arguments into a map. */
 export function args(argv = process.argv.slice(2)): Map<string, string> {
   const out = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) if (argv[i]!.startsWith('--')) out.set(argv[i]!.slice(2), argv[i + 1]?.startsWith('--') || argv[i + 1] === undefined ? 'true' : argv[++i]!);
+  for (let i = 0; i < argv.length; i++)
+    if (argv[i]!.startsWith('--'))
+      out.set(argv[i]!.slice(2), argv[i + 1]?.startsWith('--') || argv[i + 1] === undefined ? 'true' : argv[++i]!);
   return out;
 }
 
@@ -33,7 +35,13 @@ export interface BenchGateway {
 export async function startGatewayProcess(prefix: string, gatewayEnv: Record<string, string> = {}): Promise<BenchGateway> {
   const base = `bench-${prefix}-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
   const tokensFile = join(mkdtempSync(join(tmpdir(), 'trident-bench-')), 'tokens.json');
-  const env: Record<string, string> = { TRIDENT_TOPICS_PARTITIONS: '3', TRIDENT_GATEWAY_TOKENS_FILE: tokensFile, TRIDENT_GATEWAY_PORT: '0', TRIDENT_LOG_LEVEL: 'warn', ...gatewayEnv };
+  const env: Record<string, string> = {
+    TRIDENT_TOPICS_PARTITIONS: '3',
+    TRIDENT_GATEWAY_TOKENS_FILE: tokensFile,
+    TRIDENT_GATEWAY_PORT: '0',
+    TRIDENT_LOG_LEVEL: 'warn',
+    ...gatewayEnv,
+  };
   for (const k of topicKinds) env[`TRIDENT_TOPICS_${k.toUpperCase()}`] = `${base}.${k}`;
   const fullEnv = { ...process.env, ...env };
   const config = loadConfig({ env: fullEnv });
@@ -42,7 +50,10 @@ export async function startGatewayProcess(prefix: string, gatewayEnv: Record<str
   await ensureTopics(admin, topicSpecs(config));
   await admin.disconnect();
 
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'trident.js'), 'gateway'], { env: fullEnv, stdio: ['ignore', 'inherit', 'pipe'] });
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'trident.js'), 'gateway'], {
+    env: fullEnv,
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
   // A benchmark that fails half way must not leave its gateway behind.
   process.once('exit', () => child.kill('SIGKILL'));
   const url = await new Promise<string>((resolve, reject) => {
@@ -64,7 +75,9 @@ export async function startGatewayProcess(prefix: string, gatewayEnv: Record<str
   });
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ready = await fetch(`${url}readyz`).then((r) => r.ok).catch(() => false);
+    const ready = await fetch(`${url}readyz`)
+      .then((r) => r.ok)
+      .catch(() => false);
     if (ready) break;
     if (Date.now() > deadline) throw new Error('gateway not ready in 60 s');
     await sleep(200);
@@ -110,6 +123,7 @@ export function percentile(sorted: Float64Array | number[], p: number): number {
 export async function metricSum(http: string, name: string): Promise<number> {
   const text = await (await fetch(`${http}/metrics`)).text();
   let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name + ' ') || line.startsWith(name + '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of text.split('\n'))
+    if (line.startsWith(name + ' ') || line.startsWith(name + '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   return sum;
 }

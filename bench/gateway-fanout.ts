@@ -76,9 +76,15 @@ async function main(): Promise<void> {
         const c: Client = { ws, tenant: tenantName(k), foreign: 0, latencies: new Map(), window: null, lagged: 0 };
         ws.on('message', (data) => {
           const now = Date.now();
-          const m = JSON.parse(data.toString()) as { type: string; task?: string; missed?: number; data?: { processedAt: number; tenant: string | null } };
+          const m = JSON.parse(data.toString()) as {
+            type: string;
+            task?: string;
+            missed?: number;
+            data?: { processedAt: number; tenant: string | null };
+          };
           if (m.type === 'result' && m.data && (m.data.tenant ?? 'default') !== c.tenant) c.foreign += 1;
-          if (m.type === 'result' && m.task === 'sentiment' && m.data && c.window) c.latencies.get(c.window)!.push(now - m.data.processedAt);
+          if (m.type === 'result' && m.task === 'sentiment' && m.data && c.window)
+            c.latencies.get(c.window)!.push(now - m.data.processedAt);
           else if (m.type === 'lagged') c.lagged += m.missed ?? 0;
         });
         await new Promise<void>((resolve, reject) => {
@@ -96,7 +102,9 @@ async function main(): Promise<void> {
       }),
     );
   }
-  console.log(`connected and subscribed ${clients} clients in ${((Date.now() - t0) / 1000).toFixed(1)} s; gateway RSS ${rssMiB(gw.pid).toFixed(0)} MiB`);
+  console.log(
+    `connected and subscribed ${clients} clients in ${((Date.now() - t0) / 1000).toFixed(1)} s; gateway RSS ${rssMiB(gw.pid).toFixed(0)} MiB`,
+  );
 
   let seq = 0;
   /** Results published per window and tenant. */
@@ -118,7 +126,23 @@ async function main(): Promise<void> {
       const k = seq++ % tenants;
       perTenant.set(tenantName(k), (perTenant.get(tenantName(k)) ?? 0) + 1);
       const now = Date.now();
-      await producer.send([{ kind: 'sentiment', key: id, event: { id, key: id, tenant: resultTenant(k), modelName: 'bench', modelVersion: '1', createdAt: now, processedAt: now, label: 'positive', scores: { positive: 0.9, negative: 0.1 } } }]);
+      await producer.send([
+        {
+          kind: 'sentiment',
+          key: id,
+          event: {
+            id,
+            key: id,
+            tenant: resultTenant(k),
+            modelName: 'bench',
+            modelVersion: '1',
+            createdAt: now,
+            processedAt: now,
+            label: 'positive',
+            scores: { positive: 0.9, negative: 0.1 },
+          },
+        },
+      ]);
     }
     await sleep(2_000); // let the tail arrive
     return n;
@@ -155,13 +179,28 @@ async function main(): Promise<void> {
       const batch = Array.from({ length: 10 }, () => {
         const id = `filler-${filler++}`;
         const now = Date.now();
-        return { kind: 'entities' as const, key: 'filler', event: { id, key: 'filler', tenant: resultTenant(0), modelName: 'bench', modelVersion: '1', createdAt: now, processedAt: now, text: big, entities: [] } };
+        return {
+          kind: 'entities' as const,
+          key: 'filler',
+          event: {
+            id,
+            key: 'filler',
+            tenant: resultTenant(0),
+            modelName: 'bench',
+            modelVersion: '1',
+            createdAt: now,
+            processedAt: now,
+            text: big,
+            entities: [],
+          },
+        };
       });
       await producer.send(batch);
       await sleep(100);
       if ((await metricSum(gw.http, 'trident_gateway_results_dropped_total')) > droppedBefore) break;
     }
-    if ((await metricSum(gw.http, 'trident_gateway_results_dropped_total')) === droppedBefore) console.log(`round ${r}: the gateway is NOT dropping for the slow client yet`);
+    if ((await metricSum(gw.http, 'trident_gateway_results_dropped_total')) === droppedBefore)
+      console.log(`round ${r}: the gateway is NOT dropping for the slow client yet`);
     await sleep(3_000); // let the last filler results pass through the gateway before measuring
     rssPhase = 'B';
     lap();
@@ -188,7 +227,14 @@ async function main(): Promise<void> {
     for (const c of group) for (const v of of(c)) lat[k++] = v;
     lat.sort();
     const complete = group.filter((c) => of(c).length === expectedOf(c)).length;
-    return { delivered: lat.length, expected: group.reduce((n, c) => n + expectedOf(c), 0), clientsComplete: complete, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat.length ? lat[lat.length - 1]! : NaN };
+    return {
+      delivered: lat.length,
+      expected: group.reduce((n, c) => n + expectedOf(c), 0),
+      clientsComplete: complete,
+      p50: percentile(lat, 50),
+      p99: percentile(lat, 99),
+      max: lat.length ? lat[lat.length - 1]! : NaN,
+    };
   };
   const names = (p: 'A' | 'B') => Array.from({ length: rounds }, (_, i) => `${p}${i + 1}`);
   const A = summarise(names('A'), others);
@@ -210,23 +256,38 @@ async function main(): Promise<void> {
     gatewayCpuSeconds: cpu,
     rssMiBEndOfRound: rssByRound,
     rssMiB: { idle: rss.idle![0]!, connectedMax: max(rss.connected!), Amax: max(rss.A!), fillerMax: max(rss.filler!), Bmax: max(rss.B!) },
-    slowClient: { fillerResults: filler, droppedByGateway: dropped, laggedNoticesMissed: slow.lagged, receivedInB: names('B').reduce((n, w) => n + (slow.latencies.get(w)?.length ?? 0), 0), publishedInB: names('B').reduce((n, w) => n + (sentTo.get(w)?.get(slow.tenant) ?? 0), 0) },
+    slowClient: {
+      fillerResults: filler,
+      droppedByGateway: dropped,
+      laggedNoticesMissed: slow.lagged,
+      receivedInB: names('B').reduce((n, w) => n + (slow.latencies.get(w)?.length ?? 0), 0),
+      publishedInB: names('B').reduce((n, w) => n + (sentTo.get(w)?.get(slow.tenant) ?? 0), 0),
+    },
   };
-  const row = (name: string, s: typeof A) => `${name.padEnd(28)} ${`${s.delivered}/${s.expected}`.padStart(16)} ${String(s.clientsComplete).padStart(9)} ${s.p50.toFixed(0).padStart(7)} ${s.p99.toFixed(0).padStart(7)} ${s.max.toFixed(0).padStart(7)}`;
+  const row = (name: string, s: typeof A) =>
+    `${name.padEnd(28)} ${`${s.delivered}/${s.expected}`.padStart(16)} ${String(s.clientsComplete).padStart(9)} ${s.p50.toFixed(0).padStart(7)} ${s.p99.toFixed(0).padStart(7)} ${s.max.toFixed(0).padStart(7)}`;
   console.log(`\n${clients} clients in ${tenants} tenant(s); results of another tenant received: ${report.crossTenantResults}`);
   console.log(`${clients} clients, ${rate} results/s, ${rounds} rounds of ${seconds} s per phase, sendQueueMax ${queueMax}`);
-  console.log(`${'the 999 other clients'.padEnd(28)} ${'delivered'.padStart(16)} ${'complete'.padStart(9)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)}`);
+  console.log(
+    `${'the 999 other clients'.padEnd(28)} ${'delivered'.padStart(16)} ${'complete'.padStart(9)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)}`,
+  );
   console.log(row('A: all reading', A));
   console.log(row('B: client 0 stopped', B));
   perRound.forEach((p, i) => {
     console.log(row(`  round ${i + 1} A`, p.A));
     console.log(row(`  round ${i + 1} B`, p.B));
   });
-  console.log(`p99 ratio B/A: ${report.p99Ratio.toFixed(2)} (target <= 1.20); per round: ${perRound.map((p) => (p.B.p99 / p.A.p99).toFixed(2)).join(', ')}`);
+  console.log(
+    `p99 ratio B/A: ${report.p99Ratio.toFixed(2)} (target <= 1.20); per round: ${perRound.map((p) => (p.B.p99 / p.A.p99).toFixed(2)).join(', ')}`,
+  );
   console.log(`gateway CPU s: A ${cpu.A.toFixed(1)}, B ${cpu.B.toFixed(1)} (B/A ${(cpu.B / cpu.A).toFixed(2)})`);
-  console.log(`gateway RSS MiB: idle ${report.rssMiB.idle.toFixed(0)}, connected ${report.rssMiB.connectedMax.toFixed(0)}, A max ${report.rssMiB.Amax.toFixed(0)}, B max ${report.rssMiB.Bmax.toFixed(0)}, filling/catch-up max ${report.rssMiB.fillerMax.toFixed(0)} (B/A ${(report.rssMiB.Bmax / report.rssMiB.Amax).toFixed(2)})`);
+  console.log(
+    `gateway RSS MiB: idle ${report.rssMiB.idle.toFixed(0)}, connected ${report.rssMiB.connectedMax.toFixed(0)}, A max ${report.rssMiB.Amax.toFixed(0)}, B max ${report.rssMiB.Bmax.toFixed(0)}, filling/catch-up max ${report.rssMiB.fillerMax.toFixed(0)} (B/A ${(report.rssMiB.Bmax / report.rssMiB.Amax).toFixed(2)})`,
+  );
   console.log(`gateway RSS MiB at the end of each round: ${rssByRound.map((v) => v.toFixed(0)).join(', ')}`);
-  console.log(`slow client: gateway dropped ${dropped} frames for it; its lagged notices said ${slow.lagged} missed; it received ${report.slowClient.receivedInB}/${report.slowClient.publishedInB} results in B`);
+  console.log(
+    `slow client: gateway dropped ${dropped} frames for it; its lagged notices said ${slow.lagged} missed; it received ${report.slowClient.receivedInB}/${report.slowClient.publishedInB} results in B`,
+  );
   mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
   writeFileSync(join(repoRoot, 'bench', 'results', `gateway-fanout-${Date.now()}.json`), JSON.stringify(report, null, 2));
 

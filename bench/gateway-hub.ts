@@ -63,7 +63,17 @@ function main(): void {
   const subscribers = Number(a.get('subscribers') ?? 1000);
   const results = Number(a.get('results') ?? 2_000);
   const rounds = Number(a.get('rounds') ?? 50);
-  const result = (i: number, tenant: string | null) => ({ id: `r-${i}`, key: `k-${i}`, tenant, modelName: 'bench', modelVersion: '1', createdAt: 0, processedAt: 0, label: 'positive', scores: { positive: 0.9, negative: 0.1 } });
+  const result = (i: number, tenant: string | null) => ({
+    id: `r-${i}`,
+    key: `k-${i}`,
+    tenant,
+    modelName: 'bench',
+    modelVersion: '1',
+    createdAt: 0,
+    processedAt: 0,
+    label: 'positive',
+    scores: { positive: 0.9, negative: 0.1 },
+  });
 
   const flatSinks = Array.from({ length: subscribers }, () => new Sink('default'));
   const flat = new FlatRouter();
@@ -75,7 +85,11 @@ function main(): void {
   const ten = new Hub();
   for (const s of tenSinks) ten.index(s, s.subs.tasks());
 
-  const runs: Record<string, { ns: number; frames: number }> = { baseline: { ns: 0, frames: 0 }, oneTenant: { ns: 0, frames: 0 }, tenTenants: { ns: 0, frames: 0 } };
+  const runs: Record<string, { ns: number; frames: number }> = {
+    baseline: { ns: 0, frames: 0 },
+    oneTenant: { ns: 0, frames: 0 },
+    tenTenants: { ns: 0, frames: 0 },
+  };
   const time = (name: string, sinks: Sink[], f: (i: number) => void) => {
     const before = sinks.reduce((n, s) => n + s.delivered, 0);
     const t = process.hrtime.bigint();
@@ -100,9 +114,15 @@ function main(): void {
   console.log(`${subscribers} subscribers, ${n} results per router (${rounds} interleaved rounds)`);
   console.log(`${'router'.padEnd(44)} ${'µs/result'.padStart(10)} ${'ns/frame'.padStart(9)} ${'vs baseline'.padStart(12)}`);
   const base = runs.baseline!.ns / n;
-  for (const [name, label] of [['baseline', 'baseline: flat set, before tenants'], ['oneTenant', 'hub, one tenant (every socket gets all)'], ['tenTenants', 'hub, 10 tenants (each gets a tenth)']] as const) {
+  for (const [name, label] of [
+    ['baseline', 'baseline: flat set, before tenants'],
+    ['oneTenant', 'hub, one tenant (every socket gets all)'],
+    ['tenTenants', 'hub, 10 tenants (each gets a tenth)'],
+  ] as const) {
     const r = runs[name]!;
-    console.log(`${label.padEnd(44)} ${(r.ns / n / 1000).toFixed(2).padStart(10)} ${(r.ns / r.frames).toFixed(1).padStart(9)} ${((r.ns / n) / base).toFixed(2).padStart(12)}`);
+    console.log(
+      `${label.padEnd(44)} ${(r.ns / n / 1000).toFixed(2).padStart(10)} ${(r.ns / r.frames).toFixed(1).padStart(9)} ${(r.ns / n / base).toFixed(2).padStart(12)}`,
+    );
   }
 }
 

@@ -41,7 +41,10 @@ async function listenVersions(config: TridentConfig, onResult: (version: string,
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   await consumer.connect();
   await consumer.subscribe({ topic: config.topics.sentiment, fromBeginning: false });
-  await consumer.run({ partitionsConsumedConcurrently: 16, eachMessage: async ({ message }) => onResult((await codec.decode('sentiment', message.value)).modelVersion, Date.now()) });
+  await consumer.run({
+    partitionsConsumedConcurrently: 16,
+    eachMessage: async ({ message }) => onResult((await codec.decode('sentiment', message.value)).modelVersion, Date.now()),
+  });
   await joined;
   return () => consumer.disconnect();
 }
@@ -54,7 +57,16 @@ interface RunResult {
   swapSeconds: number;
 }
 
-async function run(dir: string, other: string, seconds: number, every: number | null, partitions: number, texts: string[], tag: string, ratePerSecond: number | null = null): Promise<RunResult> {
+async function run(
+  dir: string,
+  other: string,
+  seconds: number,
+  every: number | null,
+  partitions: number,
+  texts: string[],
+  tag: string,
+  ratePerSecond: number | null = null,
+): Promise<RunResult> {
   const { config, env } = await benchConfig(partitions);
   const store = mkdtempSync(path.join(tmpdir(), 'trident-swap-store-'));
   const cfg: TridentConfig = { ...config, models: { ...config.models, store } };
@@ -70,7 +82,8 @@ async function run(dir: string, other: string, seconds: number, every: number | 
   const producer = new TridentProducer(createKafka(config, 'bench-swap-producer'), EventCodec.fromConfig(config), config);
   await producer.connect();
   const events = benchEvents(texts, tag);
-  const send = (chunk: typeof events) => producer.send(chunk.map((event) => ({ kind: 'text' as const, event: { ...event, createdAt: Date.now() }, key: event.id })));
+  const send = (chunk: typeof events) =>
+    producer.send(chunk.map((event) => ({ kind: 'text' as const, event: { ...event, createdAt: Date.now() }, key: event.id })));
   let pacing: Promise<void> = Promise.resolve();
   if (ratePerSecond === null) for (let i = 0; i < events.length; i += 500) await send(events.slice(i, i + 500));
   else {
@@ -113,7 +126,9 @@ async function run(dir: string, other: string, seconds: number, every: number | 
     perSecond: inferred / windowSeconds,
     promotions: promotedAt.length,
     firstResultMs: promotedAt.map((p) => p.firstResult ?? Number.POSITIVE_INFINITY).sort((x, y) => x - y),
-    swapSeconds: (metrics.get('trident_processor_model_swap_seconds_sum') ?? 0) / Math.max(1, metrics.get('trident_processor_model_swap_seconds_count') ?? 0),
+    swapSeconds:
+      (metrics.get('trident_processor_model_swap_seconds_sum') ?? 0) /
+      Math.max(1, metrics.get('trident_processor_model_swap_seconds_count') ?? 0),
   };
 }
 
@@ -126,17 +141,25 @@ async function main(): Promise<void> {
   // A backlog no run can finish within its window, so both measure capacity.
   const texts = benchTexts(Number(a.get('texts') ?? 60_000));
   const other = secondVersion(dir);
-  console.log(`model ${dir} and a copy as a second version; ${seconds} s window; a promotion every ${every} s; ${partitions} partitions; backlog ${texts.length} texts, all four tasks`);
+  console.log(
+    `model ${dir} and a copy as a second version; ${seconds} s window; a promotion every ${every} s; ${partitions} partitions; backlog ${texts.length} texts, all four tasks`,
+  );
   const base = await run(dir, other, seconds, null, partitions, texts, 'base');
   console.log(`baseline (no promotions): ${fmt(base.perSecond)} texts/s`);
   const swap = await run(dir, other, seconds, every, partitions, texts, 'swap');
-  console.log(`with ${swap.promotions} promotions: ${fmt(swap.perSecond)} texts/s; mean swap (load, verify, parity, warm-up, switch) ${fmt(swap.swapSeconds, 2)} s`);
+  console.log(
+    `with ${swap.promotions} promotions: ${fmt(swap.perSecond)} texts/s; mean swap (load, verify, parity, warm-up, switch) ${fmt(swap.swapSeconds, 2)} s`,
+  );
   const rate = Math.round(base.perSecond / 2);
   const paced = await run(dir, other, seconds, every, partitions, texts, 'paced', rate);
   const ms = paced.firstResultMs;
-  console.log(`paced at ${rate} texts/s with ${paced.promotions} promotions: promote → first result from the new version p50 ${fmt(percentile(ms, 50))} ms, p99 ${fmt(percentile(ms, 99))} ms (each: ${ms.map((x) => fmt(x)).join(', ')}); mean swap ${fmt(paced.swapSeconds, 2)} s`);
+  console.log(
+    `paced at ${rate} texts/s with ${paced.promotions} promotions: promote → first result from the new version p50 ${fmt(percentile(ms, 50))} ms, p99 ${fmt(percentile(ms, 99))} ms (each: ${ms.map((x) => fmt(x)).join(', ')}); mean swap ${fmt(paced.swapSeconds, 2)} s`,
+  );
   const backlogMs = swap.firstResultMs;
-  console.log(`  (under the backlog: ${backlogMs.map((x) => fmt(x)).join(', ')} ms — a result commits with its whole partition batch, up to 1 MB of texts)`);
+  console.log(
+    `  (under the backlog: ${backlogMs.map((x) => fmt(x)).join(', ')} ms — a result commits with its whole partition batch, up to 1 MB of texts)`,
+  );
   console.log(`\nswapping ÷ baseline throughput: ${fmt(swap.perSecond / base.perSecond, 2)} (goal ≥ 0.90)`);
   process.exit(0);
 }

@@ -93,7 +93,10 @@ async function main(): Promise<void> {
     await Promise.all(copies.map((f) => raw.run(f, output)));
     rawSeconds = Math.min(rawSeconds, (performance.now() - started) / 1000);
     started = performance.now();
-    const { result: { stats }, worstGapMs } = await withLoopLag(runChunks);
+    const {
+      result: { stats },
+      worstGapMs,
+    } = await withLoopLag(runChunks);
     worstGap = Math.max(worstGap, worstGapMs);
     const seconds = (performance.now() - started) / 1000;
     if (seconds < pipeSeconds) {
@@ -105,15 +108,25 @@ async function main(): Promise<void> {
   await pipeline.close();
   const sum = (f: (s: RunStats) => number): number => best.reduce((n, s) => n + f(s), 0);
   const stats: RunStats = {
-    inputs: sum((s) => s.inputs), rows: sum((s) => s.rows), batches: sum((s) => s.batches),
-    realTokens: sum((s) => s.realTokens), paddedTokens: sum((s) => s.paddedTokens), tokenizeMs: sum((s) => s.tokenizeMs),
-    encoderMs: sum((s) => s.encoderMs), headsMs: sum((s) => s.headsMs), totalMs: pipeSeconds * 1000,
+    inputs: sum((s) => s.inputs),
+    rows: sum((s) => s.rows),
+    batches: sum((s) => s.batches),
+    realTokens: sum((s) => s.realTokens),
+    paddedTokens: sum((s) => s.paddedTokens),
+    tokenizeMs: sum((s) => s.tokenizeMs),
+    encoderMs: sum((s) => s.encoderMs),
+    headsMs: sum((s) => s.headsMs),
+    totalMs: pipeSeconds * 1000,
   };
 
-  console.log(`model ${manifest.name}-${manifest.version} (${dir}); ${count} texts + 1 question each, in calls of ${micro} inputs, ${inFlight} in flight, batching ${batching}; ${stats.rows} encoder rows in ${stats.batches} batches; best of ${repeat}`);
+  console.log(
+    `model ${manifest.name}-${manifest.version} (${dir}); ${count} texts + 1 question each, in calls of ${micro} inputs, ${inFlight} in flight, batching ${batching}; ${stats.rows} encoder rows in ${stats.batches} batches; best of ${repeat}`,
+  );
   console.log('\nscenario                          texts/s  ratio');
   console.log(`encoder only (same batches)       ${fmt(count / rawSeconds).padStart(7)}   1.00`);
-  console.log(`pipeline, all four tasks          ${fmt(count / pipeSeconds).padStart(7)}   ${fmt(rawSeconds / pipeSeconds, 2)}   (goal ≥ 0.90)`);
+  console.log(
+    `pipeline, all four tasks          ${fmt(count / pipeSeconds).padStart(7)}   ${fmt(rawSeconds / pipeSeconds, 2)}   (goal ≥ 0.90)`,
+  );
   const pct = (ms: number): string => `${fmt(ms)} ms (${fmt((100 * ms) / stats.totalMs)} %)`;
   console.log(`\nwhere the best pipeline run's ${fmt(stats.totalMs)} ms went (sums over calls; calls overlap):`);
   console.log(`  tokenizer          ${pct(stats.tokenizeMs)}`);
@@ -123,7 +136,11 @@ async function main(): Promise<void> {
   console.log(`  event loop         worst gap ${fmt(worstGap)} ms while the pipeline ran (1 ms timer)`);
 
   const rss = (mode: string): number =>
-    (JSON.parse(execFileSync(process.execPath, [__filename, '--child', mode, '--model', dir], { encoding: 'utf8' })) as { maxRssKb: number }).maxRssKb * 1024;
+    (
+      JSON.parse(execFileSync(process.execPath, [__filename, '--child', mode, '--model', dir], { encoding: 'utf8' })) as {
+        maxRssKb: number;
+      }
+    ).maxRssKb * 1024;
   const shared = rss('shared');
   const perTask = rss('per-task');
   console.log(`\nmemory (peak RSS of a fresh process):`);

@@ -38,7 +38,16 @@ export async function benchConfig(partitions: number): Promise<{ config: Trident
 
 export function benchEvents(texts: string[], tag: string): TextEvent[] {
   const now = Date.now();
-  return texts.map((text, i) => ({ id: `${tag}-${i}`, text, tasks: [...builtInTasks], questions: [QUESTIONS[i % 3]!], key: null, tenant: null, metadata: {}, createdAt: now }));
+  return texts.map((text, i) => ({
+    id: `${tag}-${i}`,
+    text,
+    tasks: [...builtInTasks],
+    questions: [QUESTIONS[i % 3]!],
+    key: null,
+    tenant: null,
+    metadata: {},
+    createdAt: now,
+  }));
 }
 
 export interface Serve {
@@ -51,7 +60,14 @@ export interface Serve {
 export async function startServe(env: NodeJS.ProcessEnv, settings: Record<string, string>, metricsPort: number): Promise<Serve> {
   const groupId = `bench-${randomUUID().slice(0, 8)}`;
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'trident.js'), 'serve'], {
-    env: { ...process.env, ...env, TRIDENT_PROCESSOR_GROUP_ID: groupId, TRIDENT_PROCESSOR_TRANSACTIONAL_ID_PREFIX: groupId, TRIDENT_PROCESSOR_METRICS_PORT: String(metricsPort), ...settings },
+    env: {
+      ...process.env,
+      ...env,
+      TRIDENT_PROCESSOR_GROUP_ID: groupId,
+      TRIDENT_PROCESSOR_TRANSACTIONAL_ID_PREFIX: groupId,
+      TRIDENT_PROCESSOR_METRICS_PORT: String(metricsPort),
+      ...settings,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let output = '';
@@ -92,7 +108,10 @@ export async function startServe(env: NodeJS.ProcessEnv, settings: Record<string
  * Counts results (read_committed) on the four task topics from their current end; `onResult` gets
  * each result's id, task and receive time. Resolves once it fetches (its start offsets are fixed).
  */
-export async function listenResults(config: TridentConfig, onResult: (id: string, task: TopicKind, receivedAt: number, createdAt: number, processedAt: number) => void): Promise<() => Promise<void>> {
+export async function listenResults(
+  config: TridentConfig,
+  onResult: (id: string, task: TopicKind, receivedAt: number, createdAt: number, processedAt: number) => void,
+): Promise<() => Promise<void>> {
   const kafka = createKafka(config, 'bench-reader');
   const codec = EventCodec.fromConfig(config);
   const consumer = kafka.consumer({ groupId: `bench-reader-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 5, minBytes: 1 });

@@ -55,7 +55,8 @@ async function main(): Promise<void> {
     perEvent.set(id, entry);
   });
   const started = Date.now();
-  for (let i = 0; i < peakEvents.length; i += 500) await producer.send(peakEvents.slice(i, i + 500).map((event) => ({ kind: 'text' as const, event, key: event.id })));
+  for (let i = 0; i < peakEvents.length; i += 500)
+    await producer.send(peakEvents.slice(i, i + 500).map((event) => ({ kind: 'text' as const, event, key: event.id })));
   await peakDone;
   const peak = peakEvents.length / ((lastAt - started) / 1000);
   const before = await serve.metrics();
@@ -67,21 +68,48 @@ async function main(): Promise<void> {
   const rate = peak / 2;
   const total = Math.max(1, Math.round(rate * seconds));
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'trident-bench-')), 'paced.jsonl');
-  writeFileSync(file, benchEvents(benchTexts(total), 'paced').map((e) => JSON.stringify({ id: e.id, text: e.text, tasks: e.tasks, questions: e.questions })).join('\n') + '\n');
+  writeFileSync(
+    file,
+    benchEvents(benchTexts(total), 'paced')
+      .map((e) => JSON.stringify({ id: e.id, text: e.text, tasks: e.tasks, questions: e.questions }))
+      .join('\n') + '\n',
+  );
   let peakRss = 0;
-  const sampler = setInterval(() => void serve.metrics().then((m) => (peakRss = Math.max(peakRss, m.get('trident_process_resident_memory_bytes') ?? 0))).catch(() => undefined), 250);
+  const sampler = setInterval(
+    () =>
+      void serve
+        .metrics()
+        .then((m) => (peakRss = Math.max(peakRss, m.get('trident_process_resident_memory_bytes') ?? 0)))
+        .catch(() => undefined),
+    250,
+  );
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [path.resolve(__dirname, '..', '..', 'bin', 'trident.js'), 'produce', '--file', file, '--rate', `${rate.toFixed(1)}/s`, '--no-progress'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [
+        path.resolve(__dirname, '..', '..', 'bin', 'trident.js'),
+        'produce',
+        '--file',
+        file,
+        '--rate',
+        `${rate.toFixed(1)}/s`,
+        '--no-progress',
+      ],
+      { env: { ...process.env, ...env }, stdio: 'ignore' },
+    );
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`trident produce exited ${code}`))));
   });
   clearInterval(sampler);
   const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && [...perEvent.values()].filter((e) => e.tasks >= builtInTasks.length).length < total) await new Promise((r) => setTimeout(r, 100));
+  while (Date.now() < deadline && [...perEvent.values()].filter((e) => e.tasks >= builtInTasks.length).length < total)
+    await new Promise((r) => setTimeout(r, 100));
   const after = await serve.metrics();
   const complete = [...perEvent.values()].filter((e) => e.tasks >= builtInTasks.length);
   const latencies = complete.map((e) => e.last - e.createdAt).sort((x, y) => x - y);
-  const batches = (after.get('trident_processor_inference_seconds_count') ?? 0) - (before.get('trident_processor_inference_seconds_count') ?? 0);
-  const modelSeconds = (after.get('trident_processor_inference_seconds_sum') ?? 0) - (before.get('trident_processor_inference_seconds_sum') ?? 0);
+  const batches =
+    (after.get('trident_processor_inference_seconds_count') ?? 0) - (before.get('trident_processor_inference_seconds_count') ?? 0);
+  const modelSeconds =
+    (after.get('trident_processor_inference_seconds_sum') ?? 0) - (before.get('trident_processor_inference_seconds_sum') ?? 0);
   const encoderMs = (modelSeconds / Math.max(1, batches)) * 1000;
   const p50 = percentile(latencies, 50);
   const p99 = percentile(latencies, 99);
@@ -89,11 +117,16 @@ async function main(): Promise<void> {
   console.log(`latency produce → last of its four results: p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms`);
   toProcessed.sort((x, y) => x - y);
   toReceived.sort((x, y) => x - y);
-  console.log(`  of which created → processor encodes the result: p50 ${fmt(percentile(toProcessed, 50))} ms, p99 ${fmt(percentile(toProcessed, 99))} ms; result encoded → received (commit + read_committed fetch): p50 ${fmt(percentile(toReceived, 50))} ms, p99 ${fmt(percentile(toReceived, 99))} ms`);
+  console.log(
+    `  of which created → processor encodes the result: p50 ${fmt(percentile(toProcessed, 50))} ms, p99 ${fmt(percentile(toProcessed, 99))} ms; result encoded → received (commit + read_committed fetch): p50 ${fmt(percentile(toReceived, 50))} ms, p99 ${fmt(percentile(toReceived, 99))} ms`,
+  );
   console.log(`model time of one micro-batch (mean over ${batches} batches): ${fmt(encoderMs)} ms`);
   console.log(`beyond one batch's model time: p50 ${fmt(p50 - encoderMs)} ms (goal ≤ 15), p99 ${fmt(p99 - encoderMs)} ms (goal ≤ 50)`);
   const commits = (after.get('trident_processor_commit_seconds_count') ?? 0) - (before.get('trident_processor_commit_seconds_count') ?? 0);
-  const commitMs = (((after.get('trident_processor_commit_seconds_sum') ?? 0) - (before.get('trident_processor_commit_seconds_sum') ?? 0)) / Math.max(1, commits)) * 1000;
+  const commitMs =
+    (((after.get('trident_processor_commit_seconds_sum') ?? 0) - (before.get('trident_processor_commit_seconds_sum') ?? 0)) /
+      Math.max(1, commits)) *
+    1000;
   console.log(`transactions: ${commits} (mean ${fmt(commitMs)} ms to produce results and commit); micro-batches ${batches}`);
   console.log(`processor peak RSS under load: ${mb(peakRss)}`);
   await producer.disconnect();

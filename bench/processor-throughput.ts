@@ -19,9 +19,14 @@ import { args, benchTexts, cloneFeeds, fmt, mb } from './encoder-common';
 import { builtInTasks } from '../common/tasks';
 import { benchConfig, benchEvents, listenResults, startServe } from './processor-common';
 
-async function rawEncoderSeconds(dir: string, inputs: Array<{ id: string; text: string; questions: string[] }>, microBatch: number, batching: 'per-input' | 'mixed'): Promise<number> {
+async function rawEncoderSeconds(
+  dir: string,
+  inputs: Array<{ id: string; text: string; questions: string[] }>,
+  microBatch: number,
+  batching: 'per-input' | 'mixed',
+): Promise<number> {
   const pipeline = await Pipeline.load(dir, { batching });
-  const chunks: typeof inputs[] = [];
+  const chunks: (typeof inputs)[] = [];
   for (let i = 0; i < inputs.length; i += microBatch) chunks.push(inputs.slice(i, i + microBatch));
   const feeds = (await Promise.all(chunks.map((c) => pipeline.plannedFeeds(c, [...builtInTasks])))).flat();
   await pipeline.close();
@@ -40,7 +45,13 @@ async function rawEncoderSeconds(dir: string, inputs: Array<{ id: string; text: 
   return seconds;
 }
 
-async function endToEnd(texts: string[], settings: Record<string, string>, tag: string, dir: string, partitions: number): Promise<{ seconds: number; rssBytes: number; batches: number; meanBatch: number; inferenceSeconds: number; commitSeconds: number }> {
+async function endToEnd(
+  texts: string[],
+  settings: Record<string, string>,
+  tag: string,
+  dir: string,
+  partitions: number,
+): Promise<{ seconds: number; rssBytes: number; batches: number; meanBatch: number; inferenceSeconds: number; commitSeconds: number }> {
   const { config, env } = await benchConfig(partitions);
   const serve = await startServe({ ...env, TRIDENT_MODEL_PATH: dir }, settings, 29500 + Math.floor(Math.random() * 400));
   const events = benchEvents(texts, tag);
@@ -55,11 +66,19 @@ async function endToEnd(texts: string[], settings: Record<string, string>, tag: 
     if (received >= expected) resolveDone();
   });
   let peakRss = 0;
-  const sampler = setInterval(() => void serve.metrics().then((m) => (peakRss = Math.max(peakRss, m.get('trident_process_resident_memory_bytes') ?? 0))).catch(() => undefined), 250);
+  const sampler = setInterval(
+    () =>
+      void serve
+        .metrics()
+        .then((m) => (peakRss = Math.max(peakRss, m.get('trident_process_resident_memory_bytes') ?? 0)))
+        .catch(() => undefined),
+    250,
+  );
   const producer = new TridentProducer(createKafka(config, 'bench-producer'), EventCodec.fromConfig(config), config);
   await producer.connect();
   const started = Date.now();
-  for (let i = 0; i < events.length; i += 500) await producer.send(events.slice(i, i + 500).map((event) => ({ kind: 'text' as const, event, key: event.id })));
+  for (let i = 0; i < events.length; i += 500)
+    await producer.send(events.slice(i, i + 500).map((event) => ({ kind: 'text' as const, event, key: event.id })));
   await done;
   clearInterval(sampler);
   const metrics = await serve.metrics();
@@ -68,8 +87,12 @@ async function endToEnd(texts: string[], settings: Record<string, string>, tag: 
   await serve.stop();
   const batches = metrics.get('trident_processor_batch_events_count') ?? 0;
   return {
-    seconds: (lastAt - started) / 1000, rssBytes: peakRss, batches, meanBatch: (metrics.get('trident_processor_batch_events_sum') ?? 0) / Math.max(1, batches),
-    inferenceSeconds: metrics.get('trident_processor_inference_seconds_sum') ?? 0, commitSeconds: metrics.get('trident_processor_commit_seconds_sum') ?? 0,
+    seconds: (lastAt - started) / 1000,
+    rssBytes: peakRss,
+    batches,
+    meanBatch: (metrics.get('trident_processor_batch_events_sum') ?? 0) / Math.max(1, batches),
+    inferenceSeconds: metrics.get('trident_processor_inference_seconds_sum') ?? 0,
+    commitSeconds: metrics.get('trident_processor_commit_seconds_sum') ?? 0,
   };
 }
 
@@ -83,22 +106,56 @@ async function main(): Promise<void> {
   const batching = (a.get('batching') ?? 'per-input') as 'per-input' | 'mixed';
   if (batching !== 'per-input' && batching !== 'mixed') throw new Error(`--batching: expected per-input or mixed, got ${String(batching)}`);
   const texts = benchTexts(count);
-  console.log(`model ${dir}; ${count} texts, all four tasks, one question each; ${partitions} partitions; micro-batch ${microBatch}; batching ${batching}`);
+  console.log(
+    `model ${dir}; ${count} texts, all four tasks, one question each; ${partitions} partitions; micro-batch ${microBatch}; batching ${batching}`,
+  );
 
-  const rawSeconds = await rawEncoderSeconds(dir, texts.map((text, i) => ({ id: String(i), text, questions: [['What is the review about?', 'Who is it about?', 'What did the critic think?'][i % 3]!] })), microBatch, batching);
+  const rawSeconds = await rawEncoderSeconds(
+    dir,
+    texts.map((text, i) => ({
+      id: String(i),
+      text,
+      questions: [['What is the review about?', 'Who is it about?', 'What did the critic think?'][i % 3]!],
+    })),
+    microBatch,
+    batching,
+  );
   const raw = count / rawSeconds;
   console.log(`raw encoder (same planned batches, 2 in flight): ${fmt(raw)} texts/s`);
 
-  const batched = await endToEnd(texts, { TRIDENT_PROCESSOR_MAX_BATCH_EVENTS: String(microBatch), TRIDENT_MODEL_BATCHING: batching }, 'batched', dir, partitions);
+  const batched = await endToEnd(
+    texts,
+    { TRIDENT_PROCESSOR_MAX_BATCH_EVENTS: String(microBatch), TRIDENT_MODEL_BATCHING: batching },
+    'batched',
+    dir,
+    partitions,
+  );
   const e2e = count / batched.seconds;
-  console.log(`end-to-end micro-batched: ${fmt(e2e)} texts/s (${batched.batches} batches, mean ${fmt(batched.meanBatch)} events), processor peak RSS ${mb(batched.rssBytes)}`);
-  console.log(`  wall ${fmt(batched.seconds, 2)} s; summed over batches: model ${fmt(batched.inferenceSeconds, 2)} s, produce+commit ${fmt(batched.commitSeconds, 2)} s`);
+  console.log(
+    `end-to-end micro-batched: ${fmt(e2e)} texts/s (${batched.batches} batches, mean ${fmt(batched.meanBatch)} events), processor peak RSS ${mb(batched.rssBytes)}`,
+  );
+  console.log(
+    `  wall ${fmt(batched.seconds, 2)} s; summed over batches: model ${fmt(batched.inferenceSeconds, 2)} s, produce+commit ${fmt(batched.commitSeconds, 2)} s`,
+  );
 
   const singleTexts = texts.slice(0, singleCount);
-  const single = await endToEnd(singleTexts, { TRIDENT_PROCESSOR_MAX_BATCH_EVENTS: '1', TRIDENT_PROCESSOR_MAX_BATCH_WAIT_MS: '0', TRIDENT_PROCESSOR_MAX_IN_FLIGHT_BATCHES: '1', TRIDENT_MODEL_BATCHING: batching }, 'single', dir, partitions);
+  const single = await endToEnd(
+    singleTexts,
+    {
+      TRIDENT_PROCESSOR_MAX_BATCH_EVENTS: '1',
+      TRIDENT_PROCESSOR_MAX_BATCH_WAIT_MS: '0',
+      TRIDENT_PROCESSOR_MAX_IN_FLIGHT_BATCHES: '1',
+      TRIDENT_MODEL_BATCHING: batching,
+    },
+    'single',
+    dir,
+    partitions,
+  );
   const one = singleCount / single.seconds;
   console.log(`end-to-end one event at a time: ${fmt(one)} texts/s (${single.batches} batches)`);
-  console.log(`  wall ${fmt(single.seconds, 2)} s; summed over batches: model ${fmt(single.inferenceSeconds, 2)} s, produce+commit ${fmt(single.commitSeconds, 2)} s`);
+  console.log(
+    `  wall ${fmt(single.seconds, 2)} s; summed over batches: model ${fmt(single.inferenceSeconds, 2)} s, produce+commit ${fmt(single.commitSeconds, 2)} s`,
+  );
 
   console.log(`\nend-to-end ÷ raw encoder: ${fmt(e2e / raw, 2)} (goal ≥ 0.90)`);
   console.log(`micro-batched ÷ one-at-a-time: ${fmt(e2e / one, 2)} (goal ≥ 3)`);

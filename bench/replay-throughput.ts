@@ -35,7 +35,12 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trident-bench-replay-'));
   try {
     const file = path.join(dir, 'texts.jsonl');
-    writeFileSync(file, benchTexts(count).map((text, i) => JSON.stringify({ id: `b${i}`, text, questions: [QUESTIONS[i % 3]] })).join('\n') + '\n');
+    writeFileSync(
+      file,
+      benchTexts(count)
+        .map((text, i) => JSON.stringify({ id: `b${i}`, text, questions: [QUESTIONS[i % 3]] }))
+        .join('\n') + '\n',
+    );
     timed(['produce', '--file', file, '--no-progress'], env);
     const predict: number[] = [];
     const replay: number[] = [];
@@ -43,15 +48,22 @@ async function main(): Promise<void> {
     for (let r = 0; r < repeat; r++) {
       predict.push(timed(['predict', '--file', file, '--out', path.join(dir, 'predict.jsonl'), '--model', model], env));
       replay.push(timed(['replay', '--models', model, '--out', path.join(dir, 'replay')], env));
-      const report = JSON.parse(readFileSync(path.join(dir, 'replay', 'report.json'), 'utf8')) as { runtime: Record<string, { texts_per_s: number }>; events: { evaluated: number } };
+      const report = JSON.parse(readFileSync(path.join(dir, 'replay', 'report.json'), 'utf8')) as {
+        runtime: Record<string, { texts_per_s: number }>;
+        events: { evaluated: number };
+      };
       if (report.events.evaluated !== count) throw new Error(`replay evaluated ${report.events.evaluated} of ${count} texts`);
       modelRate = Math.max(modelRate, Object.values(report.runtime)[0].texts_per_s);
     }
     const p = count / Math.min(...predict);
     const q = count / Math.min(...replay);
-    console.log(`model ${path.basename(model)}, ${count} texts (all tasks, one question each), best of ${repeat}, wall time of the CLI including model load`);
+    console.log(
+      `model ${path.basename(model)}, ${count} texts (all tasks, one question each), best of ${repeat}, wall time of the CLI including model load`,
+    );
     console.log(`predict --file: ${Math.min(...predict).toFixed(2)} s, ${p.toFixed(1)} texts/s`);
-    console.log(`replay:         ${Math.min(...replay).toFixed(2)} s, ${q.toFixed(1)} texts/s (model alone in replay: ${modelRate.toFixed(1)} texts/s)`);
+    console.log(
+      `replay:         ${Math.min(...replay).toFixed(2)} s, ${q.toFixed(1)} texts/s (model alone in replay: ${modelRate.toFixed(1)} texts/s)`,
+    );
     console.log(`replay ÷ predict: ${(q / p).toFixed(2)} (goal ≥ 0.90)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -47,10 +47,15 @@ async function main(): Promise<void> {
   });
   let seq = 0;
   const send = async (count: number) => {
-    const events = benchEvents(Array.from({ length: count }, (_, i) => TEXTS[(seq + i) % TEXTS.length]!), `soak-${seq}`);
+    const events = benchEvents(
+      Array.from({ length: count }, (_, i) => TEXTS[(seq + i) % TEXTS.length]!),
+      `soak-${seq}`,
+    );
     seq += count;
     const now = Date.now();
-    const messages = await Promise.all(events.map(async (e) => ({ key: e.id, value: await codec.encode('text', { ...e, createdAt: now }) })));
+    const messages = await Promise.all(
+      events.map(async (e) => ({ key: e.id, value: await codec.encode('text', { ...e, createdAt: now }) })),
+    );
     await producer.send({ topic: config.topics.text, messages });
     produced += count;
   };
@@ -63,7 +68,9 @@ async function main(): Promise<void> {
   while (received < peakEvents) await sleep(100);
   const peak = peakEvents / ((Date.now() - peakStart) / 1000);
   const rate = peak * share;
-  console.log(`soak: peak ${peak.toFixed(1)} events/s (backlog of ${peakEvents}); running at ${Math.round(share * 100)} % = ${rate.toFixed(1)}/s for ${minutes} min, model ${model || 'configured default'}`);
+  console.log(
+    `soak: peak ${peak.toFixed(1)} events/s (backlog of ${peakEvents}); running at ${Math.round(share * 100)} % = ${rate.toFixed(1)}/s for ${minutes} min, model ${model || 'configured default'}`,
+  );
   latencies = [];
   const rss0 = await rss();
   const pacer = new RatePacer(rate);
@@ -79,14 +86,18 @@ async function main(): Promise<void> {
     if (Date.now() >= nextReport) {
       const sorted = latencies.sort((a, b) => a - b);
       const now = await rss();
-      console.log(`  ${((Date.now() - started) / 60_000).toFixed(1).padStart(6)}   ${(now / 1e6).toFixed(0).padStart(6)}   ${((now - rss0) / 1e6).toFixed(1).padStart(9)}   ${String(produced - received).padStart(24)}   ${percentile(sorted, 50).toFixed(0).padStart(6)}   ${percentile(sorted, 99).toFixed(0).padStart(6)}   ${((received - lastReceived) / intervalS).toFixed(1).padStart(9)}`);
+      console.log(
+        `  ${((Date.now() - started) / 60_000).toFixed(1).padStart(6)}   ${(now / 1e6).toFixed(0).padStart(6)}   ${((now - rss0) / 1e6).toFixed(1).padStart(9)}   ${String(produced - received).padStart(24)}   ${percentile(sorted, 50).toFixed(0).padStart(6)}   ${percentile(sorted, 99).toFixed(0).padStart(6)}   ${((received - lastReceived) / intervalS).toFixed(1).padStart(9)}`,
+      );
       latencies = [];
       lastReceived = received;
       nextReport += intervalS * 1000;
     }
   }
   const rss1 = await rss();
-  console.log(`soak: RSS ${(rss0 / 1e6).toFixed(0)} → ${(rss1 / 1e6).toFixed(0)} MB (${((rss1 - rss0) / 1e6).toFixed(1)} MB over ${minutes} min); final lag ${produced - received}`);
+  console.log(
+    `soak: RSS ${(rss0 / 1e6).toFixed(0)} → ${(rss1 / 1e6).toFixed(0)} MB (${((rss1 - rss0) / 1e6).toFixed(1)} MB over ${minutes} min); final lag ${produced - received}`,
+  );
   await producer.disconnect();
   await stop();
   await serve.stop();

@@ -37,7 +37,9 @@ function demoModel(config: TridentConfig, say: (line: string) => void): string {
     return resolveModelDir(config.model.path);
   } catch (error) {
     if ((error as TridentError).code !== modelErrorCodes.MODEL_NOT_FOUND) throw error;
-    say('    no released model under model/artifacts/: using model/test-artifact (random weights — the results show the plumbing, not quality)');
+    say(
+      '    no released model under model/artifacts/: using model/test-artifact (random weights — the results show the plumbing, not quality)',
+    );
     return join(repoRoot, 'model', 'test-artifact');
   }
 }
@@ -112,7 +114,9 @@ export function registerDemoCommand(program: Command, context: CliContext): void
       const total = [...expected.values()].reduce((a, b) => a + b, 0);
       await consumer.disconnect();
       await processor.close();
-      say(`done: ${received}/${total} results for ${summary.sent} texts. The stack keeps running (\`npx trident stack down\` stops it); \`npx trident serve\` runs the processor, \`npx trident gateway\` the live page.`);
+      say(
+        `done: ${received}/${total} results for ${summary.sent} texts. The stack keeps running (\`npx trident stack down\` stops it); \`npx trident serve\` runs the processor, \`npx trident gateway\` the live page.`,
+      );
       if (received < total) process.exitCode = 1;
     });
 }
@@ -133,7 +137,15 @@ function describe(kind: TaskName, result: Record<string, unknown> & { id: string
     }
     case 'categories': {
       const r = result as unknown as CategoriesResult;
-      return `${r.id}  categories  ${Object.entries(r.categories).map(([head, top]) => `${head}: ${top.slice(0, 2).map((c) => `${c.label} (${c.score.toFixed(2)})`).join(', ')}`).join('; ')}`;
+      return `${r.id}  categories  ${Object.entries(r.categories)
+        .map(
+          ([head, top]) =>
+            `${head}: ${top
+              .slice(0, 2)
+              .map((c) => `${c.label} (${c.score.toFixed(2)})`)
+              .join(', ')}`,
+        )
+        .join('; ')}`;
     }
   }
 }

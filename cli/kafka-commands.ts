@@ -76,37 +76,65 @@ export function registerKafkaCommands(program: Command, context: CliContext): vo
     .option('--source <source>', 'who gives the feedback labels', 'cli')
     .option('--from-line <n>', 'start at input line N (1-based): resume an interrupted run without resending acknowledged lines')
     .option('--skip <n>', 'skip the first N input lines (the same as --from-line N+1)')
-    .option('--delivery-timeout <ms>', 'how long a batch is retried through broker restarts before giving up (producer.deliveryTimeoutMs, default 120000)')
+    .option(
+      '--delivery-timeout <ms>',
+      'how long a batch is retried through broker restarts before giving up (producer.deliveryTimeoutMs, default 120000)',
+    )
     .addOption(new Option('--no-progress', 'no progress bar'))
-    .action(async (text: string | undefined, options: { file?: string; tasks?: string; question?: string[]; key?: string; tenant?: string; rate?: string; feedback?: boolean; source: string; progress: boolean; fromLine?: string; skip?: string; deliveryTimeout?: string }) => {
-      if ((text === undefined) === (options.file === undefined)) throw new Error('give either a TEXT argument or --file (not both)');
-      const fromLine = startLine(options.fromLine, options.skip);
-      const config = context.config(options.deliveryTimeout !== undefined ? { producer: { deliveryTimeoutMs: Number(options.deliveryTimeout) } } : undefined);
-      const kafka = createKafka(config, 'trident-producer');
-      const producer = new TridentProducer(kafka, EventCodec.fromConfig(config), config);
-      try {
-        const summary = await produce(producer, config, {
-          text,
-          file: options.file,
-          feedback: options.feedback,
-          source: options.source,
-          ratePerSecond: options.rate ? parseRate(options.rate) : undefined,
-          progress: options.progress && process.stderr.isTTY,
-          fromLine,
-          defaults: {
-            tasks: options.tasks ? options.tasks.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
-            questions: options.question,
-            key: options.key,
-            tenant: options.tenant,
-          },
-        });
-        if (text !== undefined && summary.ids[0]) console.log(summary.ids[0]);
-        console.error(summaryLine(summary));
-        if (summary.rejected > 0) process.exitCode = 1;
-      } finally {
-        await producer.disconnect();
-      }
-    });
+    .action(
+      async (
+        text: string | undefined,
+        options: {
+          file?: string;
+          tasks?: string;
+          question?: string[];
+          key?: string;
+          tenant?: string;
+          rate?: string;
+          feedback?: boolean;
+          source: string;
+          progress: boolean;
+          fromLine?: string;
+          skip?: string;
+          deliveryTimeout?: string;
+        },
+      ) => {
+        if ((text === undefined) === (options.file === undefined)) throw new Error('give either a TEXT argument or --file (not both)');
+        const fromLine = startLine(options.fromLine, options.skip);
+        const config = context.config(
+          options.deliveryTimeout !== undefined ? { producer: { deliveryTimeoutMs: Number(options.deliveryTimeout) } } : undefined,
+        );
+        const kafka = createKafka(config, 'trident-producer');
+        const producer = new TridentProducer(kafka, EventCodec.fromConfig(config), config);
+        try {
+          const summary = await produce(producer, config, {
+            text,
+            file: options.file,
+            feedback: options.feedback,
+            source: options.source,
+            ratePerSecond: options.rate ? parseRate(options.rate) : undefined,
+            progress: options.progress && process.stderr.isTTY,
+            fromLine,
+            defaults: {
+              tasks: options.tasks
+                ? options.tasks
+                    .split(',')
+                    .map((t) => t.trim())
+                    .filter(Boolean)
+                : undefined,
+              questions: options.question,
+              key: options.key,
+              tenant: options.tenant,
+            },
+          });
+          if (text !== undefined && summary.ids[0]) console.log(summary.ids[0]);
+          console.error(summaryLine(summary));
+          if (summary.rejected > 0) process.exitCode = 1;
+        } finally {
+          await producer.disconnect();
+        }
+      },
+    );
 
   program
     .command('tail')
@@ -118,29 +146,42 @@ export function registerKafkaCommands(program: Command, context: CliContext): vo
     .option('--timeout <seconds>', 'stop after this many seconds')
     .option('--read-uncommitted', 'also show records of open or aborted transactions')
     .option('--meta', 'wrap each record with topic, partition, offset and key')
-    .action(async (topic: string, options: { fromBeginning?: boolean; follow?: boolean; max?: string; timeout?: string; readUncommitted?: boolean; meta?: boolean }) => {
-      const config = context.config();
-      const kafka = createKafka(config, 'trident-tail');
-      const codec = EventCodec.fromConfig(config);
-      const count = await tail(
-        kafka,
-        codec,
-        config,
-        {
-          topic,
-          fromBeginning: options.fromBeginning,
-          follow: options.follow,
-          max: options.max !== undefined ? Number(options.max) : undefined,
-          timeoutSeconds: options.timeout !== undefined ? Number(options.timeout) : undefined,
-          readUncommitted: options.readUncommitted,
-        },
-        (record) => {
-          const line = options.meta ? record : record.error ? { error: record.error, offset: record.offset, partition: record.partition } : record.value;
-          process.stdout.write(JSON.stringify(line, (_k, v) => (v && v.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data).toString('base64') : v)) + '\n');
-        },
-      );
-      console.error(`${count} records`);
-    });
+    .action(
+      async (
+        topic: string,
+        options: { fromBeginning?: boolean; follow?: boolean; max?: string; timeout?: string; readUncommitted?: boolean; meta?: boolean },
+      ) => {
+        const config = context.config();
+        const kafka = createKafka(config, 'trident-tail');
+        const codec = EventCodec.fromConfig(config);
+        const count = await tail(
+          kafka,
+          codec,
+          config,
+          {
+            topic,
+            fromBeginning: options.fromBeginning,
+            follow: options.follow,
+            max: options.max !== undefined ? Number(options.max) : undefined,
+            timeoutSeconds: options.timeout !== undefined ? Number(options.timeout) : undefined,
+            readUncommitted: options.readUncommitted,
+          },
+          (record) => {
+            const line = options.meta
+              ? record
+              : record.error
+                ? { error: record.error, offset: record.offset, partition: record.partition }
+                : record.value;
+            process.stdout.write(
+              JSON.stringify(line, (_k, v) =>
+                v && v.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data).toString('base64') : v,
+              ) + '\n',
+            );
+          },
+        );
+        console.error(`${count} records`);
+      },
+    );
 }
 
 /** The first line to send from --from-line N or --skip N (not both). @throws ConfigError naming the flag. */

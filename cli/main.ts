@@ -16,7 +16,6 @@ import { registerConsumerCommands } from '../consumers/cli';
 import { registerGatewayCommands } from '../gateway/cli';
 import { registerModelsCommands } from '../model/registry/cli';
 
-
 export function buildProgram(): Command {
   const program = new Command();
   program

@@ -12,7 +12,10 @@ export function registerStackCommands(program: Command, context: CliContext): vo
   stack
     .command('up')
     .description('fetch (first time), start and wait for Kafka and the schema registry; harmless when already up')
-    .option('--secure', 'Kafka with a SASL_SSL listener only: SCRAM-SHA-512 users and TLS from a CA made on first use (the data dir stays secure)')
+    .option(
+      '--secure',
+      'Kafka with a SASL_SSL listener only: SCRAM-SHA-512 users and TLS from a CA made on first use (the data dir stays secure)',
+    )
     .action(async (options: { secure?: boolean }) => {
       const config = context.config();
       const started = Date.now();
@@ -21,7 +24,9 @@ export function registerStackCommands(program: Command, context: CliContext): vo
       const paths = stackPaths(config);
       if (isSecureStack(paths)) {
         // File names only: the passwords stay in their files.
-        const env = Object.entries(secureClientEnv(paths)).map(([k, v]) => `${k}=${v}`).join(' ');
+        const env = Object.entries(secureClientEnv(paths))
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ');
         console.error(`Kafka takes SASL_SSL only (SCRAM-SHA-512, TLS with the stack's own CA). Client settings:\n  export ${env}`);
       }
       console.error(`stack is up (${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -42,7 +47,9 @@ export function registerStackCommands(program: Command, context: CliContext): vo
     .action(async () => {
       const services = await stackStatus(context.config());
       for (const s of services) {
-        console.log(`${s.name.padEnd(8)} ${s.answering ? 'up' : s.running ? 'starting or unhealthy' : 'down'}  ${s.address}${s.pid ? `  (pid ${s.pid})` : ''}`);
+        console.log(
+          `${s.name.padEnd(8)} ${s.answering ? 'up' : s.running ? 'starting or unhealthy' : 'down'}  ${s.address}${s.pid ? `  (pid ${s.pid})` : ''}`,
+        );
       }
       if (!services.every((s) => s.answering)) process.exitCode = 3;
     });
@@ -58,7 +65,9 @@ export function registerStackCommands(program: Command, context: CliContext): vo
       const names = service ? [service] : ['kafka', 'registry'];
       const files = names.map((n) => join(paths.logs, `${n}.log`));
       if (options.follow) {
-        await new Promise<void>((resolve) => spawn('tail', ['-n', options.lines, '-F', ...files], { stdio: 'inherit' }).on('exit', () => resolve()));
+        await new Promise<void>((resolve) =>
+          spawn('tail', ['-n', options.lines, '-F', ...files], { stdio: 'inherit' }).on('exit', () => resolve()),
+        );
         return;
       }
       for (const [i, file] of files.entries()) console.log(`==> ${names[i]} (${file}) <==\n${tail(file, Number(options.lines))}`);

@@ -42,7 +42,12 @@ export const configSchema = z
           .superRefine((sasl, ctx) => {
             if (sasl.mechanism === 'none') return;
             if (!sasl.username) ctx.addIssue({ code: 'custom', path: ['username'], message: `required with mechanism ${sasl.mechanism}` });
-            if (!sasl.password === !sasl.passwordFile) ctx.addIssue({ code: 'custom', path: ['password'], message: 'give exactly one of kafka.sasl.password (TRIDENT_KAFKA_SASL_PASSWORD) or kafka.sasl.passwordFile' });
+            if (!sasl.password === !sasl.passwordFile)
+              ctx.addIssue({
+                code: 'custom',
+                path: ['password'],
+                message: 'give exactly one of kafka.sasl.password (TRIDENT_KAFKA_SASL_PASSWORD) or kafka.sasl.passwordFile',
+              });
           }),
         /** TLS to the brokers: the CA that signed their certificates, and a client certificate when they require one. */
         ssl: z
@@ -57,7 +62,12 @@ export const configSchema = z
           .strict()
           .prefault({})
           .superRefine((ssl, ctx) => {
-            if (!ssl.certFile !== !ssl.keyFile) ctx.addIssue({ code: 'custom', path: [ssl.certFile ? 'keyFile' : 'certFile'], message: 'a client certificate needs both certFile and keyFile' });
+            if (!ssl.certFile !== !ssl.keyFile)
+              ctx.addIssue({
+                code: 'custom',
+                path: [ssl.certFile ? 'keyFile' : 'certFile'],
+                message: 'a client certificate needs both certFile and keyFile',
+              });
           }),
       })
       .strict()
@@ -98,7 +108,10 @@ export const configSchema = z
     stack: z
       .object({
         /** Downloads (Kafka, the registry) are cached here, shared by every stack. */
-        home: z.string().min(1).default(join(homedir(), '.cache', 'trident')),
+        home: z
+          .string()
+          .min(1)
+          .default(join(homedir(), '.cache', 'trident')),
         /** All of one stack's data (topics, schemas, logs, pids); `stack down --wipe` deletes it. Default: <home>/data. */
         dataDir: z.string().min(1).optional(),
         kafkaPort: port.default(9092),
@@ -132,7 +145,10 @@ export const configSchema = z
     models: z
       .object({
         /** Where registered artifacts are copied (content-addressed): a folder path or a file:// URL. */
-        store: z.string().min(1).default(join(homedir(), '.local', 'share', 'trident', 'models')),
+        store: z
+          .string()
+          .min(1)
+          .default(join(homedir(), '.local', 'share', 'trident', 'models')),
         /** A promotion is refused when the candidate is worse than production on a shared metric by more than this many points. */
         gateTolerance: z.number().min(0).max(100).default(0.5),
         /** How long a promotion may take to load, verify and warm up in a processor before it is refused. */
@@ -145,7 +161,10 @@ export const configSchema = z
         groupId: z.string().min(1).default('trident-processor'),
         /** Prefix of the transactional ids; one id per input partition (`<prefix>-<topic>-<partition>`). */
         transactionalIdPrefix: z.string().min(1).default('trident-processor'),
-        defaultTasks: z.array(z.enum(builtInTasks)).min(1).default([...builtInTasks]),
+        defaultTasks: z
+          .array(z.enum(builtInTasks))
+          .min(1)
+          .default([...builtInTasks]),
         maxBatchEvents: z.number().int().min(1).default(32),
         maxBatchWaitMs: z.number().int().min(0).default(10),
         maxBatchTokens: z.number().int().min(1).default(8192),
@@ -162,7 +181,10 @@ export const configSchema = z
          * (DUPLICATE_ID in the DLQ): `24h`, `30m`, `90s`; `0s` turns it off. Kept per input partition in
          * memory and in a compacted changelog topic, so it survives restarts and rebalances.
          */
-        dedupWindow: z.string().refine((v) => /^(\d+(\.\d+)?)\s*(ms|s|m|h|d)$/.test(v.trim()), 'expected a duration like 24h, 30m, 90s or 0s').default('24h'),
+        dedupWindow: z
+          .string()
+          .refine((v) => /^(\d+(\.\d+)?)\s*(ms|s|m|h|d)$/.test(v.trim()), 'expected a duration like 24h, 30m, 90s or 0s')
+          .default('24h'),
         /** Most ids remembered per input partition (memory bound); beyond it the oldest are forgotten first. */
         dedupMaxIdsPerPartition: z.number().int().min(1).default(500_000),
         /** The changelog topic of processed ids (default: `<groupId>-processed-ids`). */
@@ -185,7 +207,10 @@ export const configSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8787),
         /** Where API tokens are stored (only their hashes). */
-        tokensFile: z.string().min(1).default(join(homedir(), '.config', 'trident', 'tokens.json')),
+        tokensFile: z
+          .string()
+          .min(1)
+          .default(join(homedir(), '.config', 'trident', 'tokens.json')),
         maxMessageBytes: z.number().int().min(1024).default(1_100_000),
         maxSubscriptionsPerSocket: z.number().int().min(1).default(32),
         maxSocketsPerToken: z.number().int().min(1).default(16),
@@ -344,7 +369,10 @@ function toSnake(key: string): string {
 }
 
 function splitList(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 function parseEnvValue(value: string, leaf: z.ZodType): unknown {

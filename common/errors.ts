@@ -55,11 +55,7 @@ export class InvalidMessageError extends TridentError {
     readonly origin?: MessageOrigin,
     options: TridentErrorOptions = {},
   ) {
-    super(
-      code,
-      origin ? `${origin.topic}[${origin.partition}]@${origin.offset}: ${reason}` : reason,
-      { ...options, retriable: false },
-    );
+    super(code, origin ? `${origin.topic}[${origin.partition}]@${origin.offset}: ${reason}` : reason, { ...options, retriable: false });
   }
 }
 

@@ -2,13 +2,25 @@ import { checkTextEvent as checkEvent, DEFAULT_TEXT_EVENT_LIMITS as DEFAULT_EVEN
 import type { TextEvent } from '../schemas/generated/text';
 
 const now = 1_800_000_000_000;
-const good: TextEvent = { id: 'e1', text: 'Ada Lovelace lived in London.', tasks: null, questions: ['Where?'], key: null, tenant: null, metadata: {}, createdAt: now - 5 };
+const good: TextEvent = {
+  id: 'e1',
+  text: 'Ada Lovelace lived in London.',
+  tasks: null,
+  questions: ['Where?'],
+  key: null,
+  tenant: null,
+  metadata: {},
+  createdAt: now - 5,
+};
 const all = ['sentiment', 'entities', 'answers', 'categories'] as const;
 
 describe('checkEvent', () => {
   it('accepts a good event, defaulting its tasks', () => {
     expect(checkEvent(good, all, DEFAULT_EVENT_LIMITS, now)).toEqual({ ok: true, tasks: [...all] });
-    expect(checkEvent({ ...good, tasks: ['sentiment', 'sentiment'] }, all, DEFAULT_EVENT_LIMITS, now)).toEqual({ ok: true, tasks: ['sentiment'] });
+    expect(checkEvent({ ...good, tasks: ['sentiment', 'sentiment'] }, all, DEFAULT_EVENT_LIMITS, now)).toEqual({
+      ok: true,
+      tasks: ['sentiment'],
+    });
     expect(checkEvent({ ...good, text: 'tabs\tand\nnewlines\r\n and 東京 🚀 é' }, all, DEFAULT_EVENT_LIMITS, now).ok).toBe(true);
   });
 

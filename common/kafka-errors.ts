@@ -39,11 +39,21 @@ export function errorChain(error: unknown, limit = 16): ErrorLike[] {
 
 /** True when the broker fenced this producer: a newer instance of its transactional id exists, or its transaction was expired. */
 export function isProducerFenced(error: unknown): boolean {
-  return errorChain(error).some((e) => (typeof e.type === 'string' && FENCING.has(e.type)) || (typeof e.code === 'number' && FENCING_CODES.has(e.code)));
+  return errorChain(error).some(
+    (e) => (typeof e.type === 'string' && FENCING.has(e.type)) || (typeof e.code === 'number' && FENCING_CODES.has(e.code)),
+  );
 }
 
 /** Broker answers that refuse the records themselves: sending them again cannot help. */
-const REFUSED_RECORDS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_REQUIRED_ACKS', 'TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED']);
+const REFUSED_RECORDS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_REQUIRED_ACKS',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+]);
 
 /**
  * True for failures a later attempt can get past: the broker unreachable or restarting, leadership
@@ -55,6 +65,11 @@ export function isTransientKafkaError(error: unknown): boolean {
   if (chain.some((e) => typeof e.type === 'string' && REFUSED_RECORDS.has(e.type))) return false;
   return chain.some((e) => {
     const { name, retriable } = e as { name?: unknown; retriable?: unknown };
-    return retriable === true || (typeof name === 'string' && (name === 'KafkaJSNumberOfRetriesExceeded' || /^KafkaJS(Connection|ConnectionClosed|RequestTimeout|BrokerNotFound|NoBrokerAvailable|Lock|Timeout)/.test(name)));
+    return (
+      retriable === true ||
+      (typeof name === 'string' &&
+        (name === 'KafkaJSNumberOfRetriesExceeded' ||
+          /^KafkaJS(Connection|ConnectionClosed|RequestTimeout|BrokerNotFound|NoBrokerAvailable|Lock|Timeout)/.test(name)))
+    );
   });
 }

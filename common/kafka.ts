@@ -69,7 +69,10 @@ export function createKafka(config: TridentConfig, clientId = config.kafka.clien
         // a thrown error anyway.
         // "Failed to send messages: … not the leader" right after a topic is created is the same: the
         // producer refreshes its metadata and retries (retryCount 0 is the first of those retries).
-        const retried = level === logLevel.ERROR && (message.startsWith('Response ') || (message.startsWith('Failed to send messages') && (rest as { retryCount?: number }).retryCount === 0));
+        const retried =
+          level === logLevel.ERROR &&
+          (message.startsWith('Response ') ||
+            (message.startsWith('Failed to send messages') && (rest as { retryCount?: number }).retryCount === 0));
         log[retried ? 'debug' : (kafkaLevels[level] ?? 'info')](rest, message);
       },
     ...overrides,

@@ -27,6 +27,7 @@ export const KAFKAJS_PATCH = 'patches/kafkajs+2.2.4.patch';
 
 /** kafkajs's own filter (an internal module: the one every kafkajs consumer runs on each fetch). */
 export function loadAbortedMessagesFilter(): AbortedMessagesFilter {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal module, no typed export
   return require('kafkajs/src/consumer/filterAbortedMessages') as AbortedMessagesFilter;
 }
 
@@ -38,7 +39,12 @@ export function controlRecord(offset: number | bigint, producerId: string, type:
 
 /** A data record of a producer, in a transaction unless told otherwise. */
 export function dataRecord(offset: number | bigint, producerId: string, inTransaction = true): FilterMessage {
-  return { offset: String(offset), key: Buffer.from(`k${offset}`), isControlRecord: false, batchContext: { producerId, inTransaction, isControlBatch: false } };
+  return {
+    offset: String(offset),
+    key: Buffer.from(`k${offset}`),
+    isControlRecord: false,
+    batchContext: { producerId, inTransaction, isControlBatch: false },
+  };
 }
 
 /**
@@ -46,7 +52,16 @@ export function dataRecord(offset: number | bigint, producerId: string, inTransa
  * them, by end) next to a committed one: only the committed record and the markers may pass.
  */
 function probe(filter: AbortedMessagesFilter): { passed: string[]; expected: string[] } {
-  const messages = [dataRecord(20, '1'), dataRecord(21, '2'), dataRecord(22, '3'), dataRecord(23, '2'), controlRecord(24, '2', 'abort'), dataRecord(25, '1'), controlRecord(26, '1', 'abort'), controlRecord(27, '3', 'commit')];
+  const messages = [
+    dataRecord(20, '1'),
+    dataRecord(21, '2'),
+    dataRecord(22, '3'),
+    dataRecord(23, '2'),
+    controlRecord(24, '2', 'abort'),
+    dataRecord(25, '1'),
+    controlRecord(26, '1', 'abort'),
+    controlRecord(27, '3', 'commit'),
+  ];
   const abortedTransactions = [
     { producerId: '2', firstOffset: '11' },
     { producerId: '1', firstOffset: '10' },

@@ -14,7 +14,9 @@ describe('serveMetrics', () => {
     try {
       expect(second.port).not.toBe(first.port);
       expect(second.port).toBeGreaterThan(0);
-      expect(JSON.parse(readFileSync(second.targetFile!, 'utf8'))).toEqual([{ targets: [`127.0.0.1:${second.port}`], labels: { job: 'trident-processor', instance_pid: String(process.pid) } }]);
+      expect(JSON.parse(readFileSync(second.targetFile!, 'utf8'))).toEqual([
+        { targets: [`127.0.0.1:${second.port}`], labels: { job: 'trident-processor', instance_pid: String(process.pid) } },
+      ]);
       expect((await fetch(`http://127.0.0.1:${second.port}/metrics`)).status).toBe(200);
     } finally {
       await second.close();
@@ -26,7 +28,11 @@ describe('serveMetrics', () => {
   it('/healthz and /readyz answer 503 with the reason while the process cannot work', async () => {
     let healthy = false;
     const server = await serveMetrics({
-      port: 0, host: '127.0.0.1', job: 'x', targetsDir: null, log,
+      port: 0,
+      host: '127.0.0.1',
+      job: 'x',
+      targetsDir: null,
+      log,
       health: () => ({ healthy, ready: healthy, detail: healthy ? {} : { model: { state: 'restarting' } } }),
     });
     try {

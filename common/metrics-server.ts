@@ -65,7 +65,10 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     port = await listen(server, 0, options.host);
-    options.log.warn({ wanted: options.port, port }, `metrics port ${options.port} is in use (another process on this host?); serving /metrics on ${port} instead`);
+    options.log.warn(
+      { wanted: options.port, port },
+      `metrics port ${options.port} is in use (another process on this host?); serving /metrics on ${port} instead`,
+    );
   }
   const targetFile = options.targetsDir ? advertise(options.targetsDir, options.job, options.host, port) : null;
   options.log.info({ port, host: options.host, targetFile }, `metrics on http://${options.host}:${port}/metrics`);

@@ -28,7 +28,10 @@ export async function ensureTopics(admin: Admin, specs: ITopicConfig[]): Promise
   // kafkajs' own waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker still
   // answers for a moment after CreateTopics returns (its metadata image lags the controller).
   await admin.createTopics({ topics: missing, waitForLeaders: false });
-  await waitForTopicLeaders(admin, missing.map((s) => s.topic));
+  await waitForTopicLeaders(
+    admin,
+    missing.map((s) => s.topic),
+  );
   return missing.map((s) => s.topic);
 }
 

@@ -48,7 +48,9 @@ async function served(load: () => Promise<Pipeline>, digest: string | null, log:
   const identity = { name: first.pipeline.manifest.name, version: first.pipeline.manifest.version };
   const availability = new ModelAvailability(first, loadModel, {
     onStateChange: (status) =>
-      status.state === 'ready' ? log.info({ ...identity, model: status }, 'model available again') : log.error({ ...identity, model: status }, `model ${status.state}`),
+      status.state === 'ready'
+        ? log.info({ ...identity, model: status }, 'model available again')
+        : log.error({ ...identity, model: status }, `model ${status.state}`),
   });
   const drift = DriftMonitor.forArtifact(first.pipeline.dir, first.pipeline.manifest);
   return {
@@ -70,7 +72,11 @@ async function served(load: () => Promise<Pipeline>, digest: string | null, log:
  * registered and promoted (said on stderr), so a fresh stack serves at once. A production version
  * that fails its checks is refused (recorded once) and the one before it is tried.
  */
-async function initialModel(config: TridentConfig, options: PipelineOptions, log: Log): Promise<{ model: ServedModel; registry: ModelRegistry | null }> {
+async function initialModel(
+  config: TridentConfig,
+  options: PipelineOptions,
+  log: Log,
+): Promise<{ model: ServedModel; registry: ModelRegistry | null }> {
   const choice = chooseModel(config.model.path);
   if (choice.kind === 'folder') {
     const model = await served(() => Pipeline.load(choice.dir, options), null, log);
@@ -83,24 +89,38 @@ async function initialModel(config: TridentConfig, options: PipelineOptions, log
     const pinned = resolveVersion(state, choice.ref);
     const dir = await registry.artifactDir(pinned.record);
     const model = await served(() => loadVerifiedPipeline(dir, options, pinned.record.artifactDigest), pinned.record.artifactDigest, log);
-    log.info({ model: pinned.record.name, version: pinned.record.version }, 'model pinned to a registry version (not following the registry)');
+    log.info(
+      { model: pinned.record.name, version: pinned.record.version },
+      'model pinned to a registry version (not following the registry)',
+    );
     return { model, registry: null };
   }
   if (!productionVersion(state, choice.name)) {
     const dir = newestArtifact(artifactsFolder()) ?? resolveModelDir(undefined);
     const { record } = await registry.register(dir);
-    await registry.promote({ name: record.name, version: record.version }, { reason: 'first production version: trident serve found none' }).catch((error: unknown) => {
-      if ((error as TridentError).code !== 'MODEL_ALREADY_PRODUCTION') throw error; // another processor did it first
-    });
-    console.error(`trident serve: the model registry had no production version; registered and promoted ${record.name} ${record.version} from ${dir}`);
+    await registry
+      .promote({ name: record.name, version: record.version }, { reason: 'first production version: trident serve found none' })
+      .catch((error: unknown) => {
+        if ((error as TridentError).code !== 'MODEL_ALREADY_PRODUCTION') throw error; // another processor did it first
+      });
+    console.error(
+      `trident serve: the model registry had no production version; registered and promoted ${record.name} ${record.version} from ${dir}`,
+    );
     state = await registry.state();
   }
   for (let attempt = 0; ; attempt++) {
     const wanted: VersionState | null = productionVersion(state, choice.name);
-    if (!wanted) throw new TridentError('MODEL_VERSION_UNKNOWN', 'no production version left in the model registry that passes its checks; promote one (trident models promote VERSION)');
+    if (!wanted)
+      throw new TridentError(
+        'MODEL_VERSION_UNKNOWN',
+        'no production version left in the model registry that passes its checks; promote one (trident models promote VERSION)',
+      );
     try {
       const dir = await registry.artifactDir(wanted.record);
-      return { model: await served(() => loadVerifiedPipeline(dir, options, wanted.record.artifactDigest), wanted.record.artifactDigest, log), registry };
+      return {
+        model: await served(() => loadVerifiedPipeline(dir, options, wanted.record.artifactDigest), wanted.record.artifactDigest, log),
+        registry,
+      };
     } catch (error) {
       if (attempt >= 5) throw error;
       await refuseVersion(registry, wanted, error, log, null);
@@ -131,15 +151,25 @@ export async function startProcessor(config: TridentConfig): Promise<RunningProc
   const { model: first, registry } = await initialModel(config, options, log);
   const model = new SwappableModel(first);
   markServed(first);
-  log.info({ model: first.identity.name, version: first.identity.version, digest: first.digest, batching: config.model.batching }, 'model loaded');
+  log.info(
+    { model: first.identity.name, version: first.identity.version, digest: first.digest, batching: config.model.batching },
+    'model loaded',
+  );
   let follower: ModelFollower | null = null;
   if (registry) {
-    const load = (dir: string, version: VersionState) => served(() => loadVerifiedPipeline(dir, options, version.record.artifactDigest), version.record.artifactDigest, log);
+    const load = (dir: string, version: VersionState) =>
+      served(() => loadVerifiedPipeline(dir, options, version.record.artifactDigest), version.record.artifactDigest, log);
     follower = new ModelFollower(registry, model, load, log, config.models.loadTimeoutMs);
     await follower.start();
   }
   const kafka = createKafka(config, `trident-processor-${process.pid}`);
-  const processor = new Processor(kafka, EventCodec.fromConfig(config), config, { acquire: model.acquire, maxTextChars: DEFAULT_LIMITS.maxChars }, log);
+  const processor = new Processor(
+    kafka,
+    EventCodec.fromConfig(config),
+    config,
+    { acquire: model.acquire, maxTextChars: DEFAULT_LIMITS.maxChars },
+    log,
+  );
   const metrics = await serveMetrics({
     port: config.processor.metricsPort,
     host: config.processor.metricsHost,
@@ -149,7 +179,11 @@ export async function startProcessor(config: TridentConfig): Promise<RunningProc
     health: () => {
       const status = model.served.status?.() ?? null;
       const ok = status === null || status.state === 'ready';
-      return { healthy: ok, ready: ok && processor.running, detail: ok && processor.running ? {} : { model: status, consuming: processor.running } };
+      return {
+        healthy: ok,
+        ready: ok && processor.running,
+        detail: ok && processor.running ? {} : { model: status, consuming: processor.running },
+      };
     },
   });
   await processor.start();
@@ -171,7 +205,10 @@ export function registerConsumerCommands(program: Command, context: CliContext):
   program
     .command('serve')
     .description('run the streaming processor: consume texts, publish results per task (exactly once)')
-    .option('--model <dir|version>', 'an artifact folder or a registry version (1.1.0, NAME@VERSION) pins the model; production (the default) follows the registry')
+    .option(
+      '--model <dir|version>',
+      'an artifact folder or a registry version (1.1.0, NAME@VERSION) pins the model; production (the default) follows the registry',
+    )
     .option('--metrics-port <port>', 'port of /metrics (0: any free port; a port in use falls back to a free one)')
     .action(async (options: { model?: string; metricsPort?: string }) => {
       const overrides: Record<string, unknown> = {};
@@ -179,7 +216,9 @@ export function registerConsumerCommands(program: Command, context: CliContext):
       if (options.metricsPort !== undefined) overrides.processor = { metricsPort: Number(options.metricsPort) };
       const config = context.config(overrides);
       const running = await startProcessor(config);
-      console.error(`trident serve: consuming ${config.topics.text} as group ${config.processor.groupId}; metrics on :${running.metrics?.port}${running.metrics?.targetFile ? ` (advertised in ${running.metrics.targetFile})` : ''}`);
+      console.error(
+        `trident serve: consuming ${config.topics.text} as group ${config.processor.groupId}; metrics on :${running.metrics?.port}${running.metrics?.targetFile ? ` (advertised in ${running.metrics.targetFile})` : ''}`,
+      );
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

@@ -38,10 +38,18 @@ export function resolveTopic(config: TridentConfig, topic: string): { topic: str
 }
 
 /** Streams records to `emit` (which may return true to stop); resolves with how many it emitted. */
-export async function tail(kafka: Kafka, codec: EventCodec, config: TridentConfig, options: TailOptions, emit: (record: TailRecord) => boolean | void, kindOverride?: TopicKind): Promise<number> {
+export async function tail(
+  kafka: Kafka,
+  codec: EventCodec,
+  config: TridentConfig,
+  options: TailOptions,
+  emit: (record: TailRecord) => boolean | void,
+  kindOverride?: TopicKind,
+): Promise<number> {
   const { topic, kind: resolvedKind } = resolveTopic(config, options.topic);
   const kind = kindOverride ?? resolvedKind;
-  if (!kind) throw new Error(`unknown topic ${JSON.stringify(options.topic)}: name one of ${topicKinds.join(', ')} or a configured topic name`);
+  if (!kind)
+    throw new Error(`unknown topic ${JSON.stringify(options.topic)}: name one of ${topicKinds.join(', ')} or a configured topic name`);
 
   const admin = kafka.admin();
   await admin.connect();
@@ -53,7 +61,12 @@ export async function tail(kafka: Kafka, codec: EventCodec, config: TridentConfi
     await admin.disconnect();
   }
 
-  const consumer = kafka.consumer({ groupId: `trident-tail-${randomUUID()}`, readUncommitted: options.readUncommitted ?? false, allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
+  const consumer = kafka.consumer({
+    groupId: `trident-tail-${randomUUID()}`,
+    readUncommitted: options.readUncommitted ?? false,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 200,
+  });
   const positions = new Map<number, bigint>();
   let emitted = 0;
   let finish: () => void = () => undefined;
@@ -89,7 +102,13 @@ export async function tail(kafka: Kafka, codec: EventCodec, config: TridentConfi
     eachMessage: async ({ topic: t, partition, message }) => {
       if (atLimit()) return;
       const origin = { topic: t, partition, offset: message.offset };
-      const record: TailRecord = { topic: t, partition, offset: message.offset, key: message.key ? message.key.toString('utf8') : null, value: null };
+      const record: TailRecord = {
+        topic: t,
+        partition,
+        offset: message.offset,
+        key: message.key ? message.key.toString('utf8') : null,
+        value: null,
+      };
       try {
         record.value = toPlain(await codec.decode(kind, message.value, origin));
       } catch (error) {

@@ -28,7 +28,10 @@ export interface Stage {
 }
 
 export class DockerfileError extends Error {
-  constructor(readonly line: number, message: string) {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
     super(`Dockerfile line ${line}: ${message}`);
     this.name = 'DockerfileError';
   }
@@ -99,7 +102,8 @@ function parseInstruction(keyword: string, rest: string, line: number): Instruct
       return { kind: 'USER', user: rest, line };
     case 'ENTRYPOINT': {
       const argv = JSON.parse(rest) as unknown;
-      if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) throw new DockerfileError(line, 'ENTRYPOINT must be the exec (JSON array) form');
+      if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string'))
+        throw new DockerfileError(line, 'ENTRYPOINT must be the exec (JSON array) form');
       return { kind: 'ENTRYPOINT', argv, line };
     }
     default:
@@ -233,9 +237,16 @@ export function replay(stages: Stage[], options: ReplayOptions): Map<string, Sta
           const dest = expand(ins.dest);
           for (const src of ins.sources.map(expand)) {
             const from = ins.from === undefined ? join(source, src) : join(source, posix.resolve('/', src));
-            if (!existsSync(from)) throw new DockerfileError(ins.line, `COPY source ${src} does not exist${ins.from ? ` in stage ${ins.from}` : ' in the build context'}`);
+            if (!existsSync(from))
+              throw new DockerfileError(
+                ins.line,
+                `COPY source ${src} does not exist${ins.from ? ` in stage ${ins.from}` : ' in the build context'}`,
+              );
             // Docker: a folder's contents go into dest; a file goes into dest/ when dest ends with '/' (or is '.').
-            const target = statSync(from).isDirectory() || !(dest.endsWith('/') || dest === '.') ? inImage(dest) : posix.join(inImage(dest), posix.basename(src));
+            const target =
+              statSync(from).isDirectory() || !(dest.endsWith('/') || dest === '.')
+                ? inImage(dest)
+                : posix.join(inImage(dest), posix.basename(src));
             mkdirSync(dirname(onHost(target)), { recursive: true });
             cpSync(from, onHost(target), { recursive: true, verbatimSymlinks: true });
           }
@@ -245,8 +256,17 @@ export function replay(stages: Stage[], options: ReplayOptions): Map<string, Sta
           options.onRun?.(name, ins.command);
           // The shell expands $VARS itself, from the environment below (as Docker's RUN does).
           const command = ins.command;
-          const run = spawnSync('sh', ['-c', command], { cwd: onHost(state.workdir), env: { ...options.baseEnv, ...args, ...state.env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-          if (run.status !== 0) throw new DockerfileError(ins.line, `RUN ${command} exited ${run.status ?? run.signal}:\n${(run.stdout + run.stderr).slice(-4000)}`);
+          const run = spawnSync('sh', ['-c', command], {
+            cwd: onHost(state.workdir),
+            env: { ...options.baseEnv, ...args, ...state.env },
+            encoding: 'utf8',
+            maxBuffer: 256 * 1024 * 1024,
+          });
+          if (run.status !== 0)
+            throw new DockerfileError(
+              ins.line,
+              `RUN ${command} exited ${run.status ?? run.signal}:\n${(run.stdout + run.stderr).slice(-4000)}`,
+            );
           break;
         }
       }

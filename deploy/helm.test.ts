@@ -104,7 +104,11 @@ describeChart(`Helm chart deploy/helm/trident${hasGo ? '' : ' (skipped: Go is no
     expect(p.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     expect(p.ports).toEqual([{ name: 'metrics', containerPort: config.processor.metricsPort }]);
     expect(config.processor.metricsHost).toBe('0.0.0.0');
-    expect(processor.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(config.processor.metricsPort), 'prometheus.io/path': '/metrics' });
+    expect(processor.spec.template.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(config.processor.metricsPort),
+      'prometheus.io/path': '/metrics',
+    });
 
     const g = gateway.spec.template.spec.containers[0];
     expect(g.args).toEqual(['gateway']);
@@ -112,7 +116,10 @@ describeChart(`Helm chart deploy/helm/trident${hasGo ? '' : ' (skipped: Go is no
     expect(g.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(find(manifests, 'Service', 'trident-gateway').spec.ports[0]).toMatchObject({ targetPort: 'http' });
 
-    for (const [deployment, container] of [[processor, p], [gateway, g]]) {
+    for (const [deployment, container] of [
+      [processor, p],
+      [gateway, g],
+    ]) {
       expect(deployment.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
       expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
       expect(container.resources.requests.memory).toMatch(/^\d+Mi$/);
@@ -120,7 +127,12 @@ describeChart(`Helm chart deploy/helm/trident${hasGo ? '' : ' (skipped: Go is no
     // Requests at least the measured peaks: processor 235 MB (224 MiB), gateway 183 MiB.
     expect(parseInt(p.resources.requests.memory, 10)).toBeGreaterThanOrEqual(224);
     expect(parseInt(g.resources.requests.memory, 10)).toBeGreaterThanOrEqual(183);
-    expect(manifests.filter((m) => m.kind === 'PodDisruptionBudget').map((m) => m.metadata.name).sort()).toEqual(['trident-gateway', 'trident-processor']);
+    expect(
+      manifests
+        .filter((m) => m.kind === 'PodDisruptionBudget')
+        .map((m) => m.metadata.name)
+        .sort(),
+    ).toEqual(['trident-gateway', 'trident-processor']);
     // The topics exist before the processor starts: a pre-install/pre-upgrade hook, configured inline like the processor.
     const topicsJob = find(manifests, 'Job', 'trident-topics');
     expect(topicsJob.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'pre-install,pre-upgrade' });
@@ -172,6 +184,8 @@ describeChart(`Helm chart deploy/helm/trident${hasGo ? '' : ' (skipped: Go is no
     const gatewayEnv = find(manifests, 'ConfigMap', 'trident-gateway').data!;
     const mount = gateway.spec.template.spec.containers[0].volumeMounts.find((v: { name: string }) => v.name === 'tokens');
     expect(gatewayEnv.TRIDENT_GATEWAY_TOKENS_FILE).toBe(`${mount.mountPath}/tokens.json`);
-    expect(gateway.spec.template.spec.volumes).toContainEqual(expect.objectContaining({ name: 'tokens', secret: expect.objectContaining({ secretName: 'trident-gateway-tokens' }) }));
+    expect(gateway.spec.template.spec.volumes).toContainEqual(
+      expect.objectContaining({ name: 'tokens', secret: expect.objectContaining({ secretName: 'trident-gateway-tokens' }) }),
+    );
   });
 });

@@ -36,7 +36,10 @@ export function valuesSchema(): Json {
   // releases before 3.18 validate no later draft.
   const config = constraintsOnly(z.toJSONSchema(configSchema, { io: 'input', target: 'draft-7' }) as Json);
   const replicas = { type: 'integer', minimum: 1 };
-  const component = (extra: { [key: string]: Json }): Json => ({ type: 'object', properties: { config: { $ref: '#/definitions/tridentConfig' }, ...extra } });
+  const component = (extra: { [key: string]: Json }): Json => ({
+    type: 'object',
+    properties: { config: { $ref: '#/definitions/tridentConfig' }, ...extra },
+  });
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     type: 'object',
@@ -44,7 +47,15 @@ export function valuesSchema(): Json {
       config: { $ref: '#/definitions/tridentConfig' },
       processor: component({ replicas }),
       gateway: component({ replicas, enabled: { type: 'boolean' } }),
-      keda: { type: 'object', properties: { enabled: { type: 'boolean' }, minReplicas: { type: 'integer', minimum: 0 }, maxReplicas: replicas, lagThreshold: replicas } },
+      keda: {
+        type: 'object',
+        properties: {
+          enabled: { type: 'boolean' },
+          minReplicas: { type: 'integer', minimum: 0 },
+          maxReplicas: replicas,
+          lagThreshold: replicas,
+        },
+      },
     },
     definitions: { tridentConfig: config },
   };

@@ -18,7 +18,9 @@ export function registerGatewayCommands(program: Command, context: CliContext): 
       const config = context.config({ gateway: gatewayOverrides });
       const gateway = Gateway.fromConfig(config);
       const { url } = await gateway.start();
-      console.error(`trident gateway: listening on ${url} (live page ${url}, API docs ${url}docs, WebSocket ${url.replace(/^http/, 'ws')}v1/ws)`);
+      console.error(
+        `trident gateway: listening on ${url} (live page ${url}, API docs ${url}docs, WebSocket ${url.replace(/^http/, 'ws')}v1/ws)`,
+      );
       console.error(`tokens: ${config.gateway.tokensFile} (create one with: trident token create --tenant NAME --scopes submit,subscribe)`);
       await new Promise<void>((resolve) => {
         const stop = () => {
@@ -43,14 +45,19 @@ export function registerGatewayCommands(program: Command, context: CliContext): 
       const store = new TokenStore(config.gateway.tokensFile);
       const { token: plain, record } = store.create(parseScopes(options.scopes), options.name, parseTenant(options.tenant));
       console.log(plain);
-      console.error(`created token ${record.name} (id ${record.id}, tenant ${record.tenant}, scopes ${record.scopes.join(',')}); it is shown only now — stored hashed in ${store.file}`);
+      console.error(
+        `created token ${record.name} (id ${record.id}, tenant ${record.tenant}, scopes ${record.scopes.join(',')}); it is shown only now — stored hashed in ${store.file}`,
+      );
     });
   token
     .command('list')
     .description('list tokens (id, name, tenant, scopes, created, revoked)')
     .action(() => {
       const store = new TokenStore(context.config().gateway.tokensFile);
-      for (const t of store.list()) console.log([t.id, t.name, t.tenant, t.scopes.join(','), t.createdAt, t.revokedAt ? `revoked ${t.revokedAt}` : 'active'].join('\t'));
+      for (const t of store.list())
+        console.log(
+          [t.id, t.name, t.tenant, t.scopes.join(','), t.createdAt, t.revokedAt ? `revoked ${t.revokedAt}` : 'active'].join('\t'),
+        );
     });
   token
     .command('revoke')

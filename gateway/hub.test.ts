@@ -67,7 +67,14 @@ describe('Hub', () => {
 
   it('a wait resolves as soon as every expected result arrived, with them', async () => {
     const hub = new Hub();
-    const waiting = hub.wait('default', new Map<string, TaskName[]>([['a', ['sentiment', 'entities']], ['b', ['sentiment']]]), 10_000);
+    const waiting = hub.wait(
+      'default',
+      new Map<string, TaskName[]>([
+        ['a', ['sentiment', 'entities']],
+        ['b', ['sentiment']],
+      ]),
+      10_000,
+    );
     hub.dispatch('sentiment', result('a'));
     hub.dispatch('sentiment', result('b'));
     hub.dispatch('entities', result('a'));

@@ -11,7 +11,11 @@ export function openApiDocument(maxWaitMs: number): Record<string, unknown> {
       tasks: { type: 'array', items: { type: 'string', enum: builtInTasks }, description: 'Default: the processor’s default tasks.' },
       questions: { type: 'array', items: { type: 'string' }, description: 'Questions for the answers task.' },
       key: { type: 'string', nullable: true, description: 'Partition key; results keep it (subscribers can filter by it).' },
-      tenant: { type: 'string', nullable: true, description: 'Set by the gateway to the token’s tenant; omit it (another tenant is refused with TENANT_MISMATCH).' },
+      tenant: {
+        type: 'string',
+        nullable: true,
+        description: 'Set by the gateway to the token’s tenant; omit it (another tenant is refused with TENANT_MISMATCH).',
+      },
       metadata: { type: 'object', additionalProperties: { type: 'string' } },
     },
   };
@@ -25,14 +29,20 @@ export function openApiDocument(maxWaitMs: number): Record<string, unknown> {
         properties: {
           code: { type: 'string' },
           message: { type: 'string' },
-          rejections: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, code: { type: 'string' }, reason: { type: 'string' } } } },
+          rejections: {
+            type: 'array',
+            items: { type: 'object', properties: { index: { type: 'integer' }, code: { type: 'string' }, reason: { type: 'string' } } },
+          },
           retryAfterMs: { type: 'integer' },
           requestId: { type: 'string', description: 'With 503: the id under which the gateway logged the failure.' },
         },
       },
     },
   };
-  const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  const errorResponse = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  });
   return {
     openapi: '3.1.0',
     info: {
@@ -52,7 +62,11 @@ export function openApiDocument(maxWaitMs: number): Record<string, unknown> {
           required: ['ids'],
           properties: {
             ids: { type: 'array', items: { type: 'string' } },
-            results: { type: 'object', description: 'With ?wait: id → task → result event (as on the task’s topic).', additionalProperties: { type: 'object' } },
+            results: {
+              type: 'object',
+              description: 'With ?wait: id → task → result event (as on the task’s topic).',
+              additionalProperties: { type: 'object' },
+            },
             complete: { type: 'boolean', description: 'With ?wait: every expected result arrived before the wait ended.' },
           },
         },
@@ -62,7 +76,8 @@ export function openApiDocument(maxWaitMs: number): Record<string, unknown> {
       '/v1/texts': {
         post: {
           summary: 'Submit one or many texts',
-          description: 'All or nothing: when any text is invalid, nothing is sent and the response lists every problem. Needs the `submit` scope.',
+          description:
+            'All or nothing: when any text is invalid, nothing is sent and the response lists every problem. Needs the `submit` scope.',
           security: [{ bearer: [] }],
           parameters: [
             {
@@ -80,7 +95,11 @@ export function openApiDocument(maxWaitMs: number): Record<string, unknown> {
                 schema: {
                   oneOf: [
                     { $ref: '#/components/schemas/TextRecord' },
-                    { type: 'object', required: ['texts'], properties: { texts: { type: 'array', items: { $ref: '#/components/schemas/TextRecord' }, maxItems: 100 } } },
+                    {
+                      type: 'object',
+                      required: ['texts'],
+                      properties: { texts: { type: 'array', items: { $ref: '#/components/schemas/TextRecord' }, maxItems: 100 } },
+                    },
                     { type: 'array', items: { $ref: '#/components/schemas/TextRecord' }, maxItems: 100 },
                   ],
                 },
@@ -89,8 +108,14 @@ export function openApiDocument(maxWaitMs: number): Record<string, unknown> {
             },
           },
           responses: {
-            '202': { description: 'Accepted (no wait).', content: { 'application/json': { schema: { $ref: '#/components/schemas/Submitted' } } } },
-            '200': { description: 'Accepted, with the results that arrived within the wait.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Submitted' } } } },
+            '202': {
+              description: 'Accepted (no wait).',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Submitted' } } },
+            },
+            '200': {
+              description: 'Accepted, with the results that arrived within the wait.',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Submitted' } } },
+            },
             '400': errorResponse('Invalid JSON or invalid texts (see rejections).'),
             '401': errorResponse('Missing or wrong token.'),
             '403': errorResponse('The token lacks the submit scope.'),
@@ -101,7 +126,12 @@ export function openApiDocument(maxWaitMs: number): Record<string, unknown> {
         },
       },
       '/healthz': { get: { summary: 'Liveness: the process answers', responses: { '200': { description: 'Alive.' } } } },
-      '/readyz': { get: { summary: 'Readiness: Kafka, the schema registry and the result stream answer', responses: { '200': { description: 'Ready.' }, '503': { description: 'Not ready; the body says which check failed.' } } } },
+      '/readyz': {
+        get: {
+          summary: 'Readiness: Kafka, the schema registry and the result stream answer',
+          responses: { '200': { description: 'Ready.' }, '503': { description: 'Not ready; the body says which check failed.' } },
+        },
+      },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition format.' } } } },
     },
   };

@@ -15,11 +15,20 @@ const err = (frame: string | Buffer, max = MAX) => {
 describe('parseClientMessage', () => {
   it('accepts every valid message type', () => {
     expect(ok('{"v":1,"type":"auth","token":"trd_x"}')).toEqual({ v: 1, type: 'auth', token: 'trd_x' });
-    expect(ok('{"v":1,"type":"subscribe","ref":"r1","tasks":["sentiment","entities"],"keys":["k"],"own":true}')).toMatchObject({ type: 'subscribe', ref: 'r1', tasks: ['sentiment', 'entities'], keys: ['k'], own: true });
+    expect(ok('{"v":1,"type":"subscribe","ref":"r1","tasks":["sentiment","entities"],"keys":["k"],"own":true}')).toMatchObject({
+      type: 'subscribe',
+      ref: 'r1',
+      tasks: ['sentiment', 'entities'],
+      keys: ['k'],
+      own: true,
+    });
     expect(ok('{"v":1,"type":"subscribe"}')).toMatchObject({ type: 'subscribe' });
     expect(ok('{"v":1,"type":"unsubscribe","subscription":"s1"}')).toMatchObject({ type: 'unsubscribe', subscription: 's1' });
     expect(ok('{"v":1,"type":"submit","text":{"text":"hello"}}')).toMatchObject({ type: 'submit', text: { text: 'hello' } });
-    expect(ok('{"v":1,"type":"submit","texts":[{"text":"a"},{"text":"b","id":"x"}],"route":false}')).toMatchObject({ texts: [{ text: 'a' }, { text: 'b', id: 'x' }], route: false });
+    expect(ok('{"v":1,"type":"submit","texts":[{"text":"a"},{"text":"b","id":"x"}],"route":false}')).toMatchObject({
+      texts: [{ text: 'a' }, { text: 'b', id: 'x' }],
+      route: false,
+    });
     expect(ok('{"v":1,"type":"ping","ref":"p"}')).toEqual({ v: 1, type: 'ping', ref: 'p' });
   });
 
@@ -64,7 +73,12 @@ describe('parseClientMessage', () => {
   });
 
   it('serialises a result frame once with version and task', () => {
-    expect(JSON.parse(resultFrame('sentiment', { id: 'a', label: 'positive' }))).toEqual({ v: 1, type: 'result', task: 'sentiment', data: { id: 'a', label: 'positive' } });
+    expect(JSON.parse(resultFrame('sentiment', { id: 'a', label: 'positive' }))).toEqual({
+      v: 1,
+      type: 'result',
+      task: 'sentiment',
+      data: { id: 'a', label: 'positive' },
+    });
   });
 
   it('names at most three unknown keys, each cut short, so a reply stays small whatever the frame', () => {

@@ -96,7 +96,9 @@ export const subscribeMessage = z
   })
   .strict();
 
-export const unsubscribeMessage = z.object({ v: z.literal(1), type: z.literal('unsubscribe'), ref, subscription: z.string().min(1).max(64) }).strict();
+export const unsubscribeMessage = z
+  .object({ v: z.literal(1), type: z.literal('unsubscribe'), ref, subscription: z.string().min(1).max(64) })
+  .strict();
 
 /** A text to submit: the same record shape as `trident produce` (validated by producers/records.ts). */
 const textRecord = z.record(z.string(), z.unknown());
@@ -156,15 +158,26 @@ export function parseClientMessage(frame: string | Buffer, maxBytes: number): Pa
   } catch (error) {
     return fail(errorCodes.BAD_JSON, `not valid JSON: ${truncate((error as Error).message, 2 * MAX_ECHO_CHARS)}`);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail(errorCodes.BAD_MESSAGE, 'expected a JSON object with "v" and "type"');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return fail(errorCodes.BAD_MESSAGE, 'expected a JSON object with "v" and "type"');
   const obj = raw as Record<string, unknown>;
   const refValue = typeof obj.ref === 'string' && obj.ref.length <= 128 ? obj.ref : undefined;
-  if (obj.v === undefined) return fail(errorCodes.UNSUPPORTED_VERSION, `missing "v"; this gateway speaks protocol version ${PROTOCOL_VERSION}`, refValue);
-  if (obj.v !== PROTOCOL_VERSION) return fail(errorCodes.UNSUPPORTED_VERSION, `protocol version ${JSON.stringify(obj.v)} is not supported; use ${PROTOCOL_VERSION}`, refValue);
+  if (obj.v === undefined)
+    return fail(errorCodes.UNSUPPORTED_VERSION, `missing "v"; this gateway speaks protocol version ${PROTOCOL_VERSION}`, refValue);
+  if (obj.v !== PROTOCOL_VERSION)
+    return fail(
+      errorCodes.UNSUPPORTED_VERSION,
+      `protocol version ${JSON.stringify(obj.v)} is not supported; use ${PROTOCOL_VERSION}`,
+      refValue,
+    );
   if (typeof obj.type !== 'string') return fail(errorCodes.BAD_MESSAGE, 'missing "type"', refValue);
   const schema = schemas[obj.type as ClientMessage['type']];
   if (!Object.hasOwn(schemas, obj.type) || !schema) {
-    return fail(errorCodes.UNKNOWN_TYPE, `unknown message type ${JSON.stringify(obj.type).slice(0, 80)}; valid types: ${clientMessageTypes.join(', ')}`, refValue);
+    return fail(
+      errorCodes.UNKNOWN_TYPE,
+      `unknown message type ${JSON.stringify(obj.type).slice(0, 80)}; valid types: ${clientMessageTypes.join(', ')}`,
+      refValue,
+    );
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -173,7 +186,10 @@ export function parseClientMessage(frame: string | Buffer, maxBytes: number): Pa
     // A frame can hold thousands of junk keys: name a few, each cut short, and count the rest.
     const message =
       issue.code === 'unrecognized_keys'
-        ? `unknown field ${issue.keys.slice(0, 3).map((k) => JSON.stringify(truncate(k, MAX_ECHO_CHARS))).join(', ')}${issue.keys.length > 3 ? ` and ${issue.keys.length - 3} more` : ''}`
+        ? `unknown field ${issue.keys
+            .slice(0, 3)
+            .map((k) => JSON.stringify(truncate(k, MAX_ECHO_CHARS)))
+            .join(', ')}${issue.keys.length > 3 ? ` and ${issue.keys.length - 3} more` : ''}`
         : issue.message;
     return fail(errorCodes.BAD_MESSAGE, `${obj.type}: ${truncate(where, MAX_ECHO_CHARS * 2)}${message}`, refValue);
   }
@@ -244,12 +260,18 @@ export interface PongMessage {
   type: 'pong';
   ref?: string;
 }
-export type ServerMessage = WelcomeMessage | ErrorMessage | SubscribedMessage | UnsubscribedMessage | AcceptedMessage | ResultMessage | LaggedMessage | PongMessage;
+export type ServerMessage =
+  WelcomeMessage | ErrorMessage | SubscribedMessage | UnsubscribedMessage | AcceptedMessage | ResultMessage | LaggedMessage | PongMessage;
 
-export function errorMessage(code: ErrorCode, message: string, extra: Partial<Pick<ErrorMessage, 'ref' | 'rejections' | 'retryAfterMs'>> = {}): ErrorMessage {
+export function errorMessage(
+  code: ErrorCode,
+  message: string,
+  extra: Partial<Pick<ErrorMessage, 'ref' | 'rejections' | 'retryAfterMs'>> = {},
+): ErrorMessage {
   const out: ErrorMessage = { v: 1, type: 'error', code, message: truncate(message, MAX_ERROR_MESSAGE_CHARS) };
   if (extra.ref !== undefined) out.ref = extra.ref;
-  if (extra.rejections !== undefined) out.rejections = extra.rejections.map((r) => ({ index: r.index, code: r.code, reason: truncate(r.reason, 2 * MAX_ECHO_CHARS + 64) }));
+  if (extra.rejections !== undefined)
+    out.rejections = extra.rejections.map((r) => ({ index: r.index, code: r.code, reason: truncate(r.reason, 2 * MAX_ECHO_CHARS + 64) }));
   if (extra.retryAfterMs !== undefined) out.retryAfterMs = extra.retryAfterMs;
   return out;
 }

@@ -56,7 +56,10 @@ export class Readiness {
       }),
     ]);
     if (!this.results.running) errors.results = this.results.error ?? 'not reading the result topics yet';
-    const report: ReadyReport = { ready: kafka.ok && registry.ok && this.results.running, checks: { kafka, registry, results: { ok: this.results.running } } };
+    const report: ReadyReport = {
+      ready: kafka.ok && registry.ok && this.results.running,
+      checks: { kafka, registry, results: { ok: this.results.running } },
+    };
     if (!report.ready) {
       report.requestId = randomBytes(6).toString('hex');
       this.log.warn({ requestId: report.requestId, errors }, 'not ready');

@@ -68,7 +68,14 @@ export class ResultStream {
 
   private async attempt(): Promise<void> {
     if (this.stopped) return;
-    const consumer = this.kafka.consumer({ groupId: this.groupId, readUncommitted: false, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+    });
     this.consumer = consumer;
     consumer.on(consumer.events.FETCH, () => {
       if (this.state.running || this.stopped) return;
@@ -94,7 +101,10 @@ export class ResultStream {
           gatewayMetrics.resultsConsumed.inc({ task });
           let result: Record<string, unknown>;
           try {
-            result = (await this.codec.decode(task, message.value, { topic, partition, offset: message.offset })) as unknown as Record<string, unknown>;
+            result = (await this.codec.decode(task, message.value, { topic, partition, offset: message.offset })) as unknown as Record<
+              string,
+              unknown
+            >;
           } catch (error) {
             // A live view skips what it cannot read; the processor's DLQ is the place for bad events.
             const code = error instanceof InvalidMessageError ? error.code : 'DECODE_FAILED';

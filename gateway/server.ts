@@ -17,7 +17,6 @@ import { createKafka } from '../common/kafka';
 import { stageLogger, type Logger } from '../common/logger';
 import { collectProcessMetrics, metricsRegistry } from '../common/metrics';
 import { TridentProducer } from '../producers/producer';
-import { TridentError } from '../common/errors';
 import type { TaskName } from '../common/tasks';
 import { EventCodec } from '../schemas/codec';
 import { Hub } from './hub';
@@ -95,23 +94,43 @@ export class Gateway {
     this.instanceId = parts.instanceId ?? `gw-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.submitter = new Submitter(new TridentProducer(parts.kafka, parts.codec, parts.config));
     this.limiter = new RateLimiter(parts.config.gateway.requestsPerMinutePerToken);
-    this.results = new ResultStream(parts.kafka, parts.codec, parts.config, `trident-gateway-${this.instanceId}`, (task, result) => this.hub.dispatch(task, result), this.log);
+    this.results = new ResultStream(
+      parts.kafka,
+      parts.codec,
+      parts.config,
+      `trident-gateway-${this.instanceId}`,
+      (task, result) => this.hub.dispatch(task, result),
+      this.log,
+    );
     this.readinessCheck = new Readiness(parts.kafka, parts.config.registry.url, this.results.state, this.log);
     this.openapi = JSON.stringify(openApiDocument(parts.config.gateway.maxWaitMs), null, 2);
     const g = parts.config.gateway;
     // Explicit limits instead of Node's defaults: a slow-loris client holds a socket for at most these.
-    this.server = createServer({ headersTimeout: g.headersTimeoutMs, requestTimeout: g.requestTimeoutMs, keepAliveTimeout: g.keepAliveTimeoutMs }, (req, res) => this.onRequest(req, res));
+    this.server = createServer(
+      { headersTimeout: g.headersTimeoutMs, requestTimeout: g.requestTimeoutMs, keepAliveTimeout: g.keepAliveTimeoutMs },
+      (req, res) => this.onRequest(req, res),
+    );
     // Every TCP connection (HTTP and WebSocket) counts; above the cap Node closes new ones at once.
     this.server.maxConnections = g.maxConnections;
     // A frame somewhat over the limit still gets a MESSAGE_TOO_LARGE reply; far over, ws closes with 1009.
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: parts.config.gateway.maxMessageBytes * 2, perMessageDeflate: false, handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false) });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: parts.config.gateway.maxMessageBytes * 2,
+      perMessageDeflate: false,
+      handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
 
   /** @throws TokenStoreError when the token file is readable by others or not a token file. */
   static fromConfig(config: TridentConfig): Gateway {
     checkTokenFilePermissions(config.gateway.tokensFile);
-    return new Gateway({ config, kafka: createKafka(config, 'trident-gateway'), codec: EventCodec.fromConfig(config), tokens: new TokenStore(config.gateway.tokensFile) });
+    return new Gateway({
+      config,
+      kafka: createKafka(config, 'trident-gateway'),
+      codec: EventCodec.fromConfig(config),
+      tokens: new TokenStore(config.gateway.tokensFile),
+    });
   }
 
   /** Starts listening and reading results (in the background). Resolves with the bound address. */
@@ -249,7 +268,13 @@ export class Gateway {
       const requestId = randomBytes(6).toString('hex');
       this.log.warn({ err: error, requestId, route }, 'request failed');
       res.setHeader('Retry-After', '1');
-      sendJson(res, 503, { error: { code: errorCodes.UNAVAILABLE, message: 'could not complete the request; retry, or quote the requestId to the operator', requestId } });
+      sendJson(res, 503, {
+        error: {
+          code: errorCodes.UNAVAILABLE,
+          message: 'could not complete the request; retry, or quote the requestId to the operator',
+          requestId,
+        },
+      });
     });
   }
 
@@ -260,7 +285,8 @@ export class Gateway {
       if (method !== 'POST') throw new HttpError(405, httpErrorCodes.METHOD_NOT_ALLOWED, 'use POST', {}, { Allow: 'POST' });
       return this.postTexts(req, res, url);
     }
-    if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, httpErrorCodes.METHOD_NOT_ALLOWED, `${method} is not allowed here`, {}, { Allow: 'GET' });
+    if (method !== 'GET' && method !== 'HEAD')
+      throw new HttpError(405, httpErrorCodes.METHOD_NOT_ALLOWED, `${method} is not allowed here`, {}, { Allow: 'GET' });
     switch (path) {
       case '/healthz':
         return sendJson(res, 200, { status: 'ok', instance: this.instanceId });
@@ -293,7 +319,8 @@ export class Gateway {
     res.writeHead(200, {
       'Content-Type': file.type,
       'Cache-Control': 'no-cache',
-      'Content-Security-Policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'",
+      'Content-Security-Policy':
+        "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'",
     });
     res.end(readFileSync(join(publicDir, file.file)));
   }
@@ -320,7 +347,11 @@ export class Gateway {
     if (waitParam !== null) {
       waitMs = Number(waitParam);
       if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > this.config.gateway.maxWaitMs) {
-        throw new HttpError(400, httpErrorCodes.BAD_REQUEST, `wait must be an integer from 0 to ${this.config.gateway.maxWaitMs} (ms), got ${JSON.stringify(waitParam)}`);
+        throw new HttpError(
+          400,
+          httpErrorCodes.BAD_REQUEST,
+          `wait must be an integer from 0 to ${this.config.gateway.maxWaitMs} (ms), got ${JSON.stringify(waitParam)}`,
+        );
       }
     }
     const body = await readBody(req, this.config.gateway.maxMessageBytes);
@@ -331,14 +362,27 @@ export class Gateway {
       throw new HttpError(400, errorCodes.BAD_JSON, `body is not valid JSON: ${(error as Error).message}`);
     }
     const records = Array.isArray(parsed) ? parsed : isObject(parsed) && Array.isArray(parsed.texts) ? parsed.texts : [parsed];
-    if (records.length === 0 || records.length > 100) throw new HttpError(400, errorCodes.BAD_MESSAGE, `send 1 to 100 texts per request, got ${records.length}`);
+    if (records.length === 0 || records.length > 100)
+      throw new HttpError(400, errorCodes.BAD_MESSAGE, `send 1 to 100 texts per request, got ${records.length}`);
     const taken = this.limiter.take(token.id, records.length);
     if (!taken.ok) {
       gatewayMetrics.rateLimited.inc({ transport: 'http' });
-      throw new HttpError(429, errorCodes.RATE_LIMITED, `over ${this.config.gateway.requestsPerMinutePerToken} requests per minute for this token`, { retryAfterMs: taken.retryAfterMs }, { 'Retry-After': String(Math.ceil(taken.retryAfterMs / 1000)) });
+      throw new HttpError(
+        429,
+        errorCodes.RATE_LIMITED,
+        `over ${this.config.gateway.requestsPerMinutePerToken} requests per minute for this token`,
+        { retryAfterMs: taken.retryAfterMs },
+        { 'Retry-After': String(Math.ceil(taken.retryAfterMs / 1000)) },
+      );
     }
     const checked = validateTexts(records, this.config.producer, token.tenant, this.submitter.recent);
-    if (!checked.ok) throw new HttpError(400, errorCodes.INVALID_TEXT, `${checked.rejections.length} of ${records.length} texts refused; nothing was sent`, { rejections: checked.rejections });
+    if (!checked.ok)
+      throw new HttpError(
+        400,
+        errorCodes.INVALID_TEXT,
+        `${checked.rejections.length} of ${records.length} texts refused; nothing was sent`,
+        { rejections: checked.rejections },
+      );
     const ids = checked.events.map((e) => e.id);
     // Register the wait before sending, so a fast result is not missed.
     const expected = new Map<string, TaskName[]>(checked.events.map((e) => [e.id, expectedTasks(e, this.config.processor.defaultTasks)]));

@@ -112,7 +112,12 @@ describe('Session', () => {
     ws.receive('garbage');
     ws.receive({ v: 1, type: 'unsubscribe', subscription: 'none' });
     ws.receive({ v: 1, type: 'ping', ref: 'p' });
-    expect(ws.messages().slice(1).map((m) => m.code ?? m.type)).toEqual(['BAD_JSON', 'UNKNOWN_SUBSCRIPTION', 'pong']);
+    expect(
+      ws
+        .messages()
+        .slice(1)
+        .map((m) => m.code ?? m.type),
+    ).toEqual(['BAD_JSON', 'UNKNOWN_SUBSCRIPTION', 'pong']);
     expect(ws.closedWith).toBeUndefined();
   });
 
@@ -125,14 +130,26 @@ describe('Session', () => {
     expect(ws.messages().at(-1)).toEqual({ v: 1, type: 'accepted', ref: 's', ids: ['mine'] });
     deps.hub.dispatch('entities', result('mine'));
     deps.hub.dispatch('entities', result('theirs'));
-    expect(ws.messages().filter((m) => m.type === 'result').map((m) => (m.data as { id: string }).id)).toEqual(['mine']);
+    expect(
+      ws
+        .messages()
+        .filter((m) => m.type === 'result')
+        .map((m) => (m.data as { id: string }).id),
+    ).toEqual(['mine']);
   });
 
   it('refuses requests over the token’s rate limit with a retry hint, and keeps the socket', () => {
     const { open } = setup({ requestsPerMinutePerToken: 2 }, 2);
     const { ws } = open();
     for (const ref of ['1', '2', '3']) ws.receive({ v: 1, type: 'subscribe', ref });
-    expect(ws.messages().at(-1)).toEqual({ v: 1, type: 'error', code: 'RATE_LIMITED', ref: '3', message: expect.stringContaining('2 requests per minute'), retryAfterMs: 30_000 });
+    expect(ws.messages().at(-1)).toEqual({
+      v: 1,
+      type: 'error',
+      code: 'RATE_LIMITED',
+      ref: '3',
+      message: expect.stringContaining('2 requests per minute'),
+      retryAfterMs: 30_000,
+    });
     ws.receive({ v: 1, type: 'ping', ref: 'p' });
     expect(ws.messages().at(-1)).toMatchObject({ type: 'pong', ref: 'p' });
     expect(ws.closedWith).toBeUndefined();
@@ -166,10 +183,18 @@ describe('Session', () => {
     b.ws.receive({ v: 1, type: 'submit', text: { id: '1', text: 'from globex', tenant: 'acme' } });
     await new Promise((r) => setImmediate(r));
     expect(sent).toEqual([expect.objectContaining({ id: '1', tenant: 'acme' })]);
-    expect(b.ws.messages().at(-1)).toMatchObject({ type: 'error', code: 'INVALID_TEXT', rejections: [{ index: 0, code: 'TENANT_MISMATCH' }] });
+    expect(b.ws.messages().at(-1)).toMatchObject({
+      type: 'error',
+      code: 'INVALID_TEXT',
+      rejections: [{ index: 0, code: 'TENANT_MISMATCH' }],
+    });
     deps.hub.dispatch('sentiment', { ...result('1'), tenant: 'globex' });
     deps.hub.dispatch('sentiment', { ...result('1'), tenant: 'acme' });
-    const got = (ws: FakeWs) => ws.messages().filter((m) => m.type === 'result').map((m) => (m.data as { tenant: string }).tenant);
+    const got = (ws: FakeWs) =>
+      ws
+        .messages()
+        .filter((m) => m.type === 'result')
+        .map((m) => (m.data as { tenant: string }).tenant);
     expect(got(a.ws)).toEqual(['acme']);
     expect(got(b.ws)).toEqual([]);
   });

@@ -13,7 +13,19 @@ import type { TaskName } from '../common/tasks';
 import { BoundedQueue } from './bounded-queue';
 import type { Hub, Subscriber } from './hub';
 import { gatewayMetrics } from './metrics';
-import { closeCodes, errorCodes, errorMessage, parseClientMessage, UNAUTHORIZED_MESSAGE, PROTOCOL_VERSION, type ClientMessage, type ErrorCode, type ServerMessage, type SubmitMessage, type SubscribeMessage } from './protocol';
+import {
+  closeCodes,
+  errorCodes,
+  errorMessage,
+  parseClientMessage,
+  UNAUTHORIZED_MESSAGE,
+  PROTOCOL_VERSION,
+  type ClientMessage,
+  type ErrorCode,
+  type ServerMessage,
+  type SubmitMessage,
+  type SubscribeMessage,
+} from './protocol';
 import type { RateLimiter } from './rate-limit';
 import { SubscriptionSet, toFilter, type ResultIdentity } from './subscriptions';
 import { validateTexts, type Submitter } from './submit';
@@ -69,7 +81,11 @@ export class Session implements Subscriber {
   ) {
     this.subs = new SubscriptionSet(deps.config.maxSubscriptionsPerSocket);
     // Bytes bound: the frame count times a generous average, so a burst of big results cannot hold more than this.
-    this.queue = new BoundedQueue({ maxItems: deps.config.sendQueueMax, maxBytes: deps.config.sendQueueMaxBytes, controlHeadroomBytes: CONTROL_HEADROOM_BYTES });
+    this.queue = new BoundedQueue({
+      maxItems: deps.config.sendQueueMax,
+      maxBytes: deps.config.sendQueueMaxBytes,
+      controlHeadroomBytes: CONTROL_HEADROOM_BYTES,
+    });
     deps.sessions.add(this);
     gatewayMetrics.sockets.inc();
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -210,7 +226,11 @@ export class Session implements Subscriber {
       // Logged with an id, never echoed: the error text can name hosts and internals.
       const requestId = randomBytes(6).toString('hex');
       this.deps.log.warn({ err: error, requestId }, 'request failed');
-      this.fail(errorCodes.UNAVAILABLE, `could not complete the request; retry, or quote request id ${requestId} to the operator`, message.ref);
+      this.fail(
+        errorCodes.UNAVAILABLE,
+        `could not complete the request; retry, or quote request id ${requestId} to the operator`,
+        message.ref,
+      );
     });
   }
 
@@ -220,9 +240,15 @@ export class Session implements Subscriber {
         return this.subscribe(message);
       case 'unsubscribe': {
         if (!this.allowed('subscribe', message.ref) || !this.withinRate(1, message.ref)) return;
-        if (!this.subs.remove(message.subscription)) return this.fail(errorCodes.UNKNOWN_SUBSCRIPTION, `no subscription ${JSON.stringify(message.subscription)}`, message.ref);
+        if (!this.subs.remove(message.subscription))
+          return this.fail(errorCodes.UNKNOWN_SUBSCRIPTION, `no subscription ${JSON.stringify(message.subscription)}`, message.ref);
         this.deps.hub.index(this, this.subs.tasks());
-        return this.send({ v: 1, type: 'unsubscribed', subscription: message.subscription, ...(message.ref !== undefined ? { ref: message.ref } : {}) });
+        return this.send({
+          v: 1,
+          type: 'unsubscribed',
+          subscription: message.subscription,
+          ...(message.ref !== undefined ? { ref: message.ref } : {}),
+        });
       }
       case 'submit':
         return this.submit(message);
@@ -235,11 +261,21 @@ export class Session implements Subscriber {
     const added = this.subs.add(filter, message.subscription);
     if (!added.ok) {
       return added.reason === 'limit'
-        ? this.fail(errorCodes.TOO_MANY_SUBSCRIPTIONS, `at most ${this.deps.config.maxSubscriptionsPerSocket} subscriptions per socket`, message.ref)
+        ? this.fail(
+            errorCodes.TOO_MANY_SUBSCRIPTIONS,
+            `at most ${this.deps.config.maxSubscriptionsPerSocket} subscriptions per socket`,
+            message.ref,
+          )
         : this.fail(errorCodes.DUPLICATE_SUBSCRIPTION, `subscription ${JSON.stringify(message.subscription)} exists`, message.ref);
     }
     this.deps.hub.index(this, this.subs.tasks());
-    this.send({ v: 1, type: 'subscribed', subscription: added.id, tasks: [...filter.tasks], ...(message.ref !== undefined ? { ref: message.ref } : {}) });
+    this.send({
+      v: 1,
+      type: 'subscribed',
+      subscription: added.id,
+      tasks: [...filter.tasks],
+      ...(message.ref !== undefined ? { ref: message.ref } : {}),
+    });
   }
 
   private async submit(message: SubmitMessage): Promise<void> {
@@ -248,7 +284,12 @@ export class Session implements Subscriber {
     const checked = validateTexts(records, this.deps.producerLimits, this.token!.tenant, this.deps.submitter.recent);
     if (!checked.ok) {
       const first = checked.rejections[0]!;
-      return this.fail(errorCodes.INVALID_TEXT, `${checked.rejections.length} of ${records.length} texts refused (first: texts[${first.index}]: ${first.code}: ${first.reason}); nothing was sent`, message.ref, { rejections: checked.rejections });
+      return this.fail(
+        errorCodes.INVALID_TEXT,
+        `${checked.rejections.length} of ${records.length} texts refused (first: texts[${first.index}]: ${first.code}: ${first.reason}); nothing was sent`,
+        message.ref,
+        { rejections: checked.rejections },
+      );
     }
     const ids = checked.events.map((e) => e.id);
     // Own the ids before sending: a fast processor's results must find their way back.
@@ -282,7 +323,9 @@ export class Session implements Subscriber {
     const taken = this.deps.limiter.take(this.token!.id, cost);
     if (taken.ok) return true;
     gatewayMetrics.rateLimited.inc({ transport: 'ws' });
-    this.fail(errorCodes.RATE_LIMITED, `over ${this.deps.config.requestsPerMinutePerToken} requests per minute for this token`, ref, { retryAfterMs: taken.retryAfterMs });
+    this.fail(errorCodes.RATE_LIMITED, `over ${this.deps.config.requestsPerMinutePerToken} requests per minute for this token`, ref, {
+      retryAfterMs: taken.retryAfterMs,
+    });
     return false;
   }
 

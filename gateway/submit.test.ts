@@ -4,20 +4,57 @@ import { checkEvent } from '../consumers/processor/validate-event';
 import type { TextEvent } from '../schemas/generated/text';
 import { expectedTasks, RecentIds, validateTexts } from './submit';
 
-const limits = { maxTextBytes: 100, maxQuestions: 2, maxQuestionChars: 50, compression: 'none' as const, batchSize: 10, deliveryTimeoutMs: 1000 };
+const limits = {
+  maxTextBytes: 100,
+  maxQuestions: 2,
+  maxQuestionChars: 50,
+  compression: 'none' as const,
+  batchSize: 10,
+  deliveryTimeoutMs: 1000,
+};
 
 describe('validateTexts', () => {
   it('accepts valid records with the same rules as trident produce', () => {
-    const r = validateTexts([{ id: 'a', text: 'hello', tasks: ['sentiment'] }, { text: 'world', questions: ['why?'], tasks: 'answers,entities' }], limits, 'acme', undefined, 1000);
+    const r = validateTexts(
+      [
+        { id: 'a', text: 'hello', tasks: ['sentiment'] },
+        { text: 'world', questions: ['why?'], tasks: 'answers,entities' },
+      ],
+      limits,
+      'acme',
+      undefined,
+      1000,
+    );
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.events[0]).toEqual({ id: 'a', text: 'hello', tasks: ['sentiment'], questions: [], key: null, tenant: 'acme', metadata: {}, createdAt: 1000 });
+    expect(r.events[0]).toEqual({
+      id: 'a',
+      text: 'hello',
+      tasks: ['sentiment'],
+      questions: [],
+      key: null,
+      tenant: 'acme',
+      metadata: {},
+      createdAt: 1000,
+    });
     expect(r.events[1]).toMatchObject({ tasks: ['answers', 'entities'], questions: ['why?'] });
     expect(r.events[1]!.id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('refuses all of a request when any record is invalid, naming each by index', () => {
-    const r = validateTexts([{ text: 'fine' }, { text: '' }, { text: 'x'.repeat(101) }, { text: 'q', tasks: ['answers'] }, 'nope', { id: 'd', text: 'a' }, { id: 'd', text: 'b' }], limits, 'acme');
+    const r = validateTexts(
+      [
+        { text: 'fine' },
+        { text: '' },
+        { text: 'x'.repeat(101) },
+        { text: 'q', tasks: ['answers'] },
+        'nope',
+        { id: 'd', text: 'a' },
+        { id: 'd', text: 'b' },
+      ],
+      limits,
+      'acme',
+    );
     expect(r).toEqual({
       ok: false,
       rejections: [
@@ -31,7 +68,14 @@ describe('validateTexts', () => {
   });
 
   it("sets the token's tenant on every event and refuses a record naming another tenant", () => {
-    const r = validateTexts([{ text: 'a', tenant: 'acme' }, { text: 'b', tenant: 'globex' }], limits, 'acme');
+    const r = validateTexts(
+      [
+        { text: 'a', tenant: 'acme' },
+        { text: 'b', tenant: 'globex' },
+      ],
+      limits,
+      'acme',
+    );
     expect(r).toEqual({ ok: false, rejections: [{ index: 1, code: 'TENANT_MISMATCH', reason: expect.stringContaining('tenant "acme"') }] });
     const ok = validateTexts([{ text: 'a', tenant: 'acme' }, { text: 'b' }], limits, 'acme');
     expect(ok.ok && ok.events.map((e) => e.tenant)).toEqual(['acme', 'acme']);
@@ -39,7 +83,16 @@ describe('validateTexts', () => {
 });
 
 describe('expectedTasks', () => {
-  const event = (tasks: string[] | null, questions: string[] = []) => ({ id: 'a', text: 't', tasks, questions, key: null, tenant: null, metadata: {}, createdAt: 0 });
+  const event = (tasks: string[] | null, questions: string[] = []) => ({
+    id: 'a',
+    text: 't',
+    tasks,
+    questions,
+    key: null,
+    tenant: null,
+    metadata: {},
+    createdAt: 0,
+  });
   it('uses the event’s tasks, else the defaults; answers only with questions', () => {
     expect(expectedTasks(event(['entities', 'entities']), ['sentiment'])).toEqual(['entities']);
     expect(expectedTasks(event(null), ['sentiment', 'answers'])).toEqual(['sentiment']);
@@ -51,8 +104,23 @@ describe('the gateway refuses what the processor would dead-letter, with the sam
   const config = configSchema.parse({});
   // The processor's limits as `trident serve` builds them (producer.* and the model's text limit).
   const processorLimits = textEventLimits(config.producer);
-  const good: TextEvent = { id: 'e1', text: 'Ada Lovelace lived in London.', tasks: null, questions: [], key: null, tenant: 'acme', metadata: {}, createdAt: Date.now() };
-  const asRecord = (e: TextEvent) => ({ id: e.id, text: e.text, tasks: e.tasks ?? undefined, questions: e.questions, metadata: e.metadata });
+  const good: TextEvent = {
+    id: 'e1',
+    text: 'Ada Lovelace lived in London.',
+    tasks: null,
+    questions: [],
+    key: null,
+    tenant: 'acme',
+    metadata: {},
+    createdAt: Date.now(),
+  };
+  const asRecord = (e: TextEvent) => ({
+    id: e.id,
+    text: e.text,
+    tasks: e.tasks ?? undefined,
+    questions: e.questions,
+    metadata: e.metadata,
+  });
 
   /** Every code a submission can cause, with an event that causes it. */
   const reachable: Partial<Record<DeadLetterCode, Partial<TextEvent>>> = {
@@ -102,9 +170,22 @@ describe('the gateway refuses what the processor would dead-letter, with the sam
 
   it('DUPLICATE_ID: a repeated id within a request, or of a recent submission of the same tenant', () => {
     const recent = new RecentIds(60_000, 10, () => 0);
-    expect(validateTexts([{ id: 'a', text: 'x' }, { id: 'a', text: 'y' }], config.producer, 'acme', recent)).toMatchObject({ ok: false, rejections: [{ index: 1, code: 'DUPLICATE_ID' }] });
+    expect(
+      validateTexts(
+        [
+          { id: 'a', text: 'x' },
+          { id: 'a', text: 'y' },
+        ],
+        config.producer,
+        'acme',
+        recent,
+      ),
+    ).toMatchObject({ ok: false, rejections: [{ index: 1, code: 'DUPLICATE_ID' }] });
     recent.add('acme', ['a']);
-    expect(validateTexts([{ id: 'a', text: 'x' }], config.producer, 'acme', recent)).toMatchObject({ ok: false, rejections: [{ index: 0, code: 'DUPLICATE_ID' }] });
+    expect(validateTexts([{ id: 'a', text: 'x' }], config.producer, 'acme', recent)).toMatchObject({
+      ok: false,
+      rejections: [{ index: 0, code: 'DUPLICATE_ID' }],
+    });
     expect(validateTexts([{ id: 'a', text: 'x' }], config.producer, 'globex', recent).ok).toBe(true);
   });
 });

@@ -6,7 +6,7 @@
  */
 import type { TridentConfig } from '../common/config';
 import { deadLetterCodes } from '../common/event-validation';
-import { builtInTasks, isTaskName, type TaskName } from '../common/tasks';
+import { isTaskName, type TaskName } from '../common/tasks';
 import { keyOf, type TridentProducer } from '../producers/producer';
 import { toTextEvent } from '../producers/records';
 import type { TextEvent } from '../schemas/generated/text';
@@ -67,7 +67,13 @@ export type ValidateResult = { ok: true; events: TextEvent[] } | { ok: false; re
  * Every event gets the token's tenant; a record naming another tenant is refused (TENANT_MISMATCH)
  * rather than silently moved, so a client that assumed otherwise finds out.
  */
-export function validateTexts(records: readonly unknown[], limits: TridentConfig['producer'], tenant: string, recent?: RecentIds, now = Date.now()): ValidateResult {
+export function validateTexts(
+  records: readonly unknown[],
+  limits: TridentConfig['producer'],
+  tenant: string,
+  recent?: RecentIds,
+  now = Date.now(),
+): ValidateResult {
   const events: TextEvent[] = [];
   const rejections: Rejection[] = [];
   const seen = new Set<string>();
@@ -78,16 +84,28 @@ export function validateTexts(records: readonly unknown[], limits: TridentConfig
       return;
     }
     if (r.event.tenant !== null && r.event.tenant !== tenant) {
-      rejections.push({ index, code: 'TENANT_MISMATCH', reason: `"tenant" is ${JSON.stringify(r.event.tenant).slice(0, 80)} but this token belongs to tenant ${JSON.stringify(tenant)} (omit the field)` });
+      rejections.push({
+        index,
+        code: 'TENANT_MISMATCH',
+        reason: `"tenant" is ${JSON.stringify(r.event.tenant).slice(0, 80)} but this token belongs to tenant ${JSON.stringify(tenant)} (omit the field)`,
+      });
       return;
     }
     r.event.tenant = tenant;
     if (seen.has(r.event.id)) {
-      rejections.push({ index, code: deadLetterCodes.DUPLICATE_ID, reason: `id ${JSON.stringify(r.event.id)} appears twice in this request` });
+      rejections.push({
+        index,
+        code: deadLetterCodes.DUPLICATE_ID,
+        reason: `id ${JSON.stringify(r.event.id)} appears twice in this request`,
+      });
       return;
     }
     if (recent?.has(tenant, r.event.id)) {
-      rejections.push({ index, code: deadLetterCodes.DUPLICATE_ID, reason: `id ${JSON.stringify(r.event.id)} was submitted less than ${RECENT_ID_WINDOW_MS / 1000} s ago; use a new id` });
+      rejections.push({
+        index,
+        code: deadLetterCodes.DUPLICATE_ID,
+        reason: `id ${JSON.stringify(r.event.id)} was submitted less than ${RECENT_ID_WINDOW_MS / 1000} s ago; use a new id`,
+      });
       return;
     }
     seen.add(r.event.id);

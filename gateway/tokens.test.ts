@@ -70,7 +70,9 @@ describe('TokenStore', () => {
     const old = new TokenStore(file);
     const { token } = old.create(['submit']);
     const v1 = JSON.parse(readFileSync(file, 'utf8'));
-    writeFileSync(file, JSON.stringify({ version: 1, tokens: v1.tokens.map(({ tenant: _t, ...t }: Record<string, unknown>) => t) }), { mode: 0o600 });
+    writeFileSync(file, JSON.stringify({ version: 1, tokens: v1.tokens.map(({ tenant: _t, ...t }: Record<string, unknown>) => t) }), {
+      mode: 0o600,
+    });
     const store = new TokenStore(file);
     expect(store.verify(token)).toMatchObject({ ok: true, token: { tenant: 'default' } });
     store.create(['subscribe'], 'new', 'acme');

@@ -49,7 +49,8 @@ const tokenFile = z.object({
 
 const TOKEN_PATTERN = /^trd_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
-export type VerifyResult = { ok: true; token: TokenRecord } | { ok: false; reason: 'missing' | 'malformed' | 'unknown' | 'revoked' | 'mismatch' };
+export type VerifyResult =
+  { ok: true; token: TokenRecord } | { ok: false; reason: 'missing' | 'malformed' | 'unknown' | 'revoked' | 'mismatch' };
 
 export class TokenStoreError extends TridentError {}
 
@@ -64,19 +65,32 @@ function hashSecret(secret: string): string {
 
 /** Checks a tenant name. @throws TokenStoreError naming the rule. */
 export function parseTenant(value: string): string {
-  if (!TENANT_PATTERN.test(value)) throw new TokenStoreError('TOKEN_TENANT_INVALID', `tenant ${JSON.stringify(value)} is not valid: use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+  if (!TENANT_PATTERN.test(value))
+    throw new TokenStoreError(
+      'TOKEN_TENANT_INVALID',
+      `tenant ${JSON.stringify(value)} is not valid: use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
   return value;
 }
 
 /** Parses a comma-separated scope list (`submit,subscribe`). @throws TokenStoreError on an unknown scope. */
 export function parseScopes(value: string): Scope[] {
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = list.filter((s) => !(scopes as readonly string[]).includes(s));
   if (unknown.length > 0 || list.length === 0) {
-    throw new TokenStoreError('TOKEN_SCOPE_INVALID', `unknown or missing scope ${unknown.map((s) => JSON.stringify(s)).join(', ') || '(none)'}; valid scopes: ${scopes.join(', ')}`);
+    throw new TokenStoreError(
+      'TOKEN_SCOPE_INVALID',
+      `unknown or missing scope ${unknown.map((s) => JSON.stringify(s)).join(', ') || '(none)'}; valid scopes: ${scopes.join(', ')}`,
+    );
   }
   if (list.includes('admin') && !list.includes('subscribe')) {
-    throw new TokenStoreError('TOKEN_SCOPE_INVALID', 'the admin scope widens subscribe to every tenant: give it with subscribe (e.g. --scopes subscribe,admin)');
+    throw new TokenStoreError(
+      'TOKEN_SCOPE_INVALID',
+      'the admin scope widens subscribe to every tenant: give it with subscribe (e.g. --scopes subscribe,admin)',
+    );
   }
   return [...new Set(list)] as Scope[];
 }
@@ -89,7 +103,10 @@ export function checkTokenFilePermissions(file: string): void {
   if (!existsSync(file)) return;
   const mode = statSync(file).mode & 0o777;
   if ((mode & 0o077) !== 0) {
-    throw new TokenStoreError('TOKEN_FILE_PERMISSIONS', `${file} is accessible by group or others (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${file}`);
+    throw new TokenStoreError(
+      'TOKEN_FILE_PERMISSIONS',
+      `${file} is accessible by group or others (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${file}`,
+    );
   }
 }
 
@@ -174,7 +191,14 @@ export class TokenStore {
     do id = randomBytes(6).toString('hex');
     while (this.tokens.some((t) => t.id === id));
     const secret = randomBytes(32).toString('base64url');
-    const record: TokenRecord = { id, name: name ?? `token-${id}`, tenant, scopes: [...new Set(tokenScopes)], hash: hashSecret(secret), createdAt: new Date(this.now()).toISOString() };
+    const record: TokenRecord = {
+      id,
+      name: name ?? `token-${id}`,
+      tenant,
+      scopes: [...new Set(tokenScopes)],
+      hash: hashSecret(secret),
+      createdAt: new Date(this.now()).toISOString(),
+    };
     this.tokens.push(record);
     this.save();
     return { token: `trd_${id}_${secret}`, record };

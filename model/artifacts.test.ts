@@ -14,7 +14,7 @@ describe('model artifacts', () => {
     }
   });
 
-  it('picks the artifact whose manifest was created last, whatever the folders\' mtimes', () => {
+  it("picks the artifact whose manifest was created last, whatever the folders' mtimes", () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'trident-artifacts-'));
     const write = (name: string, created: string) => {
       mkdirSync(path.join(root, name));

@@ -1,6 +1,9 @@
 import { makeBatches } from './batches';
 
-const job = (len: number, tag = 0) => ({ row: { ids: new Int32Array(len), typeIds: new Int32Array(len), tokenIndex: new Int32Array(len) }, tag });
+const job = (len: number, tag = 0) => ({
+  row: { ids: new Int32Array(len), typeIds: new Int32Array(len), tokenIndex: new Int32Array(len) },
+  tag,
+});
 
 describe('makeBatches', () => {
   it('sorted: by length (stable), at most batchSize rows, fewer when the token budget is tight', () => {

@@ -31,7 +31,7 @@ export function makeBatches<T extends { row: EncoderRow }>(
   const batches: T[][] = [];
   if (padding === 'sorted') {
     const ordered = [...jobs].sort((a, b) => a.row.ids.length - b.row.ids.length);
-    for (let pos = 0; pos < ordered.length; ) {
+    for (let pos = 0; pos < ordered.length;) {
       const longest = ordered[Math.min(pos + batchSize, ordered.length) - 1].row.ids.length;
       const n = Math.max(1, Math.min(batchSize, Math.floor(maxTokens / Math.max(longest, 1))));
       batches.push(ordered.slice(pos, pos + n));

@@ -30,7 +30,9 @@ describe('trident predict', () => {
   });
 
   it('answers --question', async () => {
-    const out = JSON.parse(await predict('Paris is in France.', '--question', 'Where is Paris?', '--question', 'What?')) as { answers: unknown[] };
+    const out = JSON.parse(await predict('Paris is in France.', '--question', 'Where is Paris?', '--question', 'What?')) as {
+      answers: unknown[];
+    };
     expect(out.answers).toHaveLength(2);
   });
 
@@ -41,7 +43,10 @@ describe('trident predict', () => {
       const output = path.join(dir, 'out.jsonl');
       writeFileSync(input, ['{"id":"a","text":"one"}', '{"id":"b","text":""}', '{"id":"c","text":"three","questions":["?"]}'].join('\n'));
       await predict('--file', input, '--out', output, '--tasks', 'sentiment,answers');
-      const lines = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; error?: unknown });
+      const lines = readFileSync(output, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id: string; error?: unknown });
       expect(lines.map((l) => l.id)).toEqual(['a', 'b', 'c']);
       expect(lines[1].error).toMatchObject({ code: 'INPUT_EMPTY_TEXT' });
     } finally {

@@ -40,7 +40,10 @@ export function registerPredictCommand(program: Command, context?: CliContext): 
     .option('--question <q>', 'a question to answer from the text (repeatable)', collect, [])
     .option('--file <in.jsonl>', 'read inputs from a JSON-lines file instead')
     .option('--out <out.jsonl>', 'write outputs here (default: stdout)')
-    .option('--model <dir|version>', 'artifact folder, or a registry version: 1.1.0, NAME@VERSION, production (default: $TRIDENT_MODEL_DIR or the newest under model/artifacts/)')
+    .option(
+      '--model <dir|version>',
+      'artifact folder, or a registry version: 1.1.0, NAME@VERSION, production (default: $TRIDENT_MODEL_DIR or the newest under model/artifacts/)',
+    )
     .option('--batch-size <n>', 'windows per encoder batch', '32')
     .option('--max-chars <n>', 'longest accepted text in characters (longer inputs are rejected, never truncated)')
     .action(async (text: string | undefined, options: PredictOptions) => {
@@ -56,7 +59,15 @@ export function registerPredictCommand(program: Command, context?: CliContext): 
       });
       try {
         const defaults = pipeline.tasks.filter((t) => t !== 'answers' || options.question.length > 0 || options.file);
-        const tasks = options.tasks ? checkTasks(options.tasks.split(',').map((t) => t.trim()).filter(Boolean), '--tasks') : defaults;
+        const tasks = options.tasks
+          ? checkTasks(
+              options.tasks
+                .split(',')
+                .map((t) => t.trim())
+                .filter(Boolean),
+              '--tasks',
+            )
+          : defaults;
         if (text !== undefined) {
           const questions = options.question.length > 0 ? { questions: options.question } : {};
           const [result] = await pipeline.run([{ id: 'cli', text, ...questions }], tasks);
@@ -76,7 +87,10 @@ async function predictFile(pipeline: Pipeline, file: string, out: string | undef
   if (!existsSync(file)) throw new TridentError(cliErrorCodes.CLI_USAGE, `${file}: no such file`);
   const total = await countLines(file);
   const sink = out ? createWriteStream(out) : process.stdout;
-  const bar = new SingleBar({ format: 'predict [{bar}] {value}/{total} inputs | {eta}s left', stream: process.stderr }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: 'predict [{bar}] {value}/{total} inputs | {eta}s left', stream: process.stderr },
+    Presets.shades_classic,
+  );
   bar.start(total, 0);
   const write = (line: string): Promise<void> | void => {
     if (!sink.write(line + '\n')) return new Promise((resolve) => sink.once('drain', () => resolve()));
@@ -88,6 +102,9 @@ async function predictFile(pipeline: Pipeline, file: string, out: string | undef
     process.stderr.write(`predict: ${result.lines} inputs, ${result.errors} rejected${out ? `, written to ${out}` : ''}\n`);
   } finally {
     bar.stop();
-    if (out) await new Promise<void>((resolve, reject) => (sink as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (out)
+      await new Promise<void>((resolve, reject) =>
+        (sink as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? reject(err) : resolve())),
+      );
   }
 }

@@ -53,10 +53,24 @@ export interface TaskDecoder {
 export function createDecoders(wanted: ReadonlySet<TaskName>, heads: ReadonlyMap<string, Head>, hiddenSize: number): TaskDecoder[] {
   const all = [...heads.values()];
   const decoders: TaskDecoder[] = [];
-  if (wanted.has('sentiment')) decoders.push(new PooledDecoder('sentiment', all.filter((h) => h.spec.task === 'sentiment'), hiddenSize));
+  if (wanted.has('sentiment'))
+    decoders.push(
+      new PooledDecoder(
+        'sentiment',
+        all.filter((h) => h.spec.task === 'sentiment'),
+        hiddenSize,
+      ),
+    );
   if (wanted.has('entities')) decoders.push(new EntitiesDecoder(heads.get('entities')!, hiddenSize));
   if (wanted.has('answers')) decoders.push(new AnswersDecoder(heads.get('answers')!, hiddenSize));
-  if (wanted.has('categories')) decoders.push(new PooledDecoder('categories', all.filter((h) => h.spec.task === 'categories'), hiddenSize));
+  if (wanted.has('categories'))
+    decoders.push(
+      new PooledDecoder(
+        'categories',
+        all.filter((h) => h.spec.task === 'categories'),
+        hiddenSize,
+      ),
+    );
   return decoders;
 }
 
@@ -164,7 +178,13 @@ class EntitiesDecoder implements TaskDecoder {
       end: offsets[2 * w.lastToken + 1],
     }));
     const source = text.input.text;
-    out.entities = decodeBio(words).map((e): EntityResult => ({ label: e.label, text: source.slice(e.start, e.end), start: e.start, end: e.end, score: e.score }));
+    out.entities = decodeBio(words).map((e): EntityResult => ({
+      label: e.label,
+      text: source.slice(e.start, e.end),
+      start: e.start,
+      end: e.end,
+      score: e.score,
+    }));
   }
 }
 
@@ -206,7 +226,11 @@ export class AnswersDecoder implements TaskDecoder {
         isContext[p] = job.row.tokenIndex[p] >= 0 ? 1 : 0;
       }
       const best = bestSpanInWindow(startLogits, endLogits, isContext, spec.max_answer_tokens);
-      this.best[job.text.index]![job.question]![job.window] = best && { score: best.score, start: job.row.tokenIndex[best.start], end: job.row.tokenIndex[best.end] };
+      this.best[job.text.index]![job.question]![job.window] = best && {
+        score: best.score,
+        start: job.row.tokenIndex[best.start],
+        end: job.row.tokenIndex[best.end],
+      };
     });
   }
 
@@ -217,7 +241,8 @@ export class AnswersDecoder implements TaskDecoder {
     const source = text.input.text;
     out.answers = text.questions.map(({ question }, qi): AnswerResult => {
       const best = bestAcrossWindows(this.best[text.index]![qi]!);
-      if (best === null || best.score < spec.no_answer_threshold) return { question, answer: null, start: null, end: null, score: best?.score ?? 0 };
+      if (best === null || best.score < spec.no_answer_threshold)
+        return { question, answer: null, start: null, end: null, score: best?.score ?? 0 };
       const start = offsets[2 * best.start];
       const end = offsets[2 * best.end + 1];
       return { question, answer: source.slice(start, end), start, end, score: best.score };

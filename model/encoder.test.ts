@@ -9,7 +9,8 @@ const file = path.join(TEST_ARTIFACT, 'encoder.onnx');
 
 function feeds(batch: number, seq: number, names = ['input_ids', 'attention_mask', 'token_type_ids', 'case_ids']): EncoderFeeds {
   const out: EncoderFeeds = {};
-  for (const name of names) out[name] = { data: new BigInt64Array(batch * seq).fill(name === 'attention_mask' ? 1n : 0n), dims: [batch, seq] };
+  for (const name of names)
+    out[name] = { data: new BigInt64Array(batch * seq).fill(name === 'attention_mask' ? 1n : 0n), dims: [batch, seq] };
   out.input_ids.data.fill(1000n);
   return out;
 }
@@ -47,7 +48,12 @@ describe('WorkerEncoder', () => {
   });
 
   it('rejects beyond maxQueued with a retriable MODEL_ENCODER_BUSY, and still serves the others', async () => {
-    const runs = [0, 1, 2].map(() => encoder.run(feeds(1, 4), 'last_hidden_state').then(() => 'ok', (e: TridentError) => e.code));
+    const runs = [0, 1, 2].map(() =>
+      encoder.run(feeds(1, 4), 'last_hidden_state').then(
+        () => 'ok',
+        (e: TridentError) => e.code,
+      ),
+    );
     expect(await Promise.all(runs)).toEqual(['ok', 'ok', 'MODEL_ENCODER_BUSY']);
   });
 

@@ -112,7 +112,9 @@ export class WorkerEncoder implements Encoder {
     });
     const die = (error: Error): void => {
       if (this.failure) return;
-      this.failure = new TridentError(modelErrorCodes.MODEL_WORKER_DIED, `${this.file}: inference worker stopped: ${error.message}`, { cause: error });
+      this.failure = new TridentError(modelErrorCodes.MODEL_WORKER_DIED, `${this.file}: inference worker stopped: ${error.message}`, {
+        cause: error,
+      });
       for (const job of [...this.sent.values(), ...this.queue.splice(0)]) job.reject(this.failure);
       this.sent.clear();
     };
@@ -137,7 +139,9 @@ export class WorkerEncoder implements Encoder {
       worker.once('error', reject);
     }).catch(async (error: unknown) => {
       await worker.terminate();
-      throw error instanceof ModelArtifactError ? error : new ModelArtifactError(file, `inference worker failed: ${String(error)}`, { cause: error });
+      throw error instanceof ModelArtifactError
+        ? error
+        : new ModelArtifactError(file, `inference worker failed: ${String(error)}`, { cause: error });
     });
     return new WorkerEncoder(worker, ready.inputNames, ready.outputNames, options.maxQueued ?? 64, file);
   }
@@ -152,7 +156,9 @@ export class WorkerEncoder implements Encoder {
     if (this.failure) return Promise.reject(this.failure);
     if (this.inFlight >= this.maxQueued) {
       return Promise.reject(
-        new TridentError(modelErrorCodes.MODEL_ENCODER_BUSY, `encoder has ${this.maxQueued} batches in flight (${describeFeeds(feeds)})`, { retriable: true }),
+        new TridentError(modelErrorCodes.MODEL_ENCODER_BUSY, `encoder has ${this.maxQueued} batches in flight (${describeFeeds(feeds)})`, {
+          retriable: true,
+        }),
       );
     }
     return new Promise((resolve, reject) => {

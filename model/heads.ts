@@ -90,18 +90,42 @@ export function linearJs(layer: LinearLayer, x: Float32Array, rows: number, offs
     const yc = ya + outSize;
     let o = 0;
     for (; o + 4 <= outSize; o += 4) {
-      let a0 = bias[o], a1 = bias[o + 1], a2 = bias[o + 2], a3 = bias[o + 3];
-      let c0 = a0, c1 = a1, c2 = a2, c3 = a3;
-      const w0 = o * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
+      let a0 = bias[o],
+        a1 = bias[o + 1],
+        a2 = bias[o + 2],
+        a3 = bias[o + 3];
+      let c0 = a0,
+        c1 = a1,
+        c2 = a2,
+        c3 = a3;
+      const w0 = o * n,
+        w1 = w0 + n,
+        w2 = w1 + n,
+        w3 = w2 + n;
       for (let i = 0; i < n; i++) {
         const u = x[xa + i];
         const v = x[xc + i];
-        const q0 = w[w0 + i], q1 = w[w1 + i], q2 = w[w2 + i], q3 = w[w3 + i];
-        a0 += u * q0; a1 += u * q1; a2 += u * q2; a3 += u * q3;
-        c0 += v * q0; c1 += v * q1; c2 += v * q2; c3 += v * q3;
+        const q0 = w[w0 + i],
+          q1 = w[w1 + i],
+          q2 = w[w2 + i],
+          q3 = w[w3 + i];
+        a0 += u * q0;
+        a1 += u * q1;
+        a2 += u * q2;
+        a3 += u * q3;
+        c0 += v * q0;
+        c1 += v * q1;
+        c2 += v * q2;
+        c3 += v * q3;
       }
-      y[ya + o] = a0; y[ya + o + 1] = a1; y[ya + o + 2] = a2; y[ya + o + 3] = a3;
-      y[yc + o] = c0; y[yc + o + 1] = c1; y[yc + o + 2] = c2; y[yc + o + 3] = c3;
+      y[ya + o] = a0;
+      y[ya + o + 1] = a1;
+      y[ya + o + 2] = a2;
+      y[ya + o + 3] = a3;
+      y[yc + o] = c0;
+      y[yc + o + 1] = c1;
+      y[yc + o + 2] = c2;
+      y[yc + o + 3] = c3;
     }
     for (; o < outSize; o++) {
       let a = bias[o];
@@ -159,10 +183,7 @@ export function loadHeads({ dir, manifest }: LoadedManifest): Map<string, Head> 
       if (!weight || !bias) throw new ModelArtifactError(file, `layer ${l}: missing tensor ${weight ? layer.bias : layer.weight}`);
       const [outSize, wIn] = weight.shape;
       if (weight.shape.length !== 2 || wIn !== inSize || bias.shape.length !== 1 || bias.shape[0] !== outSize) {
-        throw new ModelArtifactError(
-          file,
-          `layer ${l}: weight [${weight.shape}] / bias [${bias.shape}] do not fit input size ${inSize}`,
-        );
+        throw new ModelArtifactError(file, `layer ${l}: weight [${weight.shape}] / bias [${bias.shape}] do not fit input size ${inSize}`);
       }
       inSize = outSize;
       return withPadding({ weight: weight.data, bias: bias.data, inSize: wIn, outSize, activation: layer.activation });

@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { ModelArtifactError } from '../common/errors';
 
-
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
 const relativeFile = z
   .string()

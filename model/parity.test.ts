@@ -1,5 +1,13 @@
 import { int8GemmPath } from './cpu';
-import { compareFixture, compareOutputs, CROSS_PATH_TOLERANCE, DECISION_MARGIN, PARITY_TOLERANCE, SAME_PATH_TOLERANCE, toleranceFor } from './parity';
+import {
+  compareFixture,
+  compareOutputs,
+  CROSS_PATH_TOLERANCE,
+  DECISION_MARGIN,
+  PARITY_TOLERANCE,
+  SAME_PATH_TOLERANCE,
+  toleranceFor,
+} from './parity';
 import type { PredictOutput } from './types';
 
 // Hand-made outputs; the cases mirror training/tests/test_parity_check.py.
@@ -68,7 +76,9 @@ describe('compareOutputs: decisions', () => {
     expect(compareOutputs(tie, flipped)).toEqual([]);
     const clear: PredictOutput = { id: 'x', sentiment: { label: 'positive', scores: { negative: 0.49, positive: 0.51 } } };
     expect(0.51 - 0.49).toBeGreaterThan(DECISION_MARGIN);
-    expect(paths(clear, { id: 'x', sentiment: { label: 'negative', scores: { negative: 0.49, positive: 0.51 } } })).toEqual(['x.sentiment.label']);
+    expect(paths(clear, { id: 'x', sentiment: { label: 'negative', scores: { negative: 0.49, positive: 0.51 } } })).toEqual([
+      'x.sentiment.label',
+    ]);
   });
   it('lets near-tied category ranks swap and a label enter at the top-k cut, but not a clear rank', () => {
     const swapped = base();
@@ -83,12 +93,13 @@ describe('compareOutputs: decisions', () => {
     entered.categories!.intents[3] = { label: 'e', score: 0.0975 };
     expect(compareOutputs(base(), entered)).toEqual([]);
     const clear = base();
-    clear.categories!.intents = [
-      { label: 'b', score: 0.5 },
-      { label: 'a', score: 0.3 },
-      ...base().categories!.intents.slice(2),
-    ];
-    expect(paths(base(), clear)).toEqual(['x.categories.intents[0].label', 'x.categories.intents[1].label', 'x.categories.intents.b.score', 'x.categories.intents.a.score']);
+    clear.categories!.intents = [{ label: 'b', score: 0.5 }, { label: 'a', score: 0.3 }, ...base().categories!.intents.slice(2)];
+    expect(paths(base(), clear)).toEqual([
+      'x.categories.intents[0].label',
+      'x.categories.intents[1].label',
+      'x.categories.intents.b.score',
+      'x.categories.intents.a.score',
+    ]);
     const entering = base();
     entering.categories!.intents[1] = { label: 'e', score: 0.3 };
     expect(paths(base(), entering)).toEqual(['x.categories.intents[1].label']);
@@ -103,7 +114,11 @@ describe('compareOutputs: decisions', () => {
     const actual = base();
     actual.answers![1] = { ...actual.answers![1], answer: 'Rome', start: 12, end: 16 };
     expect(compareOutputs(base(), actual, { nearTies: { answers: [1] } })).toEqual([]);
-    expect(paths(base(), actual, { nearTies: { answers: [0] } })).toEqual(['x.answers[1].answer', 'x.answers[1].start', 'x.answers[1].end']);
+    expect(paths(base(), actual, { nearTies: { answers: [0] } })).toEqual([
+      'x.answers[1].answer',
+      'x.answers[1].start',
+      'x.answers[1].end',
+    ]);
     actual.answers![1].score = 0.5;
     expect(paths(base(), actual, { nearTies: { answers: [1] } })).toEqual(['x.answers[1].score']);
   });
@@ -119,7 +134,11 @@ describe('compareFixture', () => {
   it('applies each input its own near ties, within its margin, and accepts fixtures without them', () => {
     const pairs = [{ expected: base(), actual: spanMoved() }];
     const old = { expected: { int8: [base()] }, kernel: VNNI };
-    expect(compareFixture(old, pairs, 'avx512_vnni').map((d) => d.path)).toEqual(['x.answers[1].answer', 'x.answers[1].start', 'x.answers[1].end']);
+    expect(compareFixture(old, pairs, 'avx512_vnni').map((d) => d.path)).toEqual([
+      'x.answers[1].answer',
+      'x.answers[1].start',
+      'x.answers[1].end',
+    ]);
     const near = { ...old, near_ties: { epsilon: 0.4, inputs: { x: { answers: [[1, 0.004]] as Array<[number, number]> } } } };
     expect(compareFixture(near, pairs, 'avx512_vnni')).toEqual([]);
     // A near tie recorded with a margin wider than this comparison's is not exempt.

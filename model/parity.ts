@@ -89,7 +89,8 @@ export function compareOutputs(expected: PredictOutput, actual: PredictOutput, o
     if (keys(e).join() !== keys(a).join()) diff('categories.<heads>', keys(e), keys(a));
     for (const head of keys(e).filter((h) => h in a)) compareRanked(e[head], a[head], `categories.${head}`, margin, diff, close);
   }
-  if (expected.entities && actual.entities) compareEntities(expected.entities, actual.entities, options.nearTies?.entities ?? [], diff, close);
+  if (expected.entities && actual.entities)
+    compareEntities(expected.entities, actual.entities, options.nearTies?.entities ?? [], diff, close);
   if (expected.answers && actual.answers) compareAnswers(expected.answers, actual.answers, options.nearTies?.answers ?? [], diff, close);
   return diffs;
 }

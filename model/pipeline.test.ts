@@ -25,12 +25,21 @@ const readParity = (dir: string): ParityFile => JSON.parse(readFileSync(path.joi
  */
 async function checkParity(pipeline: Pipeline, dir: string): Promise<void> {
   const parity = readParity(dir);
-  const accepted = parity.inputs.map((input, i) => ({ input, expected: parity.expected.int8[i] })).filter(({ input }) => input.text.trim() !== '');
+  const accepted = parity.inputs
+    .map((input, i) => ({ input, expected: parity.expected.int8[i] }))
+    .filter(({ input }) => input.text.trim() !== '');
   for (const input of parity.inputs.filter((x) => x.text.trim() === '')) {
     await expect(pipeline.run([input], parity.tasks)).rejects.toMatchObject({ code: 'INPUT_EMPTY_TEXT', inputId: input.id });
   }
-  const outputs = await pipeline.run(accepted.map((x) => x.input), parity.tasks);
-  const diffs = compareFixture(parity, accepted.map(({ expected }, i) => ({ expected, actual: outputs[i] })), thisMachineInt8Gemm());
+  const outputs = await pipeline.run(
+    accepted.map((x) => x.input),
+    parity.tasks,
+  );
+  const diffs = compareFixture(
+    parity,
+    accepted.map(({ expected }, i) => ({ expected, actual: outputs[i] })),
+    thisMachineInt8Gemm(),
+  );
   expect(diffs).toEqual([]);
 }
 
@@ -212,7 +221,9 @@ describe('loading and swapping heads', () => {
     editManifest((m) => delete m.heads.answers);
     const pipeline = await Pipeline.load(tmp);
     try {
-      await expect(pipeline.run([{ id: 'x', text: 'hi', questions: ['?'] }], ['answers'])).rejects.toMatchObject({ code: 'MODEL_TASK_UNAVAILABLE' });
+      await expect(pipeline.run([{ id: 'x', text: 'hi', questions: ['?'] }], ['answers'])).rejects.toMatchObject({
+        code: 'MODEL_TASK_UNAVAILABLE',
+      });
       expect(sha256File(path.join(tmp, 'encoder.onnx'))).toHaveLength(64);
     } finally {
       await pipeline.close();
@@ -222,9 +233,7 @@ describe('loading and swapping heads', () => {
 
 // The released artifact(s), when the training engineer has committed one.
 const ARTIFACTS = path.join(__dirname, 'artifacts');
-const released = existsSync(ARTIFACTS)
-  ? readdirSync(ARTIFACTS).filter((d) => existsSync(path.join(ARTIFACTS, d, 'parity.json')))
-  : [];
+const released = existsSync(ARTIFACTS) ? readdirSync(ARTIFACTS).filter((d) => existsSync(path.join(ARTIFACTS, d, 'parity.json'))) : [];
 if (released.length === 0) {
   describe('Pipeline on released artifacts', () => {
     it.skip('no released artifact under model/artifacts/ yet — parity skipped', () => undefined);

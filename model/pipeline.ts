@@ -85,7 +85,8 @@ export class Pipeline {
     readVerified(loaded.dir, manifest.encoder.file, manifest.encoder.sha256);
     const known = new Set(['input_ids', 'attention_mask', 'token_type_ids', ...(manifest.casing ? [manifest.casing.input] : [])]);
     for (const name of manifest.encoder.inputs) {
-      if (!known.has(name)) throw new ModelArtifactError(encoderFile, `manifest names encoder input ${name}, which the runtime cannot feed`);
+      if (!known.has(name))
+        throw new ModelArtifactError(encoderFile, `manifest names encoder input ${name}, which the runtime cannot feed`);
     }
     const heads = loadHeads(loaded);
     const encoder = options.encoder ?? (await WorkerEncoder.open(encoderFile, options));
@@ -121,7 +122,10 @@ export class Pipeline {
     const file = path.join(loaded.dir, 'manifest.json');
     const { manifest } = loaded;
     if (manifest.encoder.sha256 !== this.manifest.encoder.sha256 || manifest.tokenizer.sha256 !== this.manifest.tokenizer.sha256) {
-      throw new ModelArtifactError(file, 'heads were trained for another encoder or tokenizer (sha256 differs); load a new Pipeline instead');
+      throw new ModelArtifactError(
+        file,
+        'heads were trained for another encoder or tokenizer (sha256 differs); load a new Pipeline instead',
+      );
     }
     if (manifest.max_length !== this.manifest.max_length || manifest.stride !== this.manifest.stride) {
       throw new ModelArtifactError(file, 'max_length/stride differ from the loaded encoder');
@@ -177,8 +181,15 @@ export class Pipeline {
     // tokenizer → rows and batches
     const { texts, jobs, batches, wanted, decoders, casing, tokenizeMs } = await this.plan(inputs, tasks);
     const stats: RunStats = {
-      inputs: inputs.length, rows: jobs.length, batches: batches.length, realTokens: 0, paddedTokens: 0,
-      tokenizeMs, encoderMs: 0, headsMs: 0, totalMs: 0,
+      inputs: inputs.length,
+      rows: jobs.length,
+      batches: batches.length,
+      realTokens: 0,
+      paddedTokens: 0,
+      tokenizeMs,
+      encoderMs: 0,
+      headsMs: 0,
+      totalMs: 0,
     };
     const output = this.manifest.encoder.outputs[0];
     // encoder → heads: each decoder runs its heads on its rows of the batch

@@ -49,7 +49,8 @@ export async function planRun(
   const checked = inputs.map((input) => validateInput(input, tasks, model.limits));
   const available = new Set([...heads.values()].map((h) => h.spec.task));
   for (const task of wanted) {
-    if (!available.has(task)) throw new TridentError(modelErrorCodes.MODEL_TASK_UNAVAILABLE, `artifact ${m.name}-${m.version} has no ${task} head`);
+    if (!available.has(task))
+      throw new TridentError(modelErrorCodes.MODEL_TASK_UNAVAILABLE, `artifact ${m.name}-${m.version} has no ${task} head`);
   }
   const casing = m.casing ? m.casing.input : null;
   const decoders = createDecoders(wanted, heads, m.encoder.hidden_size);
@@ -81,7 +82,13 @@ export async function planRun(
         const qi = text.questions.length;
         text.questions.push({ question, rows: qRows.length });
         qRows.forEach((row, window) =>
-          jobs.push({ row, caseIds: caseIds ? rowCaseIds(row, caseIds, qCase, Math.min(qt.ids.length, maxQ)) : null, text, question: qi, window }),
+          jobs.push({
+            row,
+            caseIds: caseIds ? rowCaseIds(row, caseIds, qCase, Math.min(qt.ids.length, maxQ)) : null,
+            text,
+            question: qi,
+            window,
+          }),
         );
       }
     }

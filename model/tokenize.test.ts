@@ -9,7 +9,10 @@ const raw = Tokenizer.fromFile(file);
 
 /** What BERT's normaliser does to a slice: NFD, drop combining marks, lower-case. */
 function normalise(s: string): string {
-  return s.normalize('NFD').replace(/\p{Mn}/gu, '').toLowerCase();
+  return s
+    .normalize('NFD')
+    .replace(/\p{Mn}/gu, '')
+    .toLowerCase();
 }
 
 describe('TextTokenizer', () => {

@@ -39,7 +39,11 @@ export function validateInput(input: unknown, tasks: readonly string[], limits: 
   checkTasks(tasks, id);
   const { text, questions } = candidate;
   if (typeof text !== 'string' || text.trim().length === 0) {
-    throw new InvalidInputError('INPUT_EMPTY_TEXT', id, questions ? 'questions need a non-empty text to answer from' : 'text is missing or empty');
+    throw new InvalidInputError(
+      'INPUT_EMPTY_TEXT',
+      id,
+      questions ? 'questions need a non-empty text to answer from' : 'text is missing or empty',
+    );
   }
   if (text.length > limits.maxChars) {
     throw new InvalidInputError('INPUT_TEXT_TOO_LONG', id, `text has ${text.length} characters; the limit is ${limits.maxChars}`);
@@ -50,7 +54,11 @@ export function validateInput(input: unknown, tasks: readonly string[], limits: 
     }
     questions.forEach((q: unknown, i) => {
       if (typeof q !== 'string' || q.trim().length === 0 || q.length > limits.maxQuestionChars) {
-        throw new InvalidInputError('INPUT_BAD_QUESTIONS', id, `question ${i} must be a non-empty string of at most ${limits.maxQuestionChars} characters`);
+        throw new InvalidInputError(
+          'INPUT_BAD_QUESTIONS',
+          id,
+          `question ${i} must be a non-empty string of at most ${limits.maxQuestionChars} characters`,
+        );
       }
     });
   }

@@ -1,6 +1,7 @@
 import { deliver, DeliveryTimeoutError } from './delivery';
 
-const brokerDown = () => Object.assign(new Error('Connection error: connect ECONNREFUSED'), { name: 'KafkaJSConnectionError', retriable: true });
+const brokerDown = () =>
+  Object.assign(new Error('Connection error: connect ECONNREFUSED'), { name: 'KafkaJSConnectionError', retriable: true });
 
 function clock() {
   let t = 0;
@@ -11,10 +12,13 @@ describe('deliver', () => {
   it('keeps sending the same batch through a broker outage until it is acknowledged', async () => {
     const c = clock();
     let attempts = 0;
-    await deliver(async () => {
-      attempts += 1;
-      if (c.now() < 40_000) throw brokerDown(); // down for 40 s
-    }, { deliveryTimeoutMs: 120_000, ...c });
+    await deliver(
+      async () => {
+        attempts += 1;
+        if (c.now() < 40_000) throw brokerDown(); // down for 40 s
+      },
+      { deliveryTimeoutMs: 120_000, ...c },
+    );
     expect(attempts).toBeGreaterThan(5);
     expect(c.now()).toBeGreaterThanOrEqual(40_000);
   });
@@ -29,11 +33,21 @@ describe('deliver', () => {
 
   it('does not retry a batch the broker refuses', async () => {
     let attempts = 0;
-    const refused = Object.assign(new Error('too large'), { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false });
-    await expect(deliver(async () => {
-      attempts += 1;
-      throw refused;
-    }, { deliveryTimeoutMs: 60_000, ...clock() })).rejects.toBe(refused);
+    const refused = Object.assign(new Error('too large'), {
+      name: 'KafkaJSProtocolError',
+      type: 'MESSAGE_TOO_LARGE',
+      code: 10,
+      retriable: false,
+    });
+    await expect(
+      deliver(
+        async () => {
+          attempts += 1;
+          throw refused;
+        },
+        { deliveryTimeoutMs: 60_000, ...clock() },
+      ),
+    ).rejects.toBe(refused);
     expect(attempts).toBe(1);
   });
 });

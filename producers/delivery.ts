@@ -18,8 +18,16 @@ export interface DeliveryOptions {
 }
 
 export class DeliveryTimeoutError extends TridentError {
-  constructor(readonly elapsedMs: number, readonly attempts: number, cause: unknown) {
-    super('DELIVERY_TIMEOUT', `not acknowledged after ${Math.round(elapsedMs / 1000)} s and ${attempts} attempts (producer.deliveryTimeoutMs): ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  constructor(
+    readonly elapsedMs: number,
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(
+      'DELIVERY_TIMEOUT',
+      `not acknowledged after ${Math.round(elapsedMs / 1000)} s and ${attempts} attempts (producer.deliveryTimeoutMs): ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
   }
 }
 

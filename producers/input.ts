@@ -97,4 +97,3 @@ export async function countLines(path: string): Promise<number | undefined> {
   }
   return last === 10 ? count : count + 1;
 }
-

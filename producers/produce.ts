@@ -47,8 +47,17 @@ export interface ProduceSummary {
  * how to resume from the first line that was not.
  */
 export class DeliveryInterruptedError extends TridentError {
-  constructor(readonly summary: ProduceSummary, readonly firstLine: number, readonly lastLine: number, readonly file: string | undefined, cause: unknown) {
-    const resume = file !== undefined ? `trident produce --file ${file === '-' ? '- (the same input)' : file} --from-line ${firstLine}   (or --skip ${firstLine - 1})` : 'send the text again';
+  constructor(
+    readonly summary: ProduceSummary,
+    readonly firstLine: number,
+    readonly lastLine: number,
+    readonly file: string | undefined,
+    cause: unknown,
+  ) {
+    const resume =
+      file !== undefined
+        ? `trident produce --file ${file === '-' ? '- (the same input)' : file} --from-line ${firstLine}   (or --skip ${firstLine - 1})`
+        : 'send the text again';
     super(
       'DELIVERY_INTERRUPTED',
       `${(cause as Error)?.message ?? String(cause)}\n` +
@@ -63,12 +72,23 @@ export class DeliveryInterruptedError extends TridentError {
 
 type Report = (line: string) => void;
 
-export async function produce(producer: TridentProducer, config: TridentConfig, options: ProduceOptions, report: Report = (l) => process.stderr.write(l + '\n')): Promise<ProduceSummary> {
+export async function produce(
+  producer: TridentProducer,
+  config: TridentConfig,
+  options: ProduceOptions,
+  report: Report = (l) => process.stderr.write(l + '\n'),
+): Promise<ProduceSummary> {
   const started = performance.now();
   const limits = config.producer;
   const pacer = options.ratePerSecond ? new RatePacer(options.ratePerSecond) : undefined;
   const total = options.file ? await countLines(options.file) : 1;
-  const bar = options.progress && total !== undefined && total > 1 ? new SingleBar({ format: 'producing |{bar}| {value}/{total} lines | {rate}/s | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic) : undefined;
+  const bar =
+    options.progress && total !== undefined && total > 1
+      ? new SingleBar(
+          { format: 'producing |{bar}| {value}/{total} lines | {rate}/s | ETA {eta_formatted}', hideCursor: true },
+          Presets.shades_classic,
+        )
+      : undefined;
   bar?.start(total ?? 0, 0, { rate: '0' });
 
   const summary: ProduceSummary = { sent: 0, rejected: 0, rejections: [], seconds: 0, ids: [], acknowledgedThroughLine: 0 };
@@ -91,7 +111,10 @@ export async function produce(producer: TridentProducer, config: TridentConfig, 
     try {
       await deliver(() => producer.send(toSend), {
         deliveryTimeoutMs: config.producer.deliveryTimeoutMs,
-        onRetry: (error, attempt, elapsedMs) => report(`lines ${batchFirstLine}–${processedLines} not acknowledged yet (attempt ${attempt}, ${Math.round(elapsedMs / 1000)} s): ${(error as Error).message}; retrying`),
+        onRetry: (error, attempt, elapsedMs) =>
+          report(
+            `lines ${batchFirstLine}–${processedLines} not acknowledged yet (attempt ${attempt}, ${Math.round(elapsedMs / 1000)} s): ${(error as Error).message}; retrying`,
+          ),
       });
     } catch (error) {
       bar?.stop();
@@ -104,7 +127,9 @@ export async function produce(producer: TridentProducer, config: TridentConfig, 
     batch = [];
   };
 
-  const batchSize = pacer ? Math.max(1, Math.min(config.producer.batchSize, Math.ceil(options.ratePerSecond! / 20))) : config.producer.batchSize;
+  const batchSize = pacer
+    ? Math.max(1, Math.min(config.producer.batchSize, Math.ceil(options.ratePerSecond! / 20)))
+    : config.producer.batchSize;
   for await (const item of items(options)) {
     if (item.line < fromLine) continue;
     if (batch.length === 0) batchFirstLine = item.line;

@@ -8,7 +8,16 @@ describe('toTextEvent', () => {
     expect(result).toEqual({
       ok: true,
       line: 3,
-      event: { id: 'a1', text: 'Hello Lisbon', tasks: ['sentiment', 'entities'], questions: [], key: 'k', tenant: null, metadata: {}, createdAt: 42 },
+      event: {
+        id: 'a1',
+        text: 'Hello Lisbon',
+        tasks: ['sentiment', 'entities'],
+        questions: [],
+        key: 'k',
+        tenant: null,
+        metadata: {},
+        createdAt: 42,
+      },
     });
   });
 
@@ -25,7 +34,11 @@ describe('toTextEvent', () => {
     [{ text: 'bad \ud800 surrogate' }, 'TEXT_INVALID_UTF8', /lone surrogates/],
     [{ text: 'bell \u0007' }, 'TEXT_CONTROL_CHARACTERS', /U\+0007/],
     [{ text: 'é'.repeat(51) }, 'TEXT_TOO_LARGE', /102 bytes; the limit is 100/],
-    [{ text: 'ok', tasks: ['sentiment', 'summarize'] }, 'TASK_UNKNOWN', /unknown task "summarize"; valid: sentiment, entities, answers, categories/],
+    [
+      { text: 'ok', tasks: ['sentiment', 'summarize'] },
+      'TASK_UNKNOWN',
+      /unknown task "summarize"; valid: sentiment, entities, answers, categories/,
+    ],
     [{ text: 'ok', questions: ['a', 'b', 'c'] }, 'QUESTIONS_TOO_MANY', /3 questions; the limit is 2/],
     [{ text: 'ok', questions: ['  '] }, 'QUESTION_EMPTY', /empty/],
     [{ text: 'ok', questions: ['x'.repeat(21)] }, 'QUESTION_TOO_LONG', /21 characters/],
@@ -47,7 +60,11 @@ describe('toTextEvent', () => {
 describe('toFeedbackEvent', () => {
   it('accepts a sentiment label and an entity span inside the text', () => {
     expect(toFeedbackEvent({ text: 'great', task: 'sentiment', label: 'positive' }, 1, limits).ok).toBe(true);
-    const entities = toFeedbackEvent({ text: 'Ada in London', task: 'entities', entities: [{ label: 'PER', start: 0, end: 3 }] }, 1, limits);
+    const entities = toFeedbackEvent(
+      { text: 'Ada in London', task: 'entities', entities: [{ label: 'PER', start: 0, end: 3 }] },
+      1,
+      limits,
+    );
     expect(entities.ok && entities.event.entities).toEqual([{ label: 'PER', start: 0, end: 3 }]);
   });
 

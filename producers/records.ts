@@ -11,7 +11,6 @@ import { builtInTasks } from '../common/tasks';
 import type { TextEvent } from '../schemas/generated/text';
 import type { FeedbackEvent } from '../schemas/generated/feedback';
 
-
 /** The configurable limits (`producer.*`); the others are the processor's defaults. */
 export interface RecordLimits {
   maxTextBytes: number;
@@ -44,7 +43,10 @@ const textRecord = z
     // Length and blankness are the event rules' (ID_EMPTY, ID_TOO_LONG), like everything about content.
     id: z.union([z.string(), z.number()]).optional(),
     text: z.unknown().optional(),
-    tasks: z.union([z.array(z.string()), z.string()]).nullable().optional(),
+    tasks: z
+      .union([z.array(z.string()), z.string()])
+      .nullable()
+      .optional(),
     questions: z.union([z.array(z.string()), z.string()]).optional(),
     question: z.string().optional(),
     key: z.string().nullable().optional(),
@@ -58,7 +60,11 @@ function reject<T>(line: number, code: RejectionCode, reason: string): RecordRes
 }
 
 /** Parses a record with `schema`; the first problem becomes an INVALID_FIELD rejection naming the field. */
-function parseFields<S extends z.ZodType>(schema: S, raw: unknown, line: number): { ok: true; data: z.infer<S> } | Extract<RecordResult<never>, { ok: false }> {
+function parseFields<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  line: number,
+): { ok: true; data: z.infer<S> } | Extract<RecordResult<never>, { ok: false }> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return { ok: true, data: parsed.data };
   const issue = parsed.error.issues[0]!;
@@ -69,7 +75,10 @@ function parseFields<S extends z.ZodType>(schema: S, raw: unknown, line: number)
 function toList(value: string | string[] | null | undefined, separator: RegExp): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (Array.isArray(value)) return value;
-  return value.split(separator).map((s) => s.trim()).filter((s) => s.length > 0);
+  return value
+    .split(separator)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 /** The text field must be there and be a string; its content is checked by the event rules. */
@@ -89,8 +98,15 @@ function fullLimits(limits: RecordLimits | TextEventLimits): TextEventLimits {
  * pass every rule the processor applies (so nothing sent is dead-lettered for its content); `id`
  * defaults to a random UUID.
  */
-export function toTextEvent(raw: unknown, line: number, limits: RecordLimits | TextEventLimits, defaults: RecordDefaults = {}, now = Date.now()): RecordResult<TextEvent> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return reject(line, 'INVALID_FIELD', 'expected a JSON object with a "text" field');
+export function toTextEvent(
+  raw: unknown,
+  line: number,
+  limits: RecordLimits | TextEventLimits,
+  defaults: RecordDefaults = {},
+  now = Date.now(),
+): RecordResult<TextEvent> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return reject(line, 'INVALID_FIELD', 'expected a JSON object with a "text" field');
   const parsed = parseFields(textRecord, raw, line);
   if (!parsed.ok) return parsed;
   const r = parsed.data;
@@ -121,15 +137,25 @@ const feedbackRecord = z
     head: z.string().nullable().optional(),
     label: z.string().nullable().optional(),
     entities: z.array(z.object({ label: z.string().min(1), start: z.number().int().min(0), end: z.number().int().min(0) })).optional(),
-    answer: z.object({ question: z.string().min(1), start: z.number().int().min(0), end: z.number().int().min(0) }).nullable().optional(),
+    answer: z
+      .object({ question: z.string().min(1), start: z.number().int().min(0), end: z.number().int().min(0) })
+      .nullable()
+      .optional(),
     source: z.string().min(1).optional(),
     modelVersion: z.string().nullable().optional(),
   })
   .passthrough();
 
 /** Validates one parsed record as a labeled feedback event (the label must fit its task). */
-export function toFeedbackEvent(raw: unknown, line: number, limits: RecordLimits | TextEventLimits, source = 'cli', now = Date.now()): RecordResult<FeedbackEvent> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return reject(line, 'INVALID_FIELD', 'expected a JSON object with "text" and "task"');
+export function toFeedbackEvent(
+  raw: unknown,
+  line: number,
+  limits: RecordLimits | TextEventLimits,
+  source = 'cli',
+  now = Date.now(),
+): RecordResult<FeedbackEvent> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return reject(line, 'INVALID_FIELD', 'expected a JSON object with "text" and "task"');
   const task = (raw as Record<string, unknown>).task;
   if (typeof task === 'string' && !(builtInTasks as readonly string[]).includes(task)) {
     return reject(line, 'TASK_UNKNOWN', `unknown task ${JSON.stringify(task)}; valid tasks: ${builtInTasks.join(', ')}`);
@@ -143,15 +169,18 @@ export function toFeedbackEvent(raw: unknown, line: number, limits: RecordLimits
   const textProblem = checkText(text, fullLimits(limits));
   if (textProblem) return reject(line, textProblem.code, textProblem.reason);
   const spanOk = (s: { start: number; end: number }) => s.start < s.end && s.end <= text.length;
-  if ((r.task === 'sentiment' || r.task === 'categories') && !r.label) return reject(line, 'INVALID_FIELD', `task ${r.task} needs a "label"`);
+  if ((r.task === 'sentiment' || r.task === 'categories') && !r.label)
+    return reject(line, 'INVALID_FIELD', `task ${r.task} needs a "label"`);
   if (r.task === 'categories' && !r.head) return reject(line, 'INVALID_FIELD', 'task categories needs a "head" (e.g. banking77)');
   if (r.task === 'entities') {
     const bad = (r.entities ?? []).find((s) => !spanOk(s));
-    if (bad) return reject(line, 'INVALID_FIELD', `entity span ${bad.start}-${bad.end} is outside the text (length ${text.length}) or empty`);
+    if (bad)
+      return reject(line, 'INVALID_FIELD', `entity span ${bad.start}-${bad.end} is outside the text (length ${text.length}) or empty`);
   }
   if (r.task === 'answers') {
     if (!r.answer) return reject(line, 'INVALID_FIELD', 'task answers needs an "answer" {question, start, end}');
-    if (!spanOk(r.answer)) return reject(line, 'INVALID_FIELD', `answer span ${r.answer.start}-${r.answer.end} is outside the text or empty`);
+    if (!spanOk(r.answer))
+      return reject(line, 'INVALID_FIELD', `answer span ${r.answer.start}-${r.answer.end} is outside the text or empty`);
   }
   return {
     ok: true,

@@ -21,7 +21,16 @@ class FakeRegistry implements SchemaRegistryClient {
 
 const topics = Object.fromEntries(topicKinds.map((k) => [k, `t.${k}`])) as Record<TopicKind, string>;
 const origin = { topic: 't.text', partition: 2, offset: '17' };
-const textEvent = { id: 'e1', text: 'Olá, Lisboa', tasks: ['sentiment'], questions: [], key: null, tenant: null, metadata: { a: 'b' }, createdAt: 1700000000000 };
+const textEvent = {
+  id: 'e1',
+  text: 'Olá, Lisboa',
+  tasks: ['sentiment'],
+  questions: [],
+  key: null,
+  tenant: null,
+  metadata: { a: 'b' },
+  createdAt: 1700000000000,
+};
 
 describe('EventCodec', () => {
   it('round-trips an event in the Confluent wire format', async () => {
@@ -54,7 +63,18 @@ describe('EventCodec', () => {
   it('rejects an event written with another topic’s schema', async () => {
     const registry = new FakeRegistry();
     const codec = new EventCodec(registry, topics);
-    const feedback = await codec.encode('feedback', { id: 'f', text: 't', task: 'sentiment', head: null, label: 'positive', entities: [], answer: null, source: 's', modelVersion: null, createdAt: 1 });
+    const feedback = await codec.encode('feedback', {
+      id: 'f',
+      text: 't',
+      task: 'sentiment',
+      head: null,
+      label: 'positive',
+      entities: [],
+      answer: null,
+      source: 's',
+      modelVersion: null,
+      createdAt: 1,
+    });
     await expect(codec.decode('text', feedback, origin)).rejects.toMatchObject({ code: 'SCHEMA_WRONG_TOPIC' });
   });
 

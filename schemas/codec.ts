@@ -131,14 +131,23 @@ export class EventCodec {
     const reader = this.readerType(kind);
     const expected = fullName(loadSchema(kind));
     if (writer.name !== expected) {
-      throw new InvalidMessageError('SCHEMA_WRONG_TOPIC', `schema id ${id} is ${writer.name}, but ${this.topics[kind]} carries ${expected}`, origin);
+      throw new InvalidMessageError(
+        'SCHEMA_WRONG_TOPIC',
+        `schema id ${id} is ${writer.name}, but ${this.topics[kind]} carries ${expected}`,
+        origin,
+      );
     }
     try {
       const resolver = this.resolver(kind, id, reader, writer);
       const decoded = reader.fromBuffer(value.subarray(WIRE_HEADER_BYTES), resolver as never, true);
       return toPlain(decoded) as EventTypes[K];
     } catch (cause) {
-      throw new InvalidMessageError('AVRO_DECODE_FAILED', `Avro body does not decode with schema id ${id}: ${(cause as Error).message}`, origin, { cause });
+      throw new InvalidMessageError(
+        'AVRO_DECODE_FAILED',
+        `Avro body does not decode with schema id ${id}: ${(cause as Error).message}`,
+        origin,
+        { cause },
+      );
     }
   }
 
@@ -159,7 +168,10 @@ export class EventCodec {
       if (status === 404 || /not found/i.test((cause as Error).message)) {
         throw new InvalidMessageError('SCHEMA_UNKNOWN', `schema id ${id} is not in the registry`, origin, { cause });
       }
-      throw new RegistryError('REGISTRY_UNAVAILABLE', `cannot fetch schema id ${id}: ${(cause as Error).message}`, { cause, retriable: true });
+      throw new RegistryError('REGISTRY_UNAVAILABLE', `cannot fetch schema id ${id}: ${(cause as Error).message}`, {
+        cause,
+        retriable: true,
+      });
     }
   }
 

@@ -55,7 +55,12 @@ if (existsSync(join(root, 'training', 'test.sh'))) {
   // Why pytest skipped, one line per reason, so the summary below is not read as silent gaps.
   const reasons = new Map();
   for (const [, message] of xml.matchAll(/<skipped [^>]*?message="([^"]*)"/g)) {
-    const reason = message.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    const reason = message
+      .replace(/&quot;/g, '"')
+      .replace(/&apos;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
     reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   }
   for (const [reason, count] of reasons) skipNotes.push(`training: ${count} skipped: ${reason}`);

@@ -14,7 +14,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs Kafka and the registry from official images, and every long-running service has a health check', () => {
-    const compose = parse(readFileSync(composeFile, 'utf8')) as { services: Record<string, { image?: string; command?: string[]; healthcheck?: { test: unknown } }> };
+    const compose = parse(readFileSync(composeFile, 'utf8')) as {
+      services: Record<string, { image?: string; command?: string[]; healthcheck?: { test: unknown } }>;
+    };
     expect(compose.services.kafka!.image).toMatch(/^apache\/kafka:/);
     expect(compose.services.registry!.image).toMatch(/^apicurio\/apicurio-registry/);
     expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'grafana', 'kafka', 'processor', 'prometheus', 'registry', 'topics']);

@@ -49,8 +49,16 @@ export function isSecureStack(paths: StackPaths): boolean {
 
 function run(tool: string, args: string[], cwd: string): void {
   const result = spawnSync(tool, args, { cwd, encoding: 'utf8' });
-  if (result.error) throw new StackError('TOOL_MISSING', `\`${tool}\` was not found on PATH: it makes the secure stack's certificates (apt-get install ${tool === 'openssl' ? 'openssl' : 'openjdk-17-jre-headless'})`);
-  if (result.status !== 0) throw new StackError('SECURE_SETUP_FAILED', `${tool} ${args[0]} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ')}`);
+  if (result.error)
+    throw new StackError(
+      'TOOL_MISSING',
+      `\`${tool}\` was not found on PATH: it makes the secure stack's certificates (apt-get install ${tool === 'openssl' ? 'openssl' : 'openjdk-17-jre-headless'})`,
+    );
+  if (result.status !== 0)
+    throw new StackError(
+      'SECURE_SETUP_FAILED',
+      `${tool} ${args[0]} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ')}`,
+    );
 }
 
 function secret(file: string): string {
@@ -69,14 +77,105 @@ export function ensureSecureFiles(paths: StackPaths, say: (line: string) => void
   if (existsSync(f.keystore) && existsSync(f.truststore)) return f;
   say(`making a CA and a broker certificate in ${f.dir}…`);
   const d = f.dir;
-  run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '3650', '-subj', '/CN=Trident local stack CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], d);
+  run(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=Trident local stack CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    d,
+  );
   run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'broker.key', '-out', 'broker.csr', '-subj', '/CN=localhost'], d);
-  writeFileSync(join(d, 'broker.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n');
-  run('openssl', ['x509', '-req', '-in', 'broker.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'broker.pem', '-days', '825', '-extfile', 'broker.ext'], d);
-  run('openssl', ['pkcs12', '-export', '-in', 'broker.pem', '-inkey', 'broker.key', '-certfile', 'ca.pem', '-name', 'broker', '-out', 'broker.p12', '-passout', `file:${f.storePassword}`], d);
+  writeFileSync(
+    join(d, 'broker.ext'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n',
+  );
+  run(
+    'openssl',
+    [
+      'x509',
+      '-req',
+      '-in',
+      'broker.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'broker.pem',
+      '-days',
+      '825',
+      '-extfile',
+      'broker.ext',
+    ],
+    d,
+  );
+  run(
+    'openssl',
+    [
+      'pkcs12',
+      '-export',
+      '-in',
+      'broker.pem',
+      '-inkey',
+      'broker.key',
+      '-certfile',
+      'ca.pem',
+      '-name',
+      'broker',
+      '-out',
+      'broker.p12',
+      '-passout',
+      `file:${f.storePassword}`,
+    ],
+    d,
+  );
   rmSync(f.truststore, { force: true });
-  run('keytool', ['-importcert', '-noprompt', '-alias', 'trident-ca', '-file', 'ca.pem', '-keystore', 'truststore.p12', '-storetype', 'PKCS12', `-storepass:file`, f.storePassword], d);
-  for (const name of ['ca.key', 'ca.pem', 'broker.key', 'broker.pem', 'broker.csr', 'broker.p12', 'truststore.p12', 'ca.srl', 'broker.ext']) {
+  run(
+    'keytool',
+    [
+      '-importcert',
+      '-noprompt',
+      '-alias',
+      'trident-ca',
+      '-file',
+      'ca.pem',
+      '-keystore',
+      'truststore.p12',
+      '-storetype',
+      'PKCS12',
+      `-storepass:file`,
+      f.storePassword,
+    ],
+    d,
+  );
+  for (const name of [
+    'ca.key',
+    'ca.pem',
+    'broker.key',
+    'broker.pem',
+    'broker.csr',
+    'broker.p12',
+    'truststore.p12',
+    'ca.srl',
+    'broker.ext',
+  ]) {
     if (existsSync(join(d, name))) chmodSync(join(d, name), 0o600);
   }
   return f;
@@ -109,13 +208,24 @@ export function secureListenerProperties(f: SecureFiles, kafkaPort: number, cont
 
 /** `kafka-storage format` arguments that create the SCRAM users. */
 export function scramFormatArgs(f: SecureFiles): string[] {
-  return ['--add-scram', `SCRAM-SHA-512=[name=${BROKER_USER},password=${secret(f.brokerPassword)}]`, '--add-scram', `SCRAM-SHA-512=[name=${CLIENT_USER},password=${secret(f.clientPassword)}]`];
+  return [
+    '--add-scram',
+    `SCRAM-SHA-512=[name=${BROKER_USER},password=${secret(f.brokerPassword)}]`,
+    '--add-scram',
+    `SCRAM-SHA-512=[name=${CLIENT_USER},password=${secret(f.clientPassword)}]`,
+  ];
 }
 
 /** The client settings (config `kafka.sasl` / `kafka.ssl`) of the secure stack's `trident` user. */
-export function secureClientSettings(paths: StackPaths): { sasl: { mechanism: 'scram-sha-512'; username: string; passwordFile: string }; ssl: { enabled: true; caFile: string; rejectUnauthorized: true } } {
+export function secureClientSettings(paths: StackPaths): {
+  sasl: { mechanism: 'scram-sha-512'; username: string; passwordFile: string };
+  ssl: { enabled: true; caFile: string; rejectUnauthorized: true };
+} {
   const f = secureFiles(paths);
-  return { sasl: { mechanism: 'scram-sha-512', username: CLIENT_USER, passwordFile: f.clientPassword }, ssl: { enabled: true, caFile: f.caCert, rejectUnauthorized: true } };
+  return {
+    sasl: { mechanism: 'scram-sha-512', username: CLIENT_USER, passwordFile: f.clientPassword },
+    ssl: { enabled: true, caFile: f.caCert, rejectUnauthorized: true },
+  };
 }
 
 /** The same, as the environment variables a client sets (names only files, never a password). */

@@ -97,18 +97,37 @@ export function fetchStack(config: TridentConfig, say: Say = () => undefined): v
     say(`fetching ${what} from Maven Central…`);
     const result = spawnSync('mvn', ['-q', '-B', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     if (result.status !== 0) {
-      const detail = (result.stdout + result.stderr).split('\n').filter((l) => /ERROR/.test(l)).slice(0, 3).join(' ');
-      throw new StackError('DOWNLOAD_FAILED', `could not fetch ${what} with Maven (exit ${result.status}): ${detail || 'see mvn output'}. Check that Maven Central is reachable (mvn's settings.xml / proxy) and retry.`);
+      const detail = (result.stdout + result.stderr)
+        .split('\n')
+        .filter((l) => /ERROR/.test(l))
+        .slice(0, 3)
+        .join(' ');
+      throw new StackError(
+        'DOWNLOAD_FAILED',
+        `could not fetch ${what} with Maven (exit ${result.status}): ${detail || 'see mvn output'}. Check that Maven Central is reachable (mvn's settings.xml / proxy) and retry.`,
+      );
     }
   };
   if (!kafkaReady) {
     rmSync(paths.kafkaLibs, { recursive: true, force: true });
-    runMaven(['-f', join(pomDir, 'kafka-pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${paths.kafkaLibs}`], `Apache Kafka ${KAFKA_VERSION}`);
+    runMaven(
+      ['-f', join(pomDir, 'kafka-pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${paths.kafkaLibs}`],
+      `Apache Kafka ${KAFKA_VERSION}`,
+    );
     writeFileSync(join(paths.kafkaLibs, '.complete'), new Date().toISOString());
   }
   if (!registryReady) {
     rmSync(paths.registryDir, { recursive: true, force: true });
-    runMaven(['-f', join(pomDir, 'registry-pom.xml'), 'dependency:unpack', `-DoutputDirectory=${paths.registryDir}`, `-DmarkersDirectory=${join(paths.dist, '.markers')}`], `Apicurio Registry ${REGISTRY_VERSION}`);
+    runMaven(
+      [
+        '-f',
+        join(pomDir, 'registry-pom.xml'),
+        'dependency:unpack',
+        `-DoutputDirectory=${paths.registryDir}`,
+        `-DmarkersDirectory=${join(paths.dist, '.markers')}`,
+      ],
+      `Apicurio Registry ${REGISTRY_VERSION}`,
+    );
     writeFileSync(join(paths.registryDir, '.complete'), new Date().toISOString());
   }
 }
@@ -160,7 +179,9 @@ async function registryAnswers(config: TridentConfig): Promise<boolean> {
 }
 
 /** How a client reaches this stack's broker: its address, and on a secure stack the `trident` user's settings. */
-export function stackKafkaSettings(config: TridentConfig): Pick<TridentConfig['kafka'], 'brokers'> & Partial<Pick<TridentConfig['kafka'], 'sasl' | 'ssl'>> {
+export function stackKafkaSettings(
+  config: TridentConfig,
+): Pick<TridentConfig['kafka'], 'brokers'> & Partial<Pick<TridentConfig['kafka'], 'sasl' | 'ssl'>> {
   const paths = stackPaths(config);
   return { brokers: [kafkaAddress(config)], ...(isSecureStack(paths) ? secureClientSettings(paths) : {}) };
 }
@@ -170,7 +191,11 @@ async function kafkaAnswers(config: TridentConfig): Promise<boolean> {
   if (!(await portOpen(config.stack.kafkaPort))) return false;
   const { logLevel } = await import('kafkajs');
   const client = { ...config, kafka: { ...config.kafka, ...stackKafkaSettings(config) } } as TridentConfig;
-  const admin = createKafka(client, 'trident-stack', { logLevel: logLevel.NOTHING, connectionTimeout: 2000, retry: { retries: 0 } }).admin();
+  const admin = createKafka(client, 'trident-stack', {
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    retry: { retries: 0 },
+  }).admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
@@ -237,16 +262,45 @@ function startKafka(config: TridentConfig, paths: StackPaths, secure: boolean): 
     mkdirSync(paths.kafkaData, { recursive: true });
     const uuid = spawnSync('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' });
     const clusterId = uuid.stdout.trim().split('\n').pop() ?? '';
-    if (uuid.status !== 0 || !clusterId) throw new StackError('KAFKA_FORMAT_FAILED', `kafka StorageTool random-uuid failed: ${uuid.stderr.trim()}`);
+    if (uuid.status !== 0 || !clusterId)
+      throw new StackError('KAFKA_FORMAT_FAILED', `kafka StorageTool random-uuid failed: ${uuid.stderr.trim()}`);
     // A secure cluster gets its SCRAM users in its first metadata (KRaft has no ZooKeeper to add them to later).
     const scram = secure ? scramFormatArgs(secureFiles(paths)) : [];
-    const format = spawnSync('java', [`-Dlog4j2.configurationFile=${log4jFile}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, ...scram], { encoding: 'utf8' });
-    if (format.status !== 0) throw new StackError('KAFKA_FORMAT_FAILED', `kafka storage format failed: ${(format.stderr || format.stdout).trim().replace(/password=[^\],]*/g, 'password=***')}`);
+    const format = spawnSync(
+      'java',
+      [
+        `-Dlog4j2.configurationFile=${log4jFile}`,
+        '-cp',
+        classpath,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        clusterId,
+        '-c',
+        propsFile,
+        ...scram,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (format.status !== 0)
+      throw new StackError(
+        'KAFKA_FORMAT_FAILED',
+        `kafka storage format failed: ${(format.stderr || format.stdout).trim().replace(/password=[^\],]*/g, 'password=***')}`,
+      );
     if (secure) writeFileSync(secureFiles(paths).marker, new Date().toISOString(), { mode: 0o600 });
   }
   return spawnDetached(
     'java',
-    [`-Xmx${config.stack.kafkaHeapMb}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', classpath, 'kafka.Kafka', propsFile],
+    [
+      `-Xmx${config.stack.kafkaHeapMb}m`,
+      '-XX:+UseSerialGC',
+      '-XX:TieredStopAtLevel=1',
+      `-Dlog4j2.configurationFile=${log4jFile}`,
+      '-cp',
+      classpath,
+      'kafka.Kafka',
+      propsFile,
+    ],
     join(paths.logs, 'kafka.log'),
   );
 }
@@ -255,7 +309,11 @@ function startKafka(config: TridentConfig, paths: StackPaths, secure: boolean): 
 function startRegistry(config: TridentConfig, paths: StackPaths): number {
   mkdirSync(paths.registryData, { recursive: true });
   const jar = readdirSync(paths.registryDir).find((f) => f.endsWith('-runner.jar'));
-  if (!jar) throw new StackError('REGISTRY_MISSING', `no *-runner.jar in ${paths.registryDir}; run \`trident stack down --wipe-downloads\` and retry`);
+  if (!jar)
+    throw new StackError(
+      'REGISTRY_MISSING',
+      `no *-runner.jar in ${paths.registryDir}; run \`trident stack down --wipe-downloads\` and retry`,
+    );
   return spawnDetached(
     'java',
     [
@@ -296,7 +354,10 @@ async function waitFor(check: () => Promise<boolean>, pid: number, timeoutMs: nu
 
 export function tail(file: string, lines: number): string {
   try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } catch {
     return '(no log)';
   }
@@ -319,13 +380,28 @@ export async function stackUp(config: TridentConfig, say: Say = () => undefined,
   fetchStack(config, say);
   const secure = options.secure === true || isSecureStack(paths);
   if (secure && !isSecureStack(paths) && existsSync(join(paths.kafkaData, 'meta.properties'))) {
-    throw new StackError('STACK_NOT_SECURE', `the stack in ${paths.data} was created without --secure and its cluster has no SCRAM users; use another TRIDENT_STACK_DATA_DIR for a secure stack (or \`trident stack down --wipe\` this one first)`);
+    throw new StackError(
+      'STACK_NOT_SECURE',
+      `the stack in ${paths.data} was created without --secure and its cluster has no SCRAM users; use another TRIDENT_STACK_DATA_DIR for a secure stack (or \`trident stack down --wipe\` this one first)`,
+    );
   }
   if (secure) ensureSecureFiles(paths, say);
 
   const plan: Array<{ name: ServiceName; port: number; answers: () => Promise<boolean>; start: () => number; label: string }> = [
-    { name: 'kafka', port: config.stack.kafkaPort, answers: () => kafkaAnswers(config), start: () => startKafka(config, paths, secure), label: `Kafka ${KAFKA_VERSION}${secure ? ' (SASL_SSL)' : ''}` },
-    { name: 'registry', port: config.stack.registryPort, answers: () => registryAnswers(config), start: () => startRegistry(config, paths), label: `Apicurio Registry ${REGISTRY_VERSION}` },
+    {
+      name: 'kafka',
+      port: config.stack.kafkaPort,
+      answers: () => kafkaAnswers(config),
+      start: () => startKafka(config, paths, secure),
+      label: `Kafka ${KAFKA_VERSION}${secure ? ' (SASL_SSL)' : ''}`,
+    },
+    {
+      name: 'registry',
+      port: config.stack.registryPort,
+      answers: () => registryAnswers(config),
+      start: () => startRegistry(config, paths),
+      label: `Apicurio Registry ${REGISTRY_VERSION}`,
+    },
   ];
   const started: Array<{ name: ServiceName; pid: number; answers: () => Promise<boolean>; label: string }> = [];
   for (const service of plan) {
@@ -335,7 +411,10 @@ export async function stackUp(config: TridentConfig, say: Say = () => undefined,
       continue;
     }
     if (await portOpen(service.port)) {
-      throw new StackError('PORT_BUSY', `port ${service.port} (${service.name}) is already in use by another process; stop it or set TRIDENT_STACK_${service.name === 'kafka' ? 'KAFKA' : 'REGISTRY'}_PORT`);
+      throw new StackError(
+        'PORT_BUSY',
+        `port ${service.port} (${service.name}) is already in use by another process; stop it or set TRIDENT_STACK_${service.name === 'kafka' ? 'KAFKA' : 'REGISTRY'}_PORT`,
+      );
     }
     say(`starting ${service.label}…`);
     const newPid = service.start();
@@ -389,8 +468,22 @@ export async function stackStatus(config: TridentConfig): Promise<ServiceStatus[
   const kafkaPid = readPid(paths, 'kafka');
   const registryPid = readPid(paths, 'registry');
   return [
-    { name: 'kafka', pid: kafkaPid, running: alive(kafkaPid), answering: await kafkaAnswers(config), address: kafkaAddress(config), log: join(paths.logs, 'kafka.log') },
-    { name: 'registry', pid: registryPid, running: alive(registryPid), answering: await registryAnswers(config), address: registryAddress(config), log: join(paths.logs, 'registry.log') },
+    {
+      name: 'kafka',
+      pid: kafkaPid,
+      running: alive(kafkaPid),
+      answering: await kafkaAnswers(config),
+      address: kafkaAddress(config),
+      log: join(paths.logs, 'kafka.log'),
+    },
+    {
+      name: 'registry',
+      pid: registryPid,
+      running: alive(registryPid),
+      answering: await registryAnswers(config),
+      address: registryAddress(config),
+      log: join(paths.logs, 'registry.log'),
+    },
   ];
 }
 

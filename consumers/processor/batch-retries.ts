@@ -8,7 +8,13 @@
 import { TridentError } from '../../common/errors';
 
 export class BatchRetriesExhaustedError extends TridentError {
-  constructor(readonly topic: string, readonly partition: number, readonly offset: string, readonly attempts: number, cause: unknown) {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: string,
+    readonly attempts: number,
+    cause: unknown,
+  ) {
     super(
       'BATCH_RETRIES_EXHAUSTED',
       `${topic}[${partition}]@${offset}: the batch starting here failed ${attempts} times (last: ${(cause as Error)?.message ?? String(cause)}); ` +

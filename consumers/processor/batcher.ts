@@ -30,7 +30,8 @@ export class MicroBatcher<T> {
     private readonly options: BatcherOptions,
     private readonly now: () => number = () => performance.now(),
   ) {
-    if (options.maxEvents < 1 || options.maxTokens < 1 || options.maxWaitMs < 0) throw new RangeError('batcher: maxEvents and maxTokens must be ≥ 1 and maxWaitMs ≥ 0');
+    if (options.maxEvents < 1 || options.maxTokens < 1 || options.maxWaitMs < 0)
+      throw new RangeError('batcher: maxEvents and maxTokens must be ≥ 1 and maxWaitMs ≥ 0');
     this.bounds = options.bucketBounds ?? DEFAULT_BUCKET_BOUNDS;
     this.buckets = new Array(this.bounds.length + 1).fill(null);
   }

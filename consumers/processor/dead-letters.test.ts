@@ -3,14 +3,40 @@ import { DeadLetterRateExceeded, DeadLetterRateGuard, MAX_DEAD_LETTER_BYTES, dea
 
 describe('deadLetter', () => {
   it('keeps the original bytes, where they came from, and why', () => {
-    const letter = deadLetter({ topic: 't', partition: 3, offset: '99', key: Buffer.from('k'), value: Buffer.from([1, 2]), headers: { h: 'v', n: undefined } }, 'NOT_AVRO', 'bad bytes', 'decode', null, 5);
-    expect(letter).toEqual({ sourceTopic: 't', sourcePartition: 3, sourceOffset: '99', key: Buffer.from('k'), value: Buffer.from([1, 2]), headers: { h: Buffer.from('v') }, eventId: null, errorCode: 'NOT_AVRO', reason: 'bad bytes', stage: 'decode', failedAt: 5, valueBytes: null, valueSha256: null });
+    const letter = deadLetter(
+      { topic: 't', partition: 3, offset: '99', key: Buffer.from('k'), value: Buffer.from([1, 2]), headers: { h: 'v', n: undefined } },
+      'NOT_AVRO',
+      'bad bytes',
+      'decode',
+      null,
+      5,
+    );
+    expect(letter).toEqual({
+      sourceTopic: 't',
+      sourcePartition: 3,
+      sourceOffset: '99',
+      key: Buffer.from('k'),
+      value: Buffer.from([1, 2]),
+      headers: { h: Buffer.from('v') },
+      eventId: null,
+      errorCode: 'NOT_AVRO',
+      reason: 'bad bytes',
+      stage: 'decode',
+      failedAt: 5,
+      valueBytes: null,
+      valueSha256: null,
+    });
   });
 
   it('cuts a value too large to copy whole (near message.max.bytes, plus headers) and records its length and sha256', () => {
     const value = Buffer.alloc(1_040_000, 7);
     const headers = { big: 'h'.repeat(10_000) };
-    const letter = deadLetter({ topic: 't', partition: 0, offset: '1', key: Buffer.from('k'), value, headers }, 'NOT_AVRO', 'bad bytes', 'decode');
+    const letter = deadLetter(
+      { topic: 't', partition: 0, offset: '1', key: Buffer.from('k'), value, headers },
+      'NOT_AVRO',
+      'bad bytes',
+      'decode',
+    );
     expect(letter.valueBytes).toBe(1_040_000);
     expect(letter.valueSha256).toBe(createHash('sha256').update(value).digest('hex'));
     expect(letter.value!.length + 10_000 + 1).toBeLessThanOrEqual(MAX_DEAD_LETTER_BYTES);

@@ -15,7 +15,14 @@ export interface RawMessage {
 
 export type Stage = 'decode' | 'validate' | 'infer';
 
-export function deadLetter(message: RawMessage, code: string, reason: string, stage: Stage, eventId: string | null = null, now = Date.now()): DeadLetter {
+export function deadLetter(
+  message: RawMessage,
+  code: string,
+  reason: string,
+  stage: Stage,
+  eventId: string | null = null,
+  now = Date.now(),
+): DeadLetter {
   const headers: Record<string, Buffer> = {};
   for (const [key, value] of Object.entries(message.headers ?? {})) {
     if (value === undefined) continue;
@@ -59,7 +66,12 @@ function fitValue(value: Buffer | null, budget: number): { bytes: Buffer | null;
 }
 
 export class DeadLetterRateExceeded extends TridentError {
-  constructor(readonly invalid: number, readonly window: number, readonly maxRatio: number, readonly topCodes: string) {
+  constructor(
+    readonly invalid: number,
+    readonly window: number,
+    readonly maxRatio: number,
+    readonly topCodes: string,
+  ) {
     super(
       processorErrorCodes.DLQ_RATE_EXCEEDED,
       `${invalid} of the last ${window} events were dead-lettered (more than ${Math.round(maxRatio * 100)} %; top codes: ${topCodes}). ` +
@@ -79,7 +91,10 @@ export class DeadLetterRateGuard {
   private seen = 0;
   private invalid = 0;
 
-  constructor(private readonly window: number, private readonly maxRatio: number) {
+  constructor(
+    private readonly window: number,
+    private readonly maxRatio: number,
+  ) {
     this.outcomes = new Array(window).fill(null);
   }
 
@@ -98,7 +113,11 @@ export class DeadLetterRateGuard {
     if (this.seen < this.window || this.invalid / this.window <= this.maxRatio) return;
     const counts = new Map<string, number>();
     for (const code of this.outcomes) if (code) counts.set(code, (counts.get(code) ?? 0) + 1);
-    const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([c, n]) => `${c} ×${n}`).join(', ');
+    const top = [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([c, n]) => `${c} ×${n}`)
+      .join(', ');
     throw new DeadLetterRateExceeded(this.invalid, this.window, this.maxRatio, top);
   }
 }

@@ -14,7 +14,12 @@ describe('Dispatcher fairness', () => {
       finished.push(...inputs.map((i) => i.id));
       return inputs.map((i) => ({ id: i.id }) as PredictOutput);
     };
-    const dispatcher = new Dispatcher({ maxEvents: 4, maxWaitMs: 0, maxTokens: 100 }, new InferenceStep(fixedModel(run, identity), 2), undefined, new InferenceStep(fixedModel(run, identity), 1));
+    const dispatcher = new Dispatcher(
+      { maxEvents: 4, maxWaitMs: 0, maxTokens: 100 },
+      new InferenceStep(fixedModel(run, identity), 2),
+      undefined,
+      new InferenceStep(fixedModel(run, identity), 1),
+    );
     const item = (id: string) => ({ id, text: 'x', questions: [], tasks: ['sentiment' as const] });
     const heavy = [dispatcher.submit(item('heavy-1'), 5000), dispatcher.submit(item('heavy-2'), 5000)];
     const light = Array.from({ length: 6 }, (_, i) => dispatcher.submit(item(`light-${i}`), 10));

@@ -53,11 +53,14 @@ export class Dispatcher {
     this.timer = null;
     const deadline = this.batcher.nextDeadline();
     if (deadline === null) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      for (const batch of this.batcher.poll()) void this.runBatch(batch);
-      this.arm();
-    }, Math.max(0, deadline - performance.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        for (const batch of this.batcher.poll()) void this.runBatch(batch);
+        this.arm();
+      },
+      Math.max(0, deadline - performance.now()),
+    );
   }
 
   private async runBatch(batch: Pending[]): Promise<void> {

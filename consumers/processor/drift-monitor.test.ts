@@ -8,8 +8,12 @@ import { PROFILE_FILE } from '../../model/evaluation/drift';
 import { profileArtifact } from '../../model/evaluation/profile-artifact';
 import { DriftMonitor } from './drift-monitor';
 
-const latin = ['The bank charged me twice.', 'Ada Lovelace lived in London.', 'A dull and tedious film.', 'Where is my new card?'].map((text, i) => ({ id: `l${i}`, text }));
-const cyrillic = ['Банк списал деньги дважды.', 'Где моя новая карта?', 'Скучный и утомительный фильм.', 'Ада Лавлейс жила в Лондоне.'].map((text, i) => ({ id: `c${i}`, text }));
+const latin = ['The bank charged me twice.', 'Ada Lovelace lived in London.', 'A dull and tedious film.', 'Where is my new card?'].map(
+  (text, i) => ({ id: `l${i}`, text }),
+);
+const cyrillic = ['Банк списал деньги дважды.', 'Где моя новая карта?', 'Скучный и утомительный фильм.', 'Ада Лавлейс жила в Лондоне.'].map(
+  (text, i) => ({ id: `c${i}`, text }),
+);
 
 describe('DriftMonitor', () => {
   let dir: string;
@@ -32,7 +36,8 @@ describe('DriftMonitor', () => {
   it('exports the features and the PSI of each full window: stable for the reference texts, drifted for another script', async () => {
     const monitor = DriftMonitor.forArtifact(dir, pipeline.manifest, 4)!;
     await monitor.record(latin, await pipeline.run(latin, pipeline.tasks));
-    const psi = async (feature: string) => (await metricsRegistry.getSingleMetric('trident_drift_psi')!.get()).values.find((v) => v.labels.feature === feature)?.value;
+    const psi = async (feature: string) =>
+      (await metricsRegistry.getSingleMetric('trident_drift_psi')!.get()).values.find((v) => v.labels.feature === feature)?.value;
     expect(await psi('non_latin_share')).toBe(0);
     expect(await psi('length_tokens')).toBe(0);
     await monitor.record(cyrillic, await pipeline.run(cyrillic, pipeline.tasks));

@@ -14,14 +14,53 @@ import { ArtifactProfiler } from '../../model/evaluation/profiler';
 
 const registers = [metricsRegistry];
 
-export const driftTextTokens = new Histogram({ name: 'trident_drift_text_tokens', help: 'Tokens per input text (drift feature length_tokens).', buckets: [...FEATURE_EDGES.length_tokens], registers });
-export const driftUnknownRate = new Histogram({ name: 'trident_drift_unknown_token_rate', help: 'Share of [UNK] tokens per text (drift feature unknown_rate).', buckets: [...FEATURE_EDGES.unknown_rate], registers });
-export const driftNonLatin = new Histogram({ name: 'trident_drift_non_latin_share', help: 'Share of non-Latin letters per text (drift feature non_latin_share).', buckets: [...FEATURE_EDGES.non_latin_share], registers });
-export const driftPredictions = new Counter({ name: 'trident_drift_predictions_total', help: 'Predicted labels per task (entity types for entities; answer/no_answer for answers).', labelNames: ['task', 'label'] as const, registers });
-export const driftConfidence = new Histogram({ name: 'trident_drift_confidence', help: 'Confidence of each prediction, per task.', labelNames: ['task'] as const, buckets: CONFIDENCE_EDGES, registers });
-export const driftPsi = new Gauge({ name: 'trident_drift_psi', help: "Population stability index of the last full window against the artifact's profile.json, per feature.", labelNames: ['feature'] as const, registers });
-export const driftWindows = new Counter({ name: 'trident_drift_windows_total', help: 'Drift windows completed (PSI recomputed).', registers });
-export const driftSkipped = new Counter({ name: 'trident_drift_skipped_batches_total', help: 'Batches not observed because the previous one was still being profiled.', registers });
+export const driftTextTokens = new Histogram({
+  name: 'trident_drift_text_tokens',
+  help: 'Tokens per input text (drift feature length_tokens).',
+  buckets: [...FEATURE_EDGES.length_tokens],
+  registers,
+});
+export const driftUnknownRate = new Histogram({
+  name: 'trident_drift_unknown_token_rate',
+  help: 'Share of [UNK] tokens per text (drift feature unknown_rate).',
+  buckets: [...FEATURE_EDGES.unknown_rate],
+  registers,
+});
+export const driftNonLatin = new Histogram({
+  name: 'trident_drift_non_latin_share',
+  help: 'Share of non-Latin letters per text (drift feature non_latin_share).',
+  buckets: [...FEATURE_EDGES.non_latin_share],
+  registers,
+});
+export const driftPredictions = new Counter({
+  name: 'trident_drift_predictions_total',
+  help: 'Predicted labels per task (entity types for entities; answer/no_answer for answers).',
+  labelNames: ['task', 'label'] as const,
+  registers,
+});
+export const driftConfidence = new Histogram({
+  name: 'trident_drift_confidence',
+  help: 'Confidence of each prediction, per task.',
+  labelNames: ['task'] as const,
+  buckets: CONFIDENCE_EDGES,
+  registers,
+});
+export const driftPsi = new Gauge({
+  name: 'trident_drift_psi',
+  help: "Population stability index of the last full window against the artifact's profile.json, per feature.",
+  labelNames: ['feature'] as const,
+  registers,
+});
+export const driftWindows = new Counter({
+  name: 'trident_drift_windows_total',
+  help: 'Drift windows completed (PSI recomputed).',
+  registers,
+});
+export const driftSkipped = new Counter({
+  name: 'trident_drift_skipped_batches_total',
+  help: 'Batches not observed because the previous one was still being profiled.',
+  registers,
+});
 
 export class DriftMonitor {
   private window: ArtifactProfiler;
@@ -56,7 +95,10 @@ export class DriftMonitor {
 
   /** The same as observe, awaited (tests). */
   async record(inputs: readonly PredictInput[], outputs: readonly PredictOutput[]): Promise<void> {
-    const features = await this.window.add(inputs.map((i) => i.text), outputs);
+    const features = await this.window.add(
+      inputs.map((i) => i.text),
+      outputs,
+    );
     for (const f of features) {
       driftTextTokens.observe(f.length_tokens);
       driftUnknownRate.observe(f.unknown_rate);
@@ -66,7 +108,8 @@ export class DriftMonitor {
       if (output.sentiment) observePrediction('sentiment', output.sentiment.label, output.sentiment.scores[output.sentiment.label] ?? 0);
       for (const e of output.entities ?? []) observePrediction('entities', e.label, e.score);
       for (const a of output.answers ?? []) observePrediction('answers', a.answer === null ? 'no_answer' : 'answer', a.score);
-      for (const [head, list] of Object.entries(output.categories ?? {})) if (list[0]) observePrediction(this.window.taskKey(head), list[0].label, list[0].score);
+      for (const [head, list] of Object.entries(output.categories ?? {}))
+        if (list[0]) observePrediction(this.window.taskKey(head), list[0].label, list[0].score);
     }
     const profile = this.window.build('live window');
     if (profile.texts >= this.windowTexts) {

@@ -2,7 +2,12 @@ import { InferenceStep, fixedModel, type InferenceItem, type RunModel } from './
 import { InvalidInputError, TridentError } from '../../common/errors';
 
 const MODEL = { name: 'm', version: '1.0.0' };
-const item = (id: string, tasks: InferenceItem['tasks'] = ['sentiment'], questions: string[] = []): InferenceItem => ({ id, text: `text ${id}`, questions, tasks });
+const item = (id: string, tasks: InferenceItem['tasks'] = ['sentiment'], questions: string[] = []): InferenceItem => ({
+  id,
+  text: `text ${id}`,
+  questions,
+  tasks,
+});
 
 /** A model stand-in: answers every requested task, fails on any batch holding a "poison" id. */
 function fakeModel(calls: Array<{ ids: string[]; tasks: string[]; questions: Array<string[] | undefined> }>): RunModel {
@@ -10,7 +15,13 @@ function fakeModel(calls: Array<{ ids: string[]; tasks: string[]; questions: Arr
     calls.push({ ids: inputs.map((i) => i.id), tasks: [...tasks], questions: inputs.map((i) => i.questions) });
     const poison = inputs.find((i) => i.id.startsWith('poison'));
     if (poison) throw new InvalidInputError('INPUT_EMPTY_TEXT', poison.id, 'cannot');
-    return inputs.map((i) => ({ id: i.id, sentiment: { label: 'positive', scores: { positive: 1 } }, entities: [], answers: [], categories: {} }));
+    return inputs.map((i) => ({
+      id: i.id,
+      sentiment: { label: 'positive', scores: { positive: 1 } },
+      entities: [],
+      answers: [],
+      categories: {},
+    }));
   };
 }
 
@@ -18,8 +29,14 @@ describe('InferenceStep', () => {
   it('runs one pass for the batch with the union of tasks, and keeps each event’s own tasks', async () => {
     const calls: Parameters<typeof fakeModel>[0] = [];
     const step = new InferenceStep(fixedModel(fakeModel(calls), MODEL), 1);
-    const outcomes = await step.infer([item('a', ['sentiment']), item('b', ['entities', 'answers'], ['Who?']), item('c', ['sentiment'], ['ignored?'])]);
-    expect(calls).toEqual([{ ids: ['a', 'b', 'c'], tasks: ['sentiment', 'entities', 'answers'], questions: [undefined, ['Who?'], undefined] }]);
+    const outcomes = await step.infer([
+      item('a', ['sentiment']),
+      item('b', ['entities', 'answers'], ['Who?']),
+      item('c', ['sentiment'], ['ignored?']),
+    ]);
+    expect(calls).toEqual([
+      { ids: ['a', 'b', 'c'], tasks: ['sentiment', 'entities', 'answers'], questions: [undefined, ['Who?'], undefined] },
+    ]);
     expect(outcomes).toEqual([
       { ok: true, output: { id: 'a', sentiment: { label: 'positive', scores: { positive: 1 } } }, model: MODEL },
       { ok: true, output: { id: 'b', entities: [], answers: [] }, model: MODEL },

@@ -75,7 +75,8 @@ export class InferenceStep {
       if (isRetriable(error) || isModelUnavailable(error)) throw error;
       if (items.length === 1) {
         // A broken artifact is not the event's fault, but it is what failed on it; say so generically.
-        const code = error instanceof TridentError && !(error instanceof ModelArtifactError) ? error.code : deadLetterCodes.INFERENCE_FAILED;
+        const code =
+          error instanceof TridentError && !(error instanceof ModelArtifactError) ? error.code : deadLetterCodes.INFERENCE_FAILED;
         return [{ ok: false, code, reason: (error as Error).message }];
       }
       const middle = Math.ceil(items.length / 2);

@@ -40,7 +40,11 @@ describe('ModelAvailability', () => {
     const first = fakeModel('a', { dies: true });
     const loads = [Promise.reject(new Error('worker failed to start')), Promise.resolve(fakeModel('b'))];
     const states: string[] = [];
-    const availability = new ModelAvailability(first, () => loads.shift()!, { ...timers, baseDelayMs: 100, onStateChange: (s) => states.push(s.state) });
+    const availability = new ModelAvailability(first, () => loads.shift()!, {
+      ...timers,
+      baseDelayMs: 100,
+      onStateChange: (s) => states.push(s.state),
+    });
 
     const failure = await availability.run([{ id: '1', text: 'x' }], ['sentiment']).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ModelUnavailableError);
@@ -71,6 +75,9 @@ describe('ModelAvailability', () => {
     await availability.run([{ id: '1', text: 'x' }], ['sentiment']).catch(() => undefined);
     await availability.close();
     expect(timers.pending).toHaveLength(0);
-    await expect(availability.run([{ id: '1', text: 'x' }], ['sentiment'])).rejects.toMatchObject({ code: 'MODEL_UNAVAILABLE', state: 'closed' });
+    await expect(availability.run([{ id: '1', text: 'x' }], ['sentiment'])).rejects.toMatchObject({
+      code: 'MODEL_UNAVAILABLE',
+      state: 'closed',
+    });
   });
 });

@@ -19,8 +19,15 @@ export function isModelUnavailable(error: unknown): boolean {
 }
 
 export class ModelUnavailableError extends TridentError {
-  constructor(readonly state: ModelState, cause?: unknown) {
-    super('MODEL_UNAVAILABLE', `the model is ${state}${cause ? ` (${(cause as Error).message ?? String(cause)})` : ''}; the events stay uncommitted and are retried`, { retriable: true, cause });
+  constructor(
+    readonly state: ModelState,
+    cause?: unknown,
+  ) {
+    super(
+      'MODEL_UNAVAILABLE',
+      `the model is ${state}${cause ? ` (${(cause as Error).message ?? String(cause)})` : ''}; the events stay uncommitted and are retried`,
+      { retriable: true, cause },
+    );
   }
 }
 

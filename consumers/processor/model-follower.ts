@@ -95,7 +95,10 @@ export class ModelFollower {
     const previous = this.model.swap(next);
     markServed(next, previous);
     modelSwapSeconds.observe((performance.now() - started) / 1000);
-    this.log.info({ model: name, version, previous: previous.identity.version, ms: Math.round(performance.now() - started) }, 'now serving the new production version');
+    this.log.info(
+      { model: name, version, previous: previous.identity.version, ms: Math.round(performance.now() - started) },
+      'now serving the new production version',
+    );
   }
 
   private async refuse(wanted: VersionState, error: unknown): Promise<void> {
@@ -108,18 +111,36 @@ export class ModelFollower {
  * Refuses a production version this processor cannot serve: logs it, counts it by the failed check,
  * and records it `rejected` with the reason — once, however many processors refuse it.
  */
-export async function refuseVersion(registry: ModelRegistry, wanted: VersionState, error: unknown, log: Logger, serving: string | null): Promise<void> {
+export async function refuseVersion(
+  registry: ModelRegistry,
+  wanted: VersionState,
+  error: unknown,
+  log: Logger,
+  serving: string | null,
+): Promise<void> {
   const check = error instanceof ModelVerificationError ? error.check : 'load';
   const reason = `${check}: ${(error as Error).message}`;
   modelRefused.inc({ reason: check });
   const { name, version } = wanted.record;
-  log.error({ model: name, version, check, err: error, serving }, `refused ${name}@${version}${serving ? `; still serving ${serving}` : ''}`);
+  log.error(
+    { model: name, version, check, err: error, serving },
+    `refused ${name}@${version}${serving ? `; still serving ${serving}` : ''}`,
+  );
   try {
-    const rejection = { ...wanted.record, status: 'rejected' as const, reason, changedBy: `processor ${registry.config.processor.groupId} pid ${process.pid}`, changedAt: Date.now() };
+    const rejection = {
+      ...wanted.record,
+      status: 'rejected' as const,
+      reason,
+      changedBy: `processor ${registry.config.processor.groupId} pid ${process.pid}`,
+      changedAt: Date.now(),
+    };
     const wrote = await appendRejectionOnce(registry.kafka, registry.codec, registry.topic, rejection, wanted.offset);
     log.info({ model: name, version, wrote }, wrote ? 'recorded the rejection' : 'the rejection was already recorded');
   } catch (writeError) {
-    log.warn({ err: writeError, model: name, version }, 'could not record the rejection (another processor may be writing it); still refusing the version');
+    log.warn(
+      { err: writeError, model: name, version },
+      'could not record the rejection (another processor may be writing it); still refusing the version',
+    );
   }
 }
 
@@ -138,4 +159,3 @@ async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promi
     clearTimeout(timer);
   }
 }
-

@@ -70,7 +70,10 @@ export class SwappableModel {
   }
 
   private closeSlot(slot: Slot): void {
-    slot.closed ??= slot.model.close().catch(() => undefined).finally(() => this.retiring.delete(slot));
+    slot.closed ??= slot.model
+      .close()
+      .catch(() => undefined)
+      .finally(() => this.retiring.delete(slot));
   }
 
   /** Resolves when every retired model has closed. */

@@ -37,7 +37,13 @@ export interface PrepareContext {
 }
 
 /** The outcome of a message that goes to the dead-letter topic. */
-export const deadOutcome = (code: string, reason: string, stage: Stage, eventId: string | null = null): DeadOutcome => ({ kind: 'dead', code, reason, stage, eventId });
+export const deadOutcome = (code: string, reason: string, stage: Stage, eventId: string | null = null): DeadOutcome => ({
+  kind: 'dead',
+  code,
+  reason,
+  stage,
+  eventId,
+});
 const dead = deadOutcome;
 
 /** The key of an event in a batch's `seenIds`: ids are unique per tenant (no tenant is its own). */
@@ -51,9 +57,15 @@ export function batchIdKey(tenant: string | null, id: string): string {
  * dead-lettered, the first is processed). Never throws for bad input; rethrows what is not an
  * InvalidMessageError (the registry unreachable: the batch is retried).
  */
-export async function prepareMessage(message: KafkaMessage, origin: MessageOrigin, seenIds: Set<string>, context: PrepareContext): Promise<ValidEvent | DeadOutcome> {
+export async function prepareMessage(
+  message: KafkaMessage,
+  origin: MessageOrigin,
+  seenIds: Set<string>,
+  context: PrepareContext,
+): Promise<ValidEvent | DeadOutcome> {
   const headers = headerBytes(message.headers);
-  if (headers > context.maxHeaderBytes) return dead(deadLetterCodes.HEADERS_TOO_LARGE, `headers are ${headers} bytes; the limit is ${context.maxHeaderBytes}`, 'decode');
+  if (headers > context.maxHeaderBytes)
+    return dead(deadLetterCodes.HEADERS_TOO_LARGE, `headers are ${headers} bytes; the limit is ${context.maxHeaderBytes}`, 'decode');
   let event: TextEvent;
   try {
     event = await context.decode(message.value, origin);
@@ -65,7 +77,13 @@ export async function prepareMessage(message: KafkaMessage, origin: MessageOrigi
   if (!check.ok) return dead(check.code, check.reason, 'validate', event.id);
   // Policy: ids are unique per tenant and partition batch; a repeat in the same batch is dead-lettered, the first is processed.
   const tenantId = batchIdKey(event.tenant, event.id);
-  if (seenIds.has(tenantId)) return dead(deadLetterCodes.DUPLICATE_ID, `id ${JSON.stringify(event.id)} appears earlier in the same batch; only the first is processed`, 'validate', event.id);
+  if (seenIds.has(tenantId))
+    return dead(
+      deadLetterCodes.DUPLICATE_ID,
+      `id ${JSON.stringify(event.id)} appears earlier in the same batch; only the first is processed`,
+      'validate',
+      event.id,
+    );
   seenIds.add(tenantId);
   const wantsTextPass = check.tasks.some((t) => t !== 'answers');
   const questions = check.tasks.includes('answers') ? event.questions : [];
@@ -92,7 +110,13 @@ export interface EncodeContext {
  * else its id; the input text dropped from a result that would not fit one Kafka message).
  * `outcomes[i]` belongs to `messages[i]`.
  */
-export async function encodeOutcomes(messages: readonly KafkaMessage[], outcomes: readonly Outcome[], source: { topic: string; partition: number }, context: EncodeContext, processedAt: number): Promise<TopicMessages[]> {
+export async function encodeOutcomes(
+  messages: readonly KafkaMessage[],
+  outcomes: readonly Outcome[],
+  source: { topic: string; partition: number },
+  context: EncodeContext,
+  processedAt: number,
+): Promise<TopicMessages[]> {
   const byTopic = new Map<string, Message[]>();
   const push = (topic: string, message: Message): void => {
     const list = byTopic.get(topic) ?? [];

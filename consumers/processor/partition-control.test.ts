@@ -3,7 +3,9 @@ import pino from 'pino';
 import { PartitionControl } from './partition-control';
 
 const restarting = () => {
-  throw Object.assign(new Error('Consumer group was not initialized, consumer#run must be called first'), { name: 'KafkaJSNonRetriableError' });
+  throw Object.assign(new Error('Consumer group was not initialized, consumer#run must be called first'), {
+    name: 'KafkaJSNonRetriableError',
+  });
 };
 
 describe('PartitionControl', () => {

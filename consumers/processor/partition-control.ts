@@ -34,7 +34,10 @@ export class PartitionControl {
       call(consumer);
       return true;
     } catch (error) {
-      this.log.warn({ err: error, topic, partitions, offset }, `cannot ${action} now (consumer restarting); the restarted group re-reads the committed offsets`);
+      this.log.warn(
+        { err: error, topic, partitions, offset },
+        `cannot ${action} now (consumer restarting); the restarted group re-reads the committed offsets`,
+      );
       return false;
     }
   }

@@ -1,4 +1,10 @@
-import { PartitionProducers, ProducerFencedError, StaleProducerError, TransactionFailedError, type Transaction } from './partition-producer';
+import {
+  PartitionProducers,
+  ProducerFencedError,
+  StaleProducerError,
+  TransactionFailedError,
+  type Transaction,
+} from './partition-producer';
 
 /** A fake transactional producer: records commits, and fails where told. */
 class FakeClient {
@@ -74,14 +80,21 @@ describe('PartitionProducers', () => {
     const { producers, clients } = setup();
     const { producer: lease } = await producers.open('t', 2);
     await producers.drop('t', 2);
-    await expect(producers.transact(lease, async () => undefined)).rejects.toMatchObject({ code: 'PRODUCER_STALE', topic: 't', partition: 2 });
+    await expect(producers.transact(lease, async () => undefined)).rejects.toMatchObject({
+      code: 'PRODUCER_STALE',
+      topic: 't',
+      partition: 2,
+    });
     expect(clients).toHaveLength(1);
   });
 
   it('discards a producer whose EndTxn failed; the next open initialises a new one', async () => {
     const { producers, clients } = setup();
     const { producer } = await producers.open('t', 0);
-    clients[0]!.failCommitWith = Object.assign(new Error('coordinator load in progress'), { type: 'COORDINATOR_LOAD_IN_PROGRESS', code: 14 });
+    clients[0]!.failCommitWith = Object.assign(new Error('coordinator load in progress'), {
+      type: 'COORDINATOR_LOAD_IN_PROGRESS',
+      code: 14,
+    });
     const failure = producers.transact(producer, async () => undefined);
     await expect(failure).rejects.toBeInstanceOf(TransactionFailedError);
     expect(clients[0]!.disconnected).toBe(true);
@@ -107,7 +120,9 @@ describe('PartitionProducers', () => {
   it('aborts when the work fails before the commit, and still discards the producer', async () => {
     const { producers, clients } = setup();
     const { producer } = await producers.open('t', 0);
-    await expect(producers.transact(producer, async () => Promise.reject(new Error('produce failed')))).rejects.toMatchObject({ code: 'TRANSACTION_FAILED' });
+    await expect(producers.transact(producer, async () => Promise.reject(new Error('produce failed')))).rejects.toMatchObject({
+      code: 'TRANSACTION_FAILED',
+    });
     expect(clients[0]!.aborts).toBe(1);
     expect(producers.partitions).toEqual([]);
   });

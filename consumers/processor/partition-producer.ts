@@ -30,22 +30,45 @@ export type OpenTransactionalClient<T extends Transaction> = (topic: string, par
 
 /** Another member took over this partition's transactional id (or the coordinator expired our transaction). */
 export class ProducerFencedError extends TridentError {
-  constructor(readonly topic: string, readonly partition: number, cause: unknown) {
-    super('PRODUCER_FENCED', `${topic}[${partition}]: producer fenced (another instance initialised this partition's transactional id, or the transaction timed out); the batch was not committed`, { cause });
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    cause: unknown,
+  ) {
+    super(
+      'PRODUCER_FENCED',
+      `${topic}[${partition}]: producer fenced (another instance initialised this partition's transactional id, or the transaction timed out); the batch was not committed`,
+      { cause },
+    );
   }
 }
 
 /** The batch was consumed under a producer that has since been dropped or replaced; committing it could repeat another owner's work. */
 export class StaleProducerError extends TridentError {
-  constructor(readonly topic: string, readonly partition: number, readonly generation: number) {
-    super('PRODUCER_STALE', `${topic}[${partition}]: the producer this batch was consumed with (generation ${generation}) was dropped or replaced; the batch was not committed`);
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly generation: number,
+  ) {
+    super(
+      'PRODUCER_STALE',
+      `${topic}[${partition}]: the producer this batch was consumed with (generation ${generation}) was dropped or replaced; the batch was not committed`,
+    );
   }
 }
 
 /** A transaction failed for another reason (broker restart, coordinator moved, …); it was aborted or never committed. */
 export class TransactionFailedError extends TridentError {
-  constructor(readonly topic: string, readonly partition: number, cause: unknown) {
-    super('TRANSACTION_FAILED', `${topic}[${partition}]: transaction failed and the producer was discarded: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    cause: unknown,
+  ) {
+    super(
+      'TRANSACTION_FAILED',
+      `${topic}[${partition}]: transaction failed and the producer was discarded: ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
   }
 }
 
@@ -117,7 +140,9 @@ export class PartitionProducers<T extends Transaction> {
       // but whatever happens the producer is discarded: its state after a failed EndTxn is unknown.
       if (!fenced && transaction) await transaction.abort().catch(() => undefined);
       await this.discard(producer);
-      throw fenced ? new ProducerFencedError(producer.topic, producer.partition, error) : new TransactionFailedError(producer.topic, producer.partition, error);
+      throw fenced
+        ? new ProducerFencedError(producer.topic, producer.partition, error)
+        : new TransactionFailedError(producer.topic, producer.partition, error);
     }
   }
 
@@ -151,9 +176,11 @@ export class PartitionProducers<T extends Transaction> {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.partitions.map((key) => {
-      const cut = key.lastIndexOf('-');
-      return this.drop(key.slice(0, cut), Number(key.slice(cut + 1)));
-    }));
+    await Promise.all(
+      this.partitions.map((key) => {
+        const cut = key.lastIndexOf('-');
+        return this.drop(key.slice(0, cut), Number(key.slice(cut + 1)));
+      }),
+    );
   }
 }

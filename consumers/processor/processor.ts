@@ -12,11 +12,19 @@ import type { Logger } from 'pino';
 import type { TridentConfig } from '../../common/config';
 import { EventCodec } from '../../schemas/codec';
 import { Dispatcher } from './dispatcher';
-import { InferenceStep, type AcquireModel, type RunModel } from './inference';
+import { InferenceStep, type AcquireModel } from './inference';
 import { DEFAULT_EVENT_LIMITS } from './validate-event';
 import { DeadLetterRateExceeded, DeadLetterRateGuard } from './dead-letters';
-import type { ModelIdentity } from './results';
-import { deadOutcome, encodeOutcomes, inferenceFailed, prepareMessage, tallyOutcomes, type EncodeContext, type Outcome, type PrepareContext } from './outcomes';
+import {
+  deadOutcome,
+  encodeOutcomes,
+  inferenceFailed,
+  prepareMessage,
+  tallyOutcomes,
+  type EncodeContext,
+  type Outcome,
+  type PrepareContext,
+} from './outcomes';
 import { checkEventCost } from './event-cost';
 import { PartitionTransactions, ProducerFencedError, StaleProducerError, type TopicMessages } from './transactions';
 import type { PartitionProducer } from './partition-producer';
@@ -135,7 +143,13 @@ export class Processor {
     if (this.seenIds) {
       const admin = await this.connectedAdmin();
       const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
-      await ensureChangelog(admin, this.dedupTopic, meta?.partitions.length ?? this.config.topics.partitions, this.config.topics.replicationFactor, this.seenIds.windowMs);
+      await ensureChangelog(
+        admin,
+        this.dedupTopic,
+        meta?.partitions.length ?? this.config.topics.partitions,
+        this.config.topics.replicationFactor,
+        this.seenIds.windowMs,
+      );
       this.restorer = new ChangelogRestorer(this.kafka, () => this.connectedAdmin(), this.dedupTopic, this.seenIds, this.log);
     }
     await consumer.connect();
@@ -239,7 +253,10 @@ export class Processor {
       // this member read the group's offsets; initialising our id waited for it, so read again.
       const committed = await this.committedOffset(topic, partition);
       if (committed !== null && committed > BigInt(batch.firstOffset() ?? '0')) {
-        this.log.info({ topic, partition, committed: committed.toString(), fetched: batch.firstOffset() }, 'skipping events already committed');
+        this.log.info(
+          { topic, partition, committed: committed.toString(), fetched: batch.firstOffset() },
+          'skipping events already committed',
+        );
         this.control.seek(topic, partition, committed.toString());
         return;
       }
@@ -284,7 +301,13 @@ export class Processor {
    * producer is already discarded: the partition goes back to the batch's first offset, and its
    * next batch opens a new producer (fencing the old epoch) and re-reads the group's offset.
    */
-  private async complete(producer: PartitionProducer<Transaction>, messages: KafkaMessage[], outcomes: Array<Promise<Outcome>>, first: string, last: string): Promise<void> {
+  private async complete(
+    producer: PartitionProducer<Transaction>,
+    messages: KafkaMessage[],
+    outcomes: Array<Promise<Outcome>>,
+    first: string,
+    last: string,
+  ): Promise<void> {
     const { topic, partition } = producer;
     const key = `${topic}-${partition}`;
     let resumeDelayMs = 0;
@@ -299,7 +322,8 @@ export class Processor {
       // The processed ids go to the changelog in the same transaction: it holds exactly the committed ones.
       const processed = settled.flatMap((o) => (o.kind === 'results' ? [seenIdKey(o.event.tenant, o.event.id)] : []));
       const processedAt = Date.now();
-      if (this.seenIds && processed.length > 0) output.push({ topic: this.dedupTopic, messages: processed.map((k) => changelogRecord(partition, k, processedAt)) });
+      if (this.seenIds && processed.length > 0)
+        output.push({ topic: this.dedupTopic, messages: processed.map((k) => changelogRecord(partition, k, processedAt)) });
       const next = (BigInt(last) + 1n).toString();
       await this.transactions.commit(producer, output, next);
       this.seenIds?.record(partition, processed, processedAt);
@@ -356,7 +380,12 @@ export class Processor {
    * wait for the model) its dead-letter outcome, or for a valid event the promise of its results,
    * already submitted to the batcher. Never throws for bad input.
    */
-  private async prepare(topic: string, partition: number, message: KafkaMessage, seenIds: Set<string>): Promise<{ outcome: Promise<Outcome> }> {
+  private async prepare(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    seenIds: Set<string>,
+  ): Promise<{ outcome: Promise<Outcome> }> {
     const prepared = await prepareMessage(message, { topic, partition, offset: message.offset }, seenIds, this.prepareContext);
     if (prepared.kind === 'dead') return { outcome: Promise.resolve(prepared) };
     const { event, tasks } = prepared;
@@ -364,21 +393,29 @@ export class Processor {
     // Idempotent ingestion: an id processed for this tenant within processor.dedupWindow gets no second result.
     const processedAt = this.seenIds?.seenAt(partition, seenIdKey(event.tenant, event.id), Date.now()) ?? null;
     if (processedAt !== null) {
-      return dead('DUPLICATE_ID', `id ${JSON.stringify(event.id)}${event.tenant ? ` of tenant ${JSON.stringify(event.tenant)}` : ''} was already processed at ${new Date(processedAt).toISOString()}; within processor.dedupWindow (${this.config.processor.dedupWindow}) it gets no second result`);
+      return dead(
+        'DUPLICATE_ID',
+        `id ${JSON.stringify(event.id)}${event.tenant ? ` of tenant ${JSON.stringify(event.tenant)}` : ''} was already processed at ${new Date(processedAt).toISOString()}; within processor.dedupWindow (${this.config.processor.dedupWindow}) it gets no second result`,
+      );
     }
     const questions = tasks.includes('answers') ? event.questions.length : 0;
     const cost = checkEventCost(prepared.tokens, questions, this.config.processor.maxEventTokens, this.config.processor.maxBatchTokens);
     if (!cost.ok) return dead(cost.code, cost.reason);
     const outcome = this.dispatcher
       .submit({ id: event.id, text: event.text, questions: event.questions, tasks }, prepared.tokens)
-      .then((result): Outcome => (result.ok ? { kind: 'results', event, tasks, output: result.output, model: result.model } : inferenceFailed(event, result.code, result.reason)));
+      .then((result): Outcome =>
+        result.ok
+          ? { kind: 'results', event, tasks, output: result.output, model: result.model }
+          : inferenceFailed(event, result.code, result.reason),
+      );
     return { outcome };
   }
 
   private async encodeOutput(messages: KafkaMessage[], outcomes: Outcome[], topic: string, partition: number): Promise<TopicMessages[]> {
     const output = await encodeOutcomes(messages, outcomes, { topic, partition }, this.encodeContext, Date.now());
     outcomes.forEach((outcome, i) => {
-      if (outcome.kind === 'dead') this.log.warn({ traceId: outcome.eventId, topic, partition, offset: messages[i]!.offset, code: outcome.code }, outcome.reason);
+      if (outcome.kind === 'dead')
+        this.log.warn({ traceId: outcome.eventId, topic, partition, offset: messages[i]!.offset, code: outcome.code }, outcome.reason);
     });
     return output;
   }

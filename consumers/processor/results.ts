@@ -18,8 +18,23 @@ export interface ModelIdentity {
   version: string;
 }
 
-export function resultEvents(input: TextEvent, tasks: readonly TaskName[], output: PredictOutput, model: ModelIdentity, includeText: boolean, processedAt = Date.now()): ResultEvent[] {
-  const header = { id: input.id, key: input.key, tenant: input.tenant, modelName: model.name, modelVersion: model.version, createdAt: input.createdAt, processedAt };
+export function resultEvents(
+  input: TextEvent,
+  tasks: readonly TaskName[],
+  output: PredictOutput,
+  model: ModelIdentity,
+  includeText: boolean,
+  processedAt = Date.now(),
+): ResultEvent[] {
+  const header = {
+    id: input.id,
+    key: input.key,
+    tenant: input.tenant,
+    modelName: model.name,
+    modelVersion: model.version,
+    createdAt: input.createdAt,
+    processedAt,
+  };
   const text = includeText ? input.text : null;
   const events: ResultEvent[] = [];
   for (const task of tasks) {

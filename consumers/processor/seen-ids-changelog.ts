@@ -18,24 +18,34 @@ export function changelogRecord(partition: number, key: string, at: number): Mes
 }
 
 /** Creates the changelog topic when missing (compacted, retention = the window). */
-export async function ensureChangelog(admin: Admin, topic: string, partitions: number, replicationFactor: number, windowMs: number): Promise<void> {
+export async function ensureChangelog(
+  admin: Admin,
+  topic: string,
+  partitions: number,
+  replicationFactor: number,
+  windowMs: number,
+): Promise<void> {
   const existing = await admin.listTopics();
   if (existing.includes(topic)) return;
-  await admin.createTopics({
-    // kafkajs's own wait fails on UNKNOWN_TOPIC_OR_PARTITION while the new topic propagates; wait below.
-    waitForLeaders: false,
-    topics: [{
-      topic,
-      numPartitions: partitions,
-      replicationFactor,
-      configEntries: [
-        { name: 'cleanup.policy', value: 'compact,delete' },
-        { name: 'retention.ms', value: String(Math.max(windowMs, 60_000)) },
+  await admin
+    .createTopics({
+      // kafkajs's own wait fails on UNKNOWN_TOPIC_OR_PARTITION while the new topic propagates; wait below.
+      waitForLeaders: false,
+      topics: [
+        {
+          topic,
+          numPartitions: partitions,
+          replicationFactor,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'compact,delete' },
+            { name: 'retention.ms', value: String(Math.max(windowMs, 60_000)) },
+          ],
+        },
       ],
-    }],
-  }).catch((error: unknown) => {
-    if (!String((error as Error).message).includes('already exists')) throw error;
-  });
+    })
+    .catch((error: unknown) => {
+      if (!String((error as Error).message).includes('already exists')) throw error;
+    });
   for (let attempt = 1; ; attempt++) {
     try {
       const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
@@ -94,11 +104,17 @@ export class ChangelogRestorer {
     const offsets = await admin.fetchTopicOffsets(this.topic);
     // Read up to the end as of now: our producer for each partition is initialised, so no
     // transaction of a previous owner is still open there (the end is stable).
-    const ends = new Map(offsets.filter((o) => partitions.includes(o.partition) && BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
+    const ends = new Map(
+      offsets.filter((o) => partitions.includes(o.partition) && BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]),
+    );
     for (const p of partitions) this.seen.forget(p);
     if (ends.size === 0) return 0;
     let restored = 0;
-    const consumer = this.kafka.consumer({ groupId: `trident-changelog-restore-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
+    const consumer = this.kafka.consumer({
+      groupId: `trident-changelog-restore-${randomUUID()}`,
+      readUncommitted: false,
+      maxWaitTimeInMs: 100,
+    });
     const done = new Promise<void>((resolve, reject) => {
       const reached = (partition: number, lastOffset: string) => {
         const end = ends.get(partition);

@@ -83,11 +83,17 @@ export class PartitionTransactions {
     const started = performance.now();
     try {
       await this.producers.transact(producer, async (transaction) => {
-        for (const chunk of chunkBySize(output, MAX_REQUEST_BYTES)) await transaction.sendBatch({ topicMessages: chunk, compression: CompressionTypes.None, acks: -1 });
-        await transaction.sendOffsets({ consumerGroupId: this.consumerGroupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
+        for (const chunk of chunkBySize(output, MAX_REQUEST_BYTES))
+          await transaction.sendBatch({ topicMessages: chunk, compression: CompressionTypes.None, acks: -1 });
+        await transaction.sendOffsets({
+          consumerGroupId: this.consumerGroupId,
+          topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }],
+        });
       });
     } catch (error) {
-      transactionMetric.inc({ outcome: error instanceof ProducerFencedError ? 'fenced' : error instanceof StaleProducerError ? 'stale' : 'aborted' });
+      transactionMetric.inc({
+        outcome: error instanceof ProducerFencedError ? 'fenced' : error instanceof StaleProducerError ? 'stale' : 'aborted',
+      });
       throw error;
     }
     transactionMetric.inc({ outcome: 'committed' });

@@ -26,11 +26,16 @@ interface ReplayCliOptions {
 export function registerReplayCommand(program: Command, context: CliContext): void {
   program
     .command('replay')
-    .description('replay a range of an input topic (read_committed) through one or two models offline: report.json, report.html, predictions.jsonl')
+    .description(
+      'replay a range of an input topic (read_committed) through one or two models offline: report.json, report.html, predictions.jsonl',
+    )
     .requiredOption('--models <a[,b]>', 'one or two models: artifact folders or registry versions (1.1.0, NAME@VERSION, production)')
     .requiredOption('--out <dir>', 'folder for report.json, report.html and predictions.jsonl')
     .option('--topic <topic>', 'input topic kind or name', 'text')
-    .option('--from <bound>', 'start: ISO timestamp, duration back from now (2h, 30m, 1d) or partition:offset list (0:100,1:250); default: the beginning')
+    .option(
+      '--from <bound>',
+      'start: ISO timestamp, duration back from now (2h, 30m, 1d) or partition:offset list (0:100,1:250); default: the beginning',
+    )
     .option('--to <bound>', 'end (exclusive), same forms; default: the end the topic has now')
     .option('--max <n>', 'read at most N events')
     .option('--partitions <list>', 'only these partitions, e.g. 0,2')
@@ -41,9 +46,13 @@ export function registerReplayCommand(program: Command, context: CliContext): vo
       const models = parseModelSpecs(options.models);
       const { topic } = resolveTopic(config, options.topic);
       const max = options.max === undefined ? undefined : Number(options.max);
-      if (max !== undefined && !(Number.isInteger(max) && max > 0)) throw new TridentError('CLI_USAGE', `--max ${options.max}: expected a positive integer`);
+      if (max !== undefined && !(Number.isInteger(max) && max > 0))
+        throw new TridentError('CLI_USAGE', `--max ${options.max}: expected a positive integer`);
       const kafka = createKafka(config, `trident-replay-${process.pid}`);
-      const bar = new SingleBar({ format: 'replay [{bar}] {value}/{total} events | {rate} events/s | {eta_formatted} left', stream: process.stderr, etaBuffer: 50 }, Presets.shades_classic);
+      const bar = new SingleBar(
+        { format: 'replay [{bar}] {value}/{total} events | {rate} events/s | {eta_formatted} left', stream: process.stderr, etaBuffer: 50 },
+        Presets.shades_classic,
+      );
       let interrupted: string | null = null;
       // First Ctrl-C: finish the chunk in flight and write a partial report; a second one exits at once.
       const onSignal = (signal: NodeJS.Signals): void => {
@@ -72,8 +81,13 @@ export function registerReplayCommand(program: Command, context: CliContext): vo
         bar.stop();
         for (const line of summaryLines(report)) process.stderr.write(line + '\n');
         const l = report.labels;
-        if (l.source !== 'none') process.stderr.write(`labels from ${l.source}: ${l.read} read, ${l.matched} ids matched, ${l.without_event} ids not in the range\n`);
-        process.stderr.write(`replay: ${report.partial ? 'PARTIAL report (' + report.partial_reason + ')' : 'report'} in ${path.join(options.out, 'report.json')}, report.html, predictions.jsonl\n`);
+        if (l.source !== 'none')
+          process.stderr.write(
+            `labels from ${l.source}: ${l.read} read, ${l.matched} ids matched, ${l.without_event} ids not in the range\n`,
+          );
+        process.stderr.write(
+          `replay: ${report.partial ? 'PARTIAL report (' + report.partial_reason + ')' : 'report'} in ${path.join(options.out, 'report.json')}, report.html, predictions.jsonl\n`,
+        );
         if (report.partial) process.exitCode = 130;
       } finally {
         bar.stop();

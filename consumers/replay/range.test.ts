@@ -53,13 +53,40 @@ describe('resolveRange', () => {
     ]);
   });
   it('uses the looked-up offsets of time bounds', () => {
-    const r = resolveRange('t', offsets, { from: parseBound('1h', '--from', NOW), partitions: [0] }, { from: new Map([[0, 60n], [1, 50n]]) });
+    const r = resolveRange(
+      't',
+      offsets,
+      { from: parseBound('1h', '--from', NOW), partitions: [0] },
+      {
+        from: new Map([
+          [0, 60n],
+          [1, 50n],
+        ]),
+      },
+    );
     expect(r.partitions).toEqual([{ partition: 0, start: 60n, end: 100n }]);
   });
   it('fails on an empty range, a start past the end and an unknown partition', () => {
-    expect(() => resolveRange('t', offsets, { partitions: [2] })).toThrow(/nothing to replay in t \(from the beginning, to the end, partitions 2\)/);
-    expect(() => resolveRange('t', offsets, { from: parseBound('0:101', '--from', NOW) })).toThrow(/t\[0\]: --from offset 101 is past the end of the partition \(it holds offsets 0..99\)/);
+    expect(() => resolveRange('t', offsets, { partitions: [2] })).toThrow(
+      /nothing to replay in t \(from the beginning, to the end, partitions 2\)/,
+    );
+    expect(() => resolveRange('t', offsets, { from: parseBound('0:101', '--from', NOW) })).toThrow(
+      /t\[0\]: --from offset 101 is past the end of the partition \(it holds offsets 0..99\)/,
+    );
     expect(() => resolveRange('t', offsets, { partitions: [7] })).toThrow(/t has no partition 7 \(it has 0, 1, 2\)/);
-    expect(() => resolveRange('t', offsets, { to: parseBound('2000-01-01T00:00:00Z', '--to', NOW) }, { to: new Map([[0, 0n], [1, 10n], [2, 0n]]) })).toThrow(/REPLAY_EMPTY_RANGE|nothing to replay/);
+    expect(() =>
+      resolveRange(
+        't',
+        offsets,
+        { to: parseBound('2000-01-01T00:00:00Z', '--to', NOW) },
+        {
+          to: new Map([
+            [0, 0n],
+            [1, 10n],
+            [2, 0n],
+          ]),
+        },
+      ),
+    ).toThrow(/REPLAY_EMPTY_RANGE|nothing to replay/);
   });
 });

@@ -30,13 +30,17 @@ export function parseBound(value: string, flag: '--from' | '--to', now = Date.no
     const ms = Date.parse(text);
     if (Number.isFinite(ms)) return { kind: 'time', ms, text };
   }
-  throw new TridentError('REPLAY_BAD_RANGE', `${flag} ${JSON.stringify(value)}: expected an ISO timestamp (2026-12-02T10:00:00Z), a duration back from now (90s, 30m, 2h, 1d) or partition:offset pairs (0:100,1:250)`);
+  throw new TridentError(
+    'REPLAY_BAD_RANGE',
+    `${flag} ${JSON.stringify(value)}: expected an ISO timestamp (2026-12-02T10:00:00Z), a duration back from now (90s, 30m, 2h, 1d) or partition:offset pairs (0:100,1:250)`,
+  );
 }
 
 /** Parses `--partitions 0,2`. Throws REPLAY_BAD_RANGE. */
 export function parsePartitions(value: string): number[] {
   const parts = value.split(',').map((s) => s.trim());
-  if (parts.some((p) => !/^\d+$/.test(p))) throw new TridentError('REPLAY_BAD_RANGE', `--partitions ${JSON.stringify(value)}: expected partition numbers like 0,2`);
+  if (parts.some((p) => !/^\d+$/.test(p)))
+    throw new TridentError('REPLAY_BAD_RANGE', `--partitions ${JSON.stringify(value)}: expected partition numbers like 0,2`);
   return [...new Set(parts.map(Number))].sort((a, b) => a - b);
 }
 
@@ -73,10 +77,20 @@ export function resolveRange(
   timeOffsets: { from?: Map<number, bigint>; to?: Map<number, bigint> } = {},
 ): ResolvedRange {
   const known = new Set(offsets.map((o) => o.partition));
-  for (const p of [...(bounds.partitions ?? []), ...(bounds.from?.kind === 'offsets' ? bounds.from.offsets.keys() : []), ...(bounds.to?.kind === 'offsets' ? bounds.to.offsets.keys() : [])]) {
-    if (!known.has(p)) throw new TridentError('REPLAY_UNKNOWN_PARTITION', `${topic} has no partition ${p} (it has ${[...known].sort((a, b) => a - b).join(', ')})`);
+  for (const p of [
+    ...(bounds.partitions ?? []),
+    ...(bounds.from?.kind === 'offsets' ? bounds.from.offsets.keys() : []),
+    ...(bounds.to?.kind === 'offsets' ? bounds.to.offsets.keys() : []),
+  ]) {
+    if (!known.has(p))
+      throw new TridentError(
+        'REPLAY_UNKNOWN_PARTITION',
+        `${topic} has no partition ${p} (it has ${[...known].sort((a, b) => a - b).join(', ')})`,
+      );
   }
-  const selected = offsets.filter((o) => !bounds.partitions || bounds.partitions.includes(o.partition)).filter((o) => bounds.from?.kind !== 'offsets' || bounds.partitions || bounds.from.offsets.has(o.partition));
+  const selected = offsets
+    .filter((o) => !bounds.partitions || bounds.partitions.includes(o.partition))
+    .filter((o) => bounds.from?.kind !== 'offsets' || bounds.partitions || bounds.from.offsets.has(o.partition));
   const partitions: PartitionRange[] = [];
   for (const o of selected) {
     let start = o.low;
@@ -85,14 +99,22 @@ export function resolveRange(
     let end = o.high;
     if (bounds.to?.kind === 'offsets') end = bounds.to.offsets.get(o.partition) ?? o.high;
     else if (bounds.to?.kind === 'time') end = timeOffsets.to?.get(o.partition) ?? o.high;
-    if (start > o.high) throw new TridentError('REPLAY_RANGE_PAST_END', `${topic}[${o.partition}]: --from offset ${start} is past the end of the partition (it holds offsets ${o.low}..${o.high - 1n})`);
+    if (start > o.high)
+      throw new TridentError(
+        'REPLAY_RANGE_PAST_END',
+        `${topic}[${o.partition}]: --from offset ${start} is past the end of the partition (it holds offsets ${o.low}..${o.high - 1n})`,
+      );
     if (start < o.low) start = o.low; // older records were deleted by retention
     if (end > o.high) end = o.high;
     partitions.push({ partition: o.partition, start, end: end < start ? start : end });
   }
   const messages = partitions.reduce((s, p) => s + (p.end - p.start), 0n);
   if (messages === 0n) {
-    const described = [bounds.from ? `from ${bounds.from.text}` : 'from the beginning', bounds.to ? `to ${bounds.to.text}` : 'to the end', bounds.partitions ? `partitions ${bounds.partitions.join(',')}` : 'all partitions'].join(', ');
+    const described = [
+      bounds.from ? `from ${bounds.from.text}` : 'from the beginning',
+      bounds.to ? `to ${bounds.to.text}` : 'to the end',
+      bounds.partitions ? `partitions ${bounds.partitions.join(',')}` : 'all partitions',
+    ].join(', ');
     throw new TridentError('REPLAY_EMPTY_RANGE', `nothing to replay in ${topic} (${described}): the range holds no messages`);
   }
   return { partitions, messages };

@@ -14,8 +14,16 @@ export interface RangeRecord {
 }
 
 /** Looks up the topic's offsets and the offsets of time bounds, then resolves the range (see resolveRange). */
-export async function lookupRange(admin: Admin, topic: string, bounds: { from?: Bound; to?: Bound; partitions?: number[] }): Promise<ResolvedRange> {
-  const offsets: PartitionOffsets[] = (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }));
+export async function lookupRange(
+  admin: Admin,
+  topic: string,
+  bounds: { from?: Bound; to?: Bound; partitions?: number[] },
+): Promise<ResolvedRange> {
+  const offsets: PartitionOffsets[] = (await admin.fetchTopicOffsets(topic)).map((o) => ({
+    partition: o.partition,
+    low: BigInt(o.low),
+    high: BigInt(o.high),
+  }));
   const atTime = async (bound?: Bound): Promise<Map<number, bigint> | undefined> => {
     if (bound?.kind !== 'time') return undefined;
     const found = await admin.fetchTopicOffsetsByTimestamp(topic, bound.ms);
@@ -70,7 +78,9 @@ export async function readRange(
           consumer.pause([{ topic, partitions: [batch.partition] }]); // not in the range
           return;
         }
-        const records = batch.messages.filter((m) => BigInt(m.offset) >= r.start && BigInt(m.offset) < r.end).map((message) => ({ partition: batch.partition, message }));
+        const records = batch.messages
+          .filter((m) => BigInt(m.offset) >= r.start && BigInt(m.offset) < r.end)
+          .map((message) => ({ partition: batch.partition, message }));
         if (records.length > 0 && (await handle(records, heartbeat))) {
           stopped = true;
           finish();

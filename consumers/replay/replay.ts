@@ -86,7 +86,8 @@ async function loadLabels(kafka: Kafka, codec: EventCodec, config: TridentConfig
     }
     return { golds, read, invalid, source: topic };
   }
-  if (!existsSync(spec)) throw new TridentError('CLI_USAGE', `--labels ${spec}: no such file (use "feedback" or a labeled JSON-lines file)`);
+  if (!existsSync(spec))
+    throw new TridentError('CLI_USAGE', `--labels ${spec}: no such file (use "feedback" or a labeled JSON-lines file)`);
   readFileSync(spec, 'utf8')
     .split(/\r?\n/)
     .forEach((line, i) => {
@@ -127,7 +128,8 @@ export async function replay(kafka: Kafka, codec: EventCodec, config: TridentCon
   if (options.from) bounds.from = parseBound(options.from, '--from', now);
   if (options.to) bounds.to = parseBound(options.to, '--to', now);
   if (options.partitions) bounds.partitions = parsePartitions(options.partitions);
-  if (options.max !== undefined && !(Number.isInteger(options.max) && options.max > 0)) throw new TridentError('CLI_USAGE', `--max ${options.max}: expected a positive integer`);
+  if (options.max !== undefined && !(Number.isInteger(options.max) && options.max > 0))
+    throw new TridentError('CLI_USAGE', `--max ${options.max}: expected a positive integer`);
 
   const models = await ModelSet.load(options.models, registryResolver(config));
   let producer: Producer | null = null;
@@ -138,8 +140,13 @@ export async function replay(kafka: Kafka, codec: EventCodec, config: TridentCon
     try {
       range = await lookupRange(admin, topicName, bounds);
       if (options.toTopic) {
-        const shadows = models.models.flatMap((m) => m.pipeline.tasks.map((task) => shadowTopic(options.toTopic!, task, m.info.key, models.models.length)));
-        await ensureTopics(admin, shadows.map((topic) => ({ topic, numPartitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor })));
+        const shadows = models.models.flatMap((m) =>
+          m.pipeline.tasks.map((task) => shadowTopic(options.toTopic!, task, m.info.key, models.models.length)),
+        );
+        await ensureTopics(
+          admin,
+          shadows.map((topic) => ({ topic, numPartitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor })),
+        );
       }
     } finally {
       await admin.disconnect();
@@ -239,7 +246,14 @@ export async function replay(kafka: Kafka, codec: EventCodec, config: TridentCon
   }
 }
 
-async function produceShadow(producer: Producer, codec: EventCodec, prefix: string, models: ModelSet, events: TextEvent[], outcomes: Awaited<ReturnType<ModelSet['predict']>>): Promise<void> {
+async function produceShadow(
+  producer: Producer,
+  codec: EventCodec,
+  prefix: string,
+  models: ModelSet,
+  events: TextEvent[],
+  outcomes: Awaited<ReturnType<ModelSet['predict']>>,
+): Promise<void> {
   const messages = new Map<string, Array<{ key: string | null; value: Buffer }>>();
   for (const [m, model] of models.models.entries()) {
     for (const [i, event] of events.entries()) {

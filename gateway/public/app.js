@@ -36,7 +36,13 @@
       if (state.ws !== ws) return;
       state.ws = null;
       state.allSub = null;
-      const reasons = { 4401: 'token refused', 4403: 'token lacks a scope', 4408: 'no auth in time', 4409: 'too slow, disconnected', 4429: 'too many sockets for this token' };
+      const reasons = {
+        4401: 'token refused',
+        4403: 'token lacks a scope',
+        4408: 'no auth in time',
+        4409: 'too slow, disconnected',
+        4429: 'too many sockets for this token',
+      };
       setStatus(reasons[e.code] || 'disconnected', 'off');
       // Reconnect after network trouble, not after a refusal.
       if (state.wantOpen && !reasons[e.code] && e.code !== 1000) {
@@ -94,7 +100,7 @@
     const tasks = Array.from(document.querySelectorAll('#tasks input:checked')).map((i) => i.value);
     const question = $('question').value.trim();
     if (tasks.includes('answers') && !question) return notice('the answers task needs a question');
-    const id = (crypto.randomUUID ? crypto.randomUUID() : 'web-' + Date.now() + '-' + Math.random().toString(16).slice(2));
+    const id = crypto.randomUUID ? crypto.randomUUID() : 'web-' + Date.now() + '-' + Math.random().toString(16).slice(2);
     state.texts.set(id, text);
     card(id, text);
     const record = { id: id, text: text, tasks: tasks.length ? tasks : undefined, questions: question ? [question] : undefined };

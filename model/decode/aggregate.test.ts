@@ -2,10 +2,18 @@ import { aggregateWords } from './aggregate';
 
 // 3 labels; tokens: [word0: t0 t1] [none: t2] [word1: t3]
 const probs = [
-  0.6, 0.3, 0.1, //
-  0.1, 0.1, 0.8, //
-  1.0, 0.0, 0.0, //
-  0.2, 0.7, 0.1,
+  0.6,
+  0.3,
+  0.1, //
+  0.1,
+  0.1,
+  0.8, //
+  1.0,
+  0.0,
+  0.0, //
+  0.2,
+  0.7,
+  0.1,
 ];
 const wordIds = [0, 0, -1, 1];
 

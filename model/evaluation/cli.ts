@@ -36,7 +36,9 @@ export async function evaluateFile(options: EvalFileOptions): Promise<Report> {
     const chunkSize = options.chunkSize ?? 256;
     let done = 0;
     for (let i = 0; i < texts.length; i += chunkSize) {
-      const chunk = texts.slice(i, i + chunkSize).map((t) => ({ input: { id: t.id, text: t.text, ...(t.questions.length ? { questions: t.questions } : {}) }, gold: t.gold }));
+      const chunk = texts
+        .slice(i, i + chunkSize)
+        .map((t) => ({ input: { id: t.id, text: t.text, ...(t.questions.length ? { questions: t.questions } : {}) }, gold: t.gold }));
       await run.add(chunk);
       done += chunk.length;
       options.onProgress?.(done, texts.length);
@@ -59,16 +61,28 @@ export function summaryLines(report: Report): string[] {
   for (const [model, tasks] of Object.entries(report.models)) {
     for (const [task, m] of Object.entries(tasks)) {
       const x = m as Record<string, number>;
-      const main = task === 'entities' ? `F1 ${fmt(x.f1)}` : task === 'answers' ? `EM ${fmt(x.exact_match)} F1 ${fmt(x.f1)}` : `accuracy ${fmt(x.accuracy)} macro-F1 ${fmt(x.macro_f1)}`;
+      const main =
+        task === 'entities'
+          ? `F1 ${fmt(x.f1)}`
+          : task === 'answers'
+            ? `EM ${fmt(x.exact_match)} F1 ${fmt(x.f1)}`
+            : `accuracy ${fmt(x.accuracy)} macro-F1 ${fmt(x.macro_f1)}`;
       lines.push(`${model}  ${task}  n=${x.n}  ${main}  ECE ${x.ece.toFixed(3)}`);
     }
     const rt = report.runtime[model];
     lines.push(`${model}  ${rt.texts} texts in ${rt.seconds.toFixed(1)} s (${rt.texts_per_s} texts/s)`);
   }
   for (const [task, ab] of Object.entries(report.ab ?? {})) {
-    lines.push(`A/B ${task}: ${ab.metric} ${signed(ab.delta)} [${signed(ab.ci95[0])}, ${signed(ab.ci95[1])}], agreement ${fmt(ab.agreement)}`);
+    lines.push(
+      `A/B ${task}: ${ab.metric} ${signed(ab.delta)} [${signed(ab.ci95[0])}, ${signed(ab.ci95[1])}], agreement ${fmt(ab.agreement)}`,
+    );
   }
-  if (report.skipped.total > 0) lines.push(`skipped ${report.skipped.total}: ${Object.entries(report.skipped.by_code).map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  if (report.skipped.total > 0)
+    lines.push(
+      `skipped ${report.skipped.total}: ${Object.entries(report.skipped.by_code)
+        .map(([c, n]) => `${c} ${n}`)
+        .join(', ')}`,
+    );
   return lines;
 }
 
@@ -79,11 +93,17 @@ export function registerEvalCommand(program: Command, context: CliContext): void
   program
     .command('eval')
     .description('evaluate one or two models on a labeled JSON-lines file, no Kafka: report.json, report.html, predictions.jsonl')
-    .requiredOption('--file <labeled.jsonl>', 'labeled lines: {"id","text","task","label"|"entities"|"answer"} (model/evaluation/labels.ts)')
+    .requiredOption(
+      '--file <labeled.jsonl>',
+      'labeled lines: {"id","text","task","label"|"entities"|"answer"} (model/evaluation/labels.ts)',
+    )
     .requiredOption('--models <a[,b]>', 'one or two models: artifact folders or registry versions (1.1.0, NAME@VERSION, production)')
     .requiredOption('--out <dir>', 'folder for report.json, report.html and predictions.jsonl')
     .action(async (options: { file: string; models: string; out: string }) => {
-      const bar = new SingleBar({ format: 'eval [{bar}] {value}/{total} texts | {rate} texts/s | {eta_formatted} left', stream: process.stderr, etaBuffer: 50 }, Presets.shades_classic);
+      const bar = new SingleBar(
+        { format: 'eval [{bar}] {value}/{total} texts | {rate} texts/s | {eta_formatted} left', stream: process.stderr, etaBuffer: 50 },
+        Presets.shades_classic,
+      );
       const started = Date.now();
       let begun = false;
       try {

@@ -102,26 +102,33 @@ export function textFeatures(tokens: TokenizedText, unknownId: number | null): R
 /** Accumulates a profile from texts and outputs, one at a time. */
 export class ProfileBuilder {
   private texts = 0;
-  private readonly features = Object.fromEntries(Object.entries(FEATURE_EDGES).map(([k, e]) => [k, { edges: [...e], counts: new Array<number>(e.length + 1).fill(0) }])) as Record<FeatureName, Histogram>;
+  private readonly features = Object.fromEntries(
+    Object.entries(FEATURE_EDGES).map(([k, e]) => [k, { edges: [...e], counts: new Array<number>(e.length + 1).fill(0) }]),
+  ) as Record<FeatureName, Histogram>;
   private readonly labels: Record<string, Record<string, number>> = {};
   private readonly confidence: Record<string, Histogram> = {};
 
   addText(features: Record<FeatureName, number>): void {
     this.texts++;
-    for (const name of Object.keys(FEATURE_EDGES) as FeatureName[]) this.features[name].counts[binIndex(FEATURE_EDGES[name], features[name])]++;
+    for (const name of Object.keys(FEATURE_EDGES) as FeatureName[])
+      this.features[name].counts[binIndex(FEATURE_EDGES[name], features[name])]++;
   }
 
   addOutput(output: PredictOutput, categoryKey: (head: string) => string): void {
     if (output.sentiment) this.addPrediction('sentiment', output.sentiment.label, output.sentiment.scores[output.sentiment.label] ?? 0);
     for (const e of output.entities ?? []) this.addPrediction('entities', e.label, e.score);
     for (const a of output.answers ?? []) this.addPrediction('answers', a.answer === null ? 'no_answer' : 'answer', a.score);
-    for (const [head, list] of Object.entries(output.categories ?? {})) if (list[0]) this.addPrediction(categoryKey(head), list[0].label, list[0].score);
+    for (const [head, list] of Object.entries(output.categories ?? {}))
+      if (list[0]) this.addPrediction(categoryKey(head), list[0].label, list[0].score);
   }
 
   private addPrediction(task: string, label: string, confidence: number): void {
     const labels = (this.labels[task] ??= {});
     labels[label] = (labels[label] ?? 0) + 1;
-    const hist = (this.confidence[task] ??= { edges: [...CONFIDENCE_EDGES], counts: new Array<number>(CONFIDENCE_EDGES.length + 1).fill(0) });
+    const hist = (this.confidence[task] ??= {
+      edges: [...CONFIDENCE_EDGES],
+      counts: new Array<number>(CONFIDENCE_EDGES.length + 1).fill(0),
+    });
     hist.counts[binIndex(CONFIDENCE_EDGES, confidence)]++;
   }
 
@@ -164,8 +171,10 @@ export function compareProfiles(reference: Profile, live: Profile): DriftReport 
     rows.push({ feature, psi: value, verdict: verdictOf(value) });
   };
   for (const name of Object.keys(FEATURE_EDGES) as FeatureName[]) add(name, reference.features[name].counts, live.features[name].counts);
-  for (const task of Object.keys(live.labels).sort()) if (reference.labels[task]) add(`labels:${task}`, ...alignLabels(reference.labels[task], live.labels[task]));
-  for (const task of Object.keys(live.confidence).sort()) if (reference.confidence[task]) add(`confidence:${task}`, reference.confidence[task].counts, live.confidence[task].counts);
+  for (const task of Object.keys(live.labels).sort())
+    if (reference.labels[task]) add(`labels:${task}`, ...alignLabels(reference.labels[task], live.labels[task]));
+  for (const task of Object.keys(live.confidence).sort())
+    if (reference.confidence[task]) add(`confidence:${task}`, reference.confidence[task].counts, live.confidence[task].counts);
   const worst = rows.reduce((m, r) => Math.max(m, r.psi), 0);
   return {
     available: true,
@@ -174,7 +183,9 @@ export function compareProfiles(reference: Profile, live: Profile): DriftReport 
     verdict: verdictOf(worst),
     thresholds: { watch: PSI_WATCH, drifted: PSI_DRIFTED },
     features: rows,
-    ...(live.texts < DRIFT_MIN_TEXTS ? { warning: `only ${live.texts} texts (fewer than ${DRIFT_MIN_TEXTS}): PSI is noisy at this size, read the verdict with care` } : {}),
+    ...(live.texts < DRIFT_MIN_TEXTS
+      ? { warning: `only ${live.texts} texts (fewer than ${DRIFT_MIN_TEXTS}): PSI is noisy at this size, read the verdict with care` }
+      : {}),
   };
 }
 
@@ -188,9 +199,17 @@ export function readProfile(artifact: string): Profile | null {
 }
 
 /** report.json's drift entry for one model. */
-export function driftSection(artifact: string, events: readonly EvalEvent[], live: Profile): DriftReport | { available: false; reason: string } {
+export function driftSection(
+  artifact: string,
+  events: readonly EvalEvent[],
+  live: Profile,
+): DriftReport | { available: false; reason: string } {
   const reference = readProfile(artifact);
-  if (!reference) return { available: false, reason: `${path.join(artifact, PROFILE_FILE)} does not exist (artifacts exported before profiles were added have none)` };
+  if (!reference)
+    return {
+      available: false,
+      reason: `${path.join(artifact, PROFILE_FILE)} does not exist (artifacts exported before profiles were added have none)`,
+    };
   if (events.length === 0) return { available: false, reason: 'no events were evaluated' };
   return compareProfiles(reference, live);
 }

@@ -5,7 +5,8 @@
  */
 import type { Report } from './run';
 
-const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: unknown): string =>
+  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const pct = (x: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '–');
 const num = (x: unknown, digits = 3): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '–');
 const signedPct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
@@ -58,7 +59,12 @@ function headlineTable(report: Report): string {
 /** A confusion matrix as an SVG heatmap; at most the 25 labels with the most gold + predicted events. */
 function confusionSvg(conf: { labels: string[]; matrix: number[][] }): string {
   const weight = conf.labels.map((_, i) => conf.matrix[i].reduce((s, x) => s + x, 0) + conf.matrix.reduce((s, row) => s + row[i], 0));
-  const shown = conf.labels.map((_, i) => i).filter((i) => weight[i] > 0).sort((a, b) => weight[b] - weight[a]).slice(0, 25).sort((a, b) => a - b);
+  const shown = conf.labels
+    .map((_, i) => i)
+    .filter((i) => weight[i] > 0)
+    .sort((a, b) => weight[b] - weight[a])
+    .slice(0, 25)
+    .sort((a, b) => a - b);
   if (shown.length === 0) return '<p class="empty">no labeled events</p>';
   const cell = shown.length > 10 ? 18 : 34;
   const pad = 130;
@@ -73,7 +79,8 @@ function confusionSvg(conf: { labels: string[]; matrix: number[][] }): string {
       const t = v / max;
       const fill = g === p ? `rgba(37,99,235,${0.08 + 0.92 * t})` : `rgba(220,38,38,${v ? 0.15 + 0.85 * t : 0.03})`;
       out += `<rect x="${pad + c * cell}" y="${pad + r * cell}" width="${cell - 1}" height="${cell - 1}" fill="${fill}"><title>gold ${esc(conf.labels[g])}, predicted ${esc(conf.labels[p])}: ${v}</title></rect>`;
-      if (cell >= 30 && v) out += `<text x="${pad + c * cell + cell / 2}" y="${pad + r * cell + cell * 0.62}" text-anchor="middle" font-size="11">${v}</text>`;
+      if (cell >= 30 && v)
+        out += `<text x="${pad + c * cell + cell / 2}" y="${pad + r * cell + cell * 0.62}" text-anchor="middle" font-size="11">${v}</text>`;
     });
   });
   return out + `<text x="4" y="12" font-size="11" fill="#555">rows: gold, columns: predicted</text></svg>`;
@@ -83,7 +90,9 @@ function confusionSvg(conf: { labels: string[]; matrix: number[][] }): string {
 function entityBars(report: Report): string {
   const keys = Object.keys(report.models).filter((k) => report.models[k].entities);
   if (keys.length === 0) return '';
-  const types = [...new Set(keys.flatMap((k) => Object.keys((report.models[k].entities as { per_type: Record<string, unknown> }).per_type)))].sort();
+  const types = [
+    ...new Set(keys.flatMap((k) => Object.keys((report.models[k].entities as { per_type: Record<string, unknown> }).per_type))),
+  ].sort();
   const bar = 14;
   const group = bar * keys.length + 8;
   const width = 520;
@@ -128,7 +137,10 @@ function abSection(report: Report): string {
   const width = 640;
   const left = 200;
   const row = 26;
-  const span = Math.max(0.05, ...tasks.flatMap((t) => [Math.abs(report.ab![t].ci95[0]), Math.abs(report.ab![t].ci95[1]), Math.abs(report.ab![t].delta)]));
+  const span = Math.max(
+    0.05,
+    ...tasks.flatMap((t) => [Math.abs(report.ab![t].ci95[0]), Math.abs(report.ab![t].ci95[1]), Math.abs(report.ab![t].delta)]),
+  );
   const x = (v: number): number => left + ((v + span) / (2 * span)) * (width - left - 20);
   let svg = `<svg class="chart forest" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${tasks.length * row + 30}" role="img" aria-label="metric deltas with 95% intervals">`;
   svg += `<line x1="${x(0)}" y1="0" x2="${x(0)}" y2="${tasks.length * row}" stroke="#999" stroke-dasharray="3 3"/>`;
@@ -152,7 +164,16 @@ function abSection(report: Report): string {
 
 const show = (v: unknown): string => {
   if (v === null || v === undefined) return '<span class="none">—</span>';
-  if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' && x && 'label' in x ? `${esc((x as { text?: string }).text ?? '')} [${esc((x as { label: string }).label)}]` : esc(x))).join(', ') || '<span class="none">none</span>';
+  if (Array.isArray(v))
+    return (
+      v
+        .map((x) =>
+          typeof x === 'object' && x && 'label' in x
+            ? `${esc((x as { text?: string }).text ?? '')} [${esc((x as { label: string }).label)}]`
+            : esc(x),
+        )
+        .join(', ') || '<span class="none">none</span>'
+    );
   return esc(v);
 };
 
@@ -160,7 +181,10 @@ function disagreementsTable(report: Report): string {
   if (report.disagreements.length === 0) return '<p>No disagreements.</p>';
   const [a, b] = Object.keys(report.models);
   const rows = report.disagreements
-    .map((d) => `<tr><td>${esc(d.id)}</td><td>${esc(d.task)}${d.question ? `<br><small>${esc(d.question)}</small>` : ''}</td><td class="text">${esc(d.text.length > 160 ? d.text.slice(0, 160) + '…' : d.text)}</td><td>${show(d.a)}</td><td>${show(d.b)}</td><td>${show(d.gold)}</td><td class="num">${num(d.size, 2)}</td></tr>`)
+    .map(
+      (d) =>
+        `<tr><td>${esc(d.id)}</td><td>${esc(d.task)}${d.question ? `<br><small>${esc(d.question)}</small>` : ''}</td><td class="text">${esc(d.text.length > 160 ? d.text.slice(0, 160) + '…' : d.text)}</td><td>${show(d.a)}</td><td>${show(d.b)}</td><td>${show(d.gold)}</td><td class="num">${num(d.size, 2)}</td></tr>`,
+    )
     .join('');
   return `<table><thead><tr><th>id</th><th>task</th><th>text</th><th>${esc(a)}</th><th>${esc(b)}</th><th>gold</th><th>size</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
@@ -169,7 +193,11 @@ function driftTable(report: Report): string {
   return Object.entries(report.drift)
     .map(([key, d]) => {
       if (!d.available) return `<h3>${esc(key)}</h3><p class="empty">Not available: ${esc(d.reason)}</p>`;
-      const rows = d.features.map((f) => `<tr><td>${esc(f.feature)}</td><td class="num">${num(f.psi)}</td><td class="verdict ${f.verdict}">${f.verdict}</td></tr>`).join('');
+      const rows = d.features
+        .map(
+          (f) => `<tr><td>${esc(f.feature)}</td><td class="num">${num(f.psi)}</td><td class="verdict ${f.verdict}">${f.verdict}</td></tr>`,
+        )
+        .join('');
       return `<h3>${esc(key)}: <span class="verdict ${d.verdict}">${d.verdict}</span></h3><p>${d.texts} texts against the reference profile (${esc(d.reference.source)}, ${d.reference.texts} texts). PSI &lt; ${d.thresholds.watch} stable, &lt; ${d.thresholds.drifted} watch, otherwise drifted.</p>${d.warning ? `<p class="empty">${esc(d.warning)}</p>` : ''}<table><thead><tr><th>feature</th><th>PSI</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table>`;
     })
     .join('');
@@ -188,24 +216,43 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}td.text{max-width:360p
 export function renderReportHtml(report: Report): string {
   const keys = Object.keys(report.models);
   const meta = [
-    ['source', Object.entries(report.source).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')],
+    [
+      'source',
+      Object.entries(report.source)
+        .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+        .join(', '),
+    ],
     ['range', JSON.stringify(report.range)],
     ['events', `${report.events.read} read, ${report.events.evaluated} evaluated, ${report.events.labeled} labeled`],
-    ['skipped', report.skipped.total === 0 ? 'none' : Object.entries(report.skipped.by_code).map(([c, n]) => `${c} ${n}`).join(', ')],
-    ['labels', `${report.labels.source}: ${report.labels.read} labels read, ${report.labels.matched} ids matched, ${report.labels.without_event} ids not evaluated`],
+    [
+      'skipped',
+      report.skipped.total === 0
+        ? 'none'
+        : Object.entries(report.skipped.by_code)
+            .map(([c, n]) => `${c} ${n}`)
+            .join(', '),
+    ],
+    [
+      'labels',
+      `${report.labels.source}: ${report.labels.read} labels read, ${report.labels.matched} ids matched, ${report.labels.without_event} ids not evaluated`,
+    ],
     ['created', report.created],
   ];
   const confusions = keys
     .flatMap((k, i) =>
       Object.entries(report.models[k])
         .filter(([, m]) => (m as { confusion?: unknown }).confusion)
-        .map(([task, m]) => `<figure><figcaption style="color:${COLORS[i]}">${esc(k)} · ${esc(task)}</figcaption>${confusionSvg((m as { confusion: { labels: string[]; matrix: number[][] } }).confusion)}</figure>`),
+        .map(
+          ([task, m]) =>
+            `<figure><figcaption style="color:${COLORS[i]}">${esc(k)} · ${esc(task)}</figcaption>${confusionSvg((m as { confusion: { labels: string[]; matrix: number[][] } }).confusion)}</figure>`,
+        ),
     )
     .join('');
   const reliability = keys
     .flatMap((k, i) =>
       Object.entries(report.models[k]).map(
-        ([task, m]) => `<figure><figcaption style="color:${COLORS[i]}">${esc(k)} · ${esc(task)} · ECE ${num((m as { ece: number }).ece)}</figcaption>${reliabilitySvg((m as { reliability: Bin[] }).reliability, COLORS[i])}</figure>`,
+        ([task, m]) =>
+          `<figure><figcaption style="color:${COLORS[i]}">${esc(k)} · ${esc(task)} · ECE ${num((m as { ece: number }).ece)}</figcaption>${reliabilitySvg((m as { reliability: Bin[] }).reliability, COLORS[i])}</figure>`,
       ),
     )
     .join('');

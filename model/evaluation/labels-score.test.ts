@@ -23,18 +23,32 @@ describe('labeled lines', () => {
     expect(texts[1].gold.categories).toEqual({ '': 'card_arrival' });
   });
   it('names the file and line of a bad label', () => {
-    expect(() => parseLabeledLines(['{"id":"a","task":"sentiment","label":"x"}'], 'f.jsonl')).toThrow(/f.jsonl:1: the first line of id "a" needs its "text"/);
-    expect(() => parseLabeledLines(['{"id":"a","text":"abc","task":"entities","entities":[{"label":"PER","start":0,"end":9}]}'], 'f.jsonl')).toThrow(/f.jsonl:1: entities\[0\]: end 9 is past the text's 3 characters/);
-    expect(() => parseLabeledLines(['{"id":"a","text":"abc","task":"translate"}'], 'f.jsonl')).toThrow(/"task" must be one of sentiment, entities, answers, categories/);
+    expect(() => parseLabeledLines(['{"id":"a","task":"sentiment","label":"x"}'], 'f.jsonl')).toThrow(
+      /f.jsonl:1: the first line of id "a" needs its "text"/,
+    );
+    expect(() =>
+      parseLabeledLines(['{"id":"a","text":"abc","task":"entities","entities":[{"label":"PER","start":0,"end":9}]}'], 'f.jsonl'),
+    ).toThrow(/f.jsonl:1: entities\[0\]: end 9 is past the text's 3 characters/);
+    expect(() => parseLabeledLines(['{"id":"a","text":"abc","task":"translate"}'], 'f.jsonl')).toThrow(
+      /"task" must be one of sentiment, entities, answers, categories/,
+    );
     expect(() => parseLabeledLines(['nope'], 'f.jsonl')).toThrow(/f.jsonl:1: not JSON/);
   });
   it('accepts feedback-shaped labels without text (replay)', () => {
-    expect(parseLabel({ id: 'x', task: 'categories', head: 'banking77', label: 'card_arrival' }, 'feedback', 1)).toEqual({ id: 'x', task: 'categories', head: 'banking77', label: 'card_arrival' });
+    expect(parseLabel({ id: 'x', task: 'categories', head: 'banking77', label: 'card_arrival' }, 'feedback', 1)).toEqual({
+      id: 'x',
+      task: 'categories',
+      head: 'banking77',
+      label: 'card_arrival',
+    });
   });
 });
 
 const info = (key: string): ModelInfo => ({ key, labels: { sentiment: ['negative', 'positive'] }, categoryHeads: ['banking77'] });
-const sent = (label: string, p: number): PredictOutput['sentiment'] => ({ label, scores: { [label]: p, [label === 'positive' ? 'negative' : 'positive']: 1 - p } });
+const sent = (label: string, p: number): PredictOutput['sentiment'] => ({
+  label,
+  scores: { [label]: p, [label === 'positive' ? 'negative' : 'positive']: 1 - p },
+});
 
 describe('scoring and A/B', () => {
   const events: EvalEvent[] = [
@@ -69,7 +83,10 @@ describe('scoring and A/B', () => {
   });
   it('sizes entity and answer disagreements', () => {
     const x = [{ label: 'PER', start: 0, end: 3 }];
-    const y = [{ label: 'PER', start: 0, end: 3 }, { label: 'LOC', start: 5, end: 9 }];
+    const y = [
+      { label: 'PER', start: 0, end: 3 },
+      { label: 'LOC', start: 5, end: 9 },
+    ];
     expect(disagreementSize('entities', { value: x, confidence: 1 }, { value: y, confidence: 1 })).toBe(0.5);
     expect(disagreementSize('answers', { value: 'Paris', confidence: 1 }, { value: 'Paris', confidence: 1 })).toBe(0);
     expect(disagreementSize('answers', { value: 'Paris', confidence: 1 }, { value: null, confidence: 1 })).toBe(1);

@@ -64,15 +64,18 @@ export function parseLabel(raw: unknown, source: string, line: number): GoldLabe
   const extra: { text?: string; questions?: string[] } = {};
   if (typeof r.text === 'string') extra.text = r.text;
   if (r.questions !== undefined) {
-    if (!Array.isArray(r.questions) || r.questions.some((q) => typeof q !== 'string' || q.trim() === '')) fail('"questions" must be a list of non-empty strings');
+    if (!Array.isArray(r.questions) || r.questions.some((q) => typeof q !== 'string' || q.trim() === ''))
+      fail('"questions" must be a list of non-empty strings');
     extra.questions = r.questions as string[];
   }
   const task = r.task;
   if (!LABELED_TASKS.includes(task as LabeledTask)) fail(`"task" must be one of ${LABELED_TASKS.join(', ')} (got ${JSON.stringify(task)})`);
   const span = (s: unknown, what: string): { start: number; end: number } => {
     const o = s as Record<string, unknown>;
-    if (!isInt(o?.start) || !isInt(o?.end) || (o.end as number) <= (o.start as number)) fail(`${what}: "start" and "end" must be integers with 0 <= start < end`);
-    if (extra.text !== undefined && (o.end as number) > extra.text.length) fail(`${what}: end ${String(o.end)} is past the text's ${extra.text.length} characters`);
+    if (!isInt(o?.start) || !isInt(o?.end) || (o.end as number) <= (o.start as number))
+      fail(`${what}: "start" and "end" must be integers with 0 <= start < end`);
+    if (extra.text !== undefined && (o.end as number) > extra.text.length)
+      fail(`${what}: end ${String(o.end)} is past the text's ${extra.text.length} characters`);
     return { start: o.start as number, end: o.end as number };
   };
   switch (task as LabeledTask) {
@@ -161,7 +164,8 @@ export function parseLabeledLines(lines: readonly string[], source: string): Lab
     const label = parseLabel(raw, source, i + 1);
     let entry = texts.get(label.id);
     if (!entry) {
-      if (label.text === undefined || label.text.trim() === '') throw new LabelError(source, i + 1, `the first line of id ${JSON.stringify(label.id)} needs its "text"`);
+      if (label.text === undefined || label.text.trim() === '')
+        throw new LabelError(source, i + 1, `the first line of id ${JSON.stringify(label.id)} needs its "text"`);
       entry = { id: label.id, text: label.text, questions: [], gold: {} };
       texts.set(label.id, entry);
     } else if (label.text !== undefined && label.text !== entry.text) {
@@ -170,7 +174,8 @@ export function parseLabeledLines(lines: readonly string[], source: string): Lab
     if (label.task === 'answers' && 'end' in label.answer && label.answer.end > entry.text.length) {
       throw new LabelError(source, i + 1, `answer: end ${label.answer.end} is past the text's ${entry.text.length} characters`);
     }
-    for (const q of [...(label.questions ?? []), ...(label.task === 'answers' ? [label.answer.question] : [])]) if (!entry.questions.includes(q)) entry.questions.push(q);
+    for (const q of [...(label.questions ?? []), ...(label.task === 'answers' ? [label.answer.question] : [])])
+      if (!entry.questions.includes(q)) entry.questions.push(q);
     const { text: _t, questions: _q, ...gold } = label;
     addLabel(golds, gold as GoldLabel);
   });

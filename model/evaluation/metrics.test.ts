@@ -1,4 +1,16 @@
-import { agreement, answers, bootstrapDelta, calibration, classification, entities, erfc, mcnemar, normalizeAnswer, quantile, squadF1 } from './metrics';
+import {
+  agreement,
+  answers,
+  bootstrapDelta,
+  calibration,
+  classification,
+  entities,
+  erfc,
+  mcnemar,
+  normalizeAnswer,
+  quantile,
+  squadF1,
+} from './metrics';
 
 const close = (x: number, y: number, digits = 9): void => expect(x).toBeCloseTo(y, digits);
 
@@ -75,7 +87,15 @@ describe('entities (conlleval exact span)', () => {
     expect(m.per_type.MISC.support).toBe(0);
   });
   it('counts a duplicated span once', () => {
-    const m = entities([[{ label: 'PER', start: 0, end: 3 }]], [[{ label: 'PER', start: 0, end: 3 }, { label: 'PER', start: 0, end: 3 }]]);
+    const m = entities(
+      [[{ label: 'PER', start: 0, end: 3 }]],
+      [
+        [
+          { label: 'PER', start: 0, end: 3 },
+          { label: 'PER', start: 0, end: 3 },
+        ],
+      ],
+    );
     expect(m.f1).toBe(1);
   });
 });

@@ -50,7 +50,11 @@ export function classification(gold: readonly string[], pred: readonly string[],
     const recall = ratio(tp, support);
     per_label[label] = { precision, recall, f1: f1Of(precision, recall), support };
   });
-  const mean = (key: 'precision' | 'recall' | 'f1'): number => ratio(all.reduce((s, l) => s + per_label[l][key], 0), all.length);
+  const mean = (key: 'precision' | 'recall' | 'f1'): number =>
+    ratio(
+      all.reduce((s, l) => s + per_label[l][key], 0),
+      all.length,
+    );
   return {
     n: gold.length,
     accuracy: ratio(correct, gold.length),
@@ -166,7 +170,8 @@ export interface AnswerMetrics {
  * questions. A null prediction (no answer given) scores as the empty string.
  */
 export function answers(predictions: ReadonlyArray<string | null>, golds: ReadonlyArray<readonly string[]>): AnswerMetrics {
-  if (predictions.length !== golds.length) throw new RangeError(`answers: ${golds.length} gold answers but ${predictions.length} predictions`);
+  if (predictions.length !== golds.length)
+    throw new RangeError(`answers: ${golds.length} gold answers but ${predictions.length} predictions`);
   let em = 0;
   let f1 = 0;
   predictions.forEach((p, i) => {
@@ -198,7 +203,8 @@ export interface Calibration {
  * confidences in (b/B, (b+1)/B]; a confidence of exactly 0 falls in the first bin.
  */
 export function calibration(confidence: readonly number[], correct: readonly boolean[], binCount = 15): Calibration {
-  if (confidence.length !== correct.length) throw new RangeError(`calibration: ${confidence.length} confidences but ${correct.length} outcomes`);
+  if (confidence.length !== correct.length)
+    throw new RangeError(`calibration: ${confidence.length} confidences but ${correct.length} outcomes`);
   const n = new Array<number>(binCount).fill(0);
   const conf = new Array<number>(binCount).fill(0);
   const acc = new Array<number>(binCount).fill(0);
@@ -255,7 +261,11 @@ export interface DeltaInterval {
  * index sample and the model ('a' | 'b'), so any metric (macro-F1, entity F1) can be resampled, not
  * only means. Deterministic for a given seed.
  */
-export function bootstrapDelta(n: number, metric: (indexes: readonly number[], model: 'a' | 'b') => number, options: { resamples?: number; seed?: number } = {}): DeltaInterval {
+export function bootstrapDelta(
+  n: number,
+  metric: (indexes: readonly number[], model: 'a' | 'b') => number,
+  options: { resamples?: number; seed?: number } = {},
+): DeltaInterval {
   const resamples = options.resamples ?? 1000;
   const seed = options.seed ?? 20_240_601;
   const all = Array.from({ length: n }, (_, i) => i);
@@ -321,7 +331,15 @@ export function erfc(x: number): number {
   const r =
     t *
     Math.exp(
-      -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }

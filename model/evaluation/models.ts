@@ -20,10 +20,19 @@ import type { ModelInfo } from './score';
 export function resolveModel(spec: string, artifactsDir = defaultArtifactsDir()): string {
   const dir = path.resolve(spec);
   if (existsSync(path.join(dir, 'manifest.json'))) return dir;
-  if (existsSync(dir) && statSync(dir).isDirectory()) throw new TridentError('UNKNOWN_MODEL', `model ${JSON.stringify(spec)}: folder ${dir} has no manifest.json, so it is not a model artifact`);
+  if (existsSync(dir) && statSync(dir).isDirectory())
+    throw new TridentError(
+      'UNKNOWN_MODEL',
+      `model ${JSON.stringify(spec)}: folder ${dir} has no manifest.json, so it is not a model artifact`,
+    );
   const local = artifactsDir ? folderOfVersion(artifactsDir, spec) : null;
-  const hint = local ? `; the artifact folder of that version is ${path.relative(process.cwd(), local) || local}` : '; pass an artifact folder such as model/artifacts/trident-multitask-1.1.0';
-  throw new TridentError('UNKNOWN_MODEL', `unknown model ${JSON.stringify(spec)}: it is not an artifact folder, and registry versions (like 1.1.0 or production) need the model registry${hint}`);
+  const hint = local
+    ? `; the artifact folder of that version is ${path.relative(process.cwd(), local) || local}`
+    : '; pass an artifact folder such as model/artifacts/trident-multitask-1.1.0';
+  throw new TridentError(
+    'UNKNOWN_MODEL',
+    `unknown model ${JSON.stringify(spec)}: it is not an artifact folder, and registry versions (like 1.1.0 or production) need the model registry${hint}`,
+  );
 }
 
 /** Turns a `--models` spec into an artifact folder. */
@@ -64,8 +73,12 @@ function folderOfVersion(artifactsDir: string, version: string): string | null {
 
 /** `--models A[,B]`: one or two specs. Throws TridentError CLI_USAGE otherwise. */
 export function parseModelSpecs(value: string | undefined): string[] {
-  const specs = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (specs.length < 1 || specs.length > 2) throw new TridentError('CLI_USAGE', `--models takes one or two models (A or A,B), got ${JSON.stringify(value ?? '')}`);
+  const specs = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (specs.length < 1 || specs.length > 2)
+    throw new TridentError('CLI_USAGE', `--models takes one or two models (A or A,B), got ${JSON.stringify(value ?? '')}`);
   return specs;
 }
 
@@ -99,7 +112,9 @@ export class ModelSet {
         const artifact = await resolve(spec);
         const pipeline = await Pipeline.load(artifact, { batching: 'per-input' });
         const m = pipeline.manifest;
-        const categoryHeads = Object.entries(m.heads).filter(([, h]) => h.task === 'categories').map(([name]) => name);
+        const categoryHeads = Object.entries(m.heads)
+          .filter(([, h]) => h.task === 'categories')
+          .map(([name]) => name);
         const labels: Record<string, string[]> = {};
         for (const [name, head] of Object.entries(m.heads)) {
           if (head.task === 'sentiment') labels.sentiment = [...head.labels];
@@ -107,7 +122,16 @@ export class ModelSet {
         }
         let key = m.version;
         if (models.some((x) => x.info.key === key)) key = `${m.version} (${path.basename(artifact)})`;
-        models.push({ info: { key, labels, categoryHeads }, name: m.name, version: m.version, artifact, pipeline, seconds: 0, latenciesMs: [], texts: 0 });
+        models.push({
+          info: { key, labels, categoryHeads },
+          name: m.name,
+          version: m.version,
+          artifact,
+          pipeline,
+          seconds: 0,
+          latenciesMs: [],
+          texts: 0,
+        });
       }
     } catch (error) {
       await Promise.all(models.map((x) => x.pipeline.close()));

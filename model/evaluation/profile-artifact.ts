@@ -22,7 +22,10 @@ export async function profileArtifact(artifact: string, inputs: readonly Predict
     for (let i = 0; i < inputs.length; i += 128) {
       const chunk = inputs.slice(i, i + 128);
       const outputs = await pipeline.run(chunk, pipeline.tasks);
-      await profiler.add(chunk.map((x) => x.text), outputs);
+      await profiler.add(
+        chunk.map((x) => x.text),
+        outputs,
+      );
     }
     return profiler.build(source);
   } finally {

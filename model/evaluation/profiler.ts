@@ -19,7 +19,9 @@ export class ArtifactProfiler {
   constructor(artifact: string, manifest: Manifest) {
     this.tokenizer = TextTokenizer.fromFile(path.join(artifact, manifest.tokenizer.file));
     this.unknownId = this.tokenizer.tokenId('[UNK]');
-    this.categoryHeads = Object.entries(manifest.heads).filter(([, h]) => h.task === 'categories').map(([name]) => name);
+    this.categoryHeads = Object.entries(manifest.heads)
+      .filter(([, h]) => h.task === 'categories')
+      .map(([name]) => name);
   }
 
   /**

@@ -31,7 +31,12 @@ if (!python) console.warn('skipped: the TypeScript ↔ Python metric parity test
 function comparable(tasks: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const [task, m] of Object.entries(tasks)) {
-    const keep = task === 'entities' ? ['n', 'precision', 'recall', 'f1', 'per_type', 'ece'] : task === 'answers' ? ['n', 'exact_match', 'f1', 'ece'] : ['n', 'accuracy', 'macro_f1', 'macro_precision', 'macro_recall', 'per_label', 'confusion', 'ece'];
+    const keep =
+      task === 'entities'
+        ? ['n', 'precision', 'recall', 'f1', 'per_type', 'ece']
+        : task === 'answers'
+          ? ['n', 'exact_match', 'f1', 'ece']
+          : ['n', 'accuracy', 'macro_f1', 'macro_precision', 'macro_recall', 'per_label', 'confusion', 'ece'];
     out[task] = Object.fromEntries(keep.map((k) => [k, m[k]]));
   }
   return out;
@@ -49,10 +54,14 @@ maybe('TypeScript metrics = Python metrics on the same predictions', () => {
   it('scores every task of both models identically', () => {
     const keys = Object.keys(report.models);
     expect(keys).toEqual(['0.0.1', '1.1.0']);
-    const stdout = execFileSync(python!, ['-m', 'trident_training.score_predictions', path.join(dir, 'predictions.jsonl'), '--labels', `0.0.1=${A}`, '--labels', `1.1.0=${B}`], {
-      cwd: path.join(ROOT, 'training'),
-      encoding: 'utf8',
-    });
+    const stdout = execFileSync(
+      python!,
+      ['-m', 'trident_training.score_predictions', path.join(dir, 'predictions.jsonl'), '--labels', `0.0.1=${A}`, '--labels', `1.1.0=${B}`],
+      {
+        cwd: path.join(ROOT, 'training'),
+        encoding: 'utf8',
+      },
+    );
     const py = JSON.parse(stdout) as Record<string, Record<string, Record<string, unknown>>>;
     for (const key of keys) {
       expect(Object.keys(py[key]).sort()).toEqual(['answers', 'categories', 'entities', 'sentiment']);

@@ -19,14 +19,26 @@ describe('report.html in a browser', () => {
   let dir: string;
   let report: Report;
   beforeAll(async () => {
-    if (!existsSync(executablePath)) throw new Error(`${executablePath} is missing: run scripts/install-tools.sh as root (apt-get install chromium)`);
+    if (!existsSync(executablePath))
+      throw new Error(`${executablePath} is missing: run scripts/install-tools.sh as root (apt-get install chromium)`);
     dir = mkdtempSync(path.join(os.tmpdir(), 'trident-report-'));
     report = await evaluateFile({
       file: path.join(__dirname, 'fixtures', 'labeled.jsonl'),
       models: [path.join(ROOT, 'model', 'test-artifact'), path.join(ROOT, 'model', 'artifacts', 'trident-multitask-1.1.0')],
       out: dir,
     });
-    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await chromium.launch({
+      executablePath,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -50,7 +62,8 @@ describe('report.html in a browser', () => {
     const { page, problems, requests } = await open(path.join(dir, 'report.html'));
     expect(problems).toEqual([]);
     expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
-    for (const id of ['headline', 'confusion', 'entities', 'reliability', 'ab', 'disagreements', 'drift']) expect(await page.locator(`#${id}`).count()).toBe(1);
+    for (const id of ['headline', 'confusion', 'entities', 'reliability', 'ab', 'disagreements', 'drift'])
+      expect(await page.locator(`#${id}`).count()).toBe(1);
     // Headline: one column per model, the runtime rows included.
     expect(await page.locator('table.headline thead th').allInnerTexts()).toEqual(['task', 'metric', '0.0.1', '1.1.0']);
     // Charts have content: cells, bars, reliability bars, interval points.
@@ -68,7 +81,14 @@ describe('report.html in a browser', () => {
   });
 
   it('marks a partial report and survives empty sections', async () => {
-    const partial: Report = { ...report, partial: true, partial_reason: 'interrupted (SIGINT) after 3 of 10 events', models: { '0.0.1': {} }, ab: null, disagreements: [] };
+    const partial: Report = {
+      ...report,
+      partial: true,
+      partial_reason: 'interrupted (SIGINT) after 3 of 10 events',
+      models: { '0.0.1': {} },
+      ab: null,
+      disagreements: [],
+    };
     const file = path.join(dir, 'partial.html');
     writeFileSync(file, renderReportHtml(partial));
     const { page, problems } = await open(file);

@@ -41,7 +41,14 @@ export interface Report {
   range: Record<string, unknown>;
   events: { read: number; evaluated: number; labeled: number };
   skipped: { total: number; by_code: Record<string, number> };
-  labels: { source: string; read: number; matched: number; without_event: number; ids_without_event_sample: string[]; invalid_by_code?: Record<string, number> };
+  labels: {
+    source: string;
+    read: number;
+    matched: number;
+    without_event: number;
+    ids_without_event_sample: string[];
+    invalid_by_code?: Record<string, number>;
+  };
   models: Record<string, ModelScores>;
   runtime: Record<string, RuntimeStats>;
   ab: Record<string, AbTask> | null;
@@ -95,11 +102,24 @@ export class EvaluationRun {
         const latency = model.latenciesMs[model.latenciesMs.length - chunk.length + i];
         if ('output' in outcome) this.outputs[m].set(input.id, outcome.output);
         else this.errors[m][outcome.error.code] = (this.errors[m][outcome.error.code] ?? 0) + 1;
-        lines.push(JSON.stringify({ id: input.id, model: model.info.key, ...outcome, ...(gold ? { gold: goldForLine(gold, input.text) } : {}), latency_ms: round(latency, 3) }));
+        lines.push(
+          JSON.stringify({
+            id: input.id,
+            model: model.info.key,
+            ...outcome,
+            ...(gold ? { gold: goldForLine(gold, input.text) } : {}),
+            latency_ms: round(latency, 3),
+          }),
+        );
       });
     });
-    for (const [m, profiler] of this.profiles.entries()) await profiler.add(chunk.map((c) => c.input.text), outcomes[m].map((o) => ('output' in o ? o.output : null)));
-    for (const line of lines) if (!this.predictions.write(line + '\n')) await new Promise<void>((r) => this.predictions.once('drain', () => r()));
+    for (const [m, profiler] of this.profiles.entries())
+      await profiler.add(
+        chunk.map((c) => c.input.text),
+        outcomes[m].map((o) => ('output' in o ? o.output : null)),
+      );
+    for (const line of lines)
+      if (!this.predictions.write(line + '\n')) await new Promise<void>((r) => this.predictions.once('drain', () => r()));
     return { outcomes, models: this.models.models.map((m) => m.info.key) };
   }
 
@@ -143,7 +163,8 @@ export class EvaluationRun {
       };
       drift[model.info.key] = driftSection(model.artifact, this.events, this.profiles[m].build('evaluated events'));
     });
-    const compared = list.length === 2 ? compareModels(this.events, [this.outputs[0], this.outputs[1]], [list[0].info, list[1].info]) : null;
+    const compared =
+      list.length === 2 ? compareModels(this.events, [this.outputs[0], this.outputs[1]], [list[0].info, list[1].info]) : null;
     const skippedTotal = Object.values(this.skippedByCode).reduce((s, x) => s + x, 0);
     const report: Report = {
       partial: meta.partial !== undefined,

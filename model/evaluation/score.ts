@@ -84,12 +84,26 @@ function itemsOf(events: readonly EvalEvent[], outputs: ReadonlyMap<string, Pred
     const gold = event.gold;
     if (gold.sentiment !== undefined && out.sentiment) {
       const pred = out.sentiment.label;
-      push('sentiment', { key: event.id, id: event.id, gold: gold.sentiment, pred, confidence: out.sentiment.scores[pred] ?? 0, correct: pred === gold.sentiment });
+      push('sentiment', {
+        key: event.id,
+        id: event.id,
+        gold: gold.sentiment,
+        pred,
+        confidence: out.sentiment.scores[pred] ?? 0,
+        correct: pred === gold.sentiment,
+      });
     }
     for (const [head, label] of Object.entries(goldCategories(gold, info.categoryHeads))) {
       const top = out.categories?.[head]?.[0];
       if (!top) continue;
-      push(categoryKey(head, info.categoryHeads), { key: event.id, id: event.id, gold: label, pred: top.label, confidence: top.score, correct: top.label === label });
+      push(categoryKey(head, info.categoryHeads), {
+        key: event.id,
+        id: event.id,
+        gold: label,
+        pred: top.label,
+        confidence: top.score,
+        correct: top.label === label,
+      });
     }
     if (gold.entities && out.entities) {
       const pred = out.entities.map((e) => ({ label: e.label, start: e.start, end: e.end }));
@@ -101,7 +115,14 @@ function itemsOf(events: readonly EvalEvent[], outputs: ReadonlyMap<string, Pred
       if (!answer) continue;
       const refs = answerTexts(golds, event.text);
       const em = Math.max(...refs.map((r) => squadExactMatch(answer.answer ?? '', r)));
-      push('answers', { key: `${event.id}\u0000${question}`, id: event.id, gold: refs, pred: answer.answer, confidence: answer.score, correct: em === 1 });
+      push('answers', {
+        key: `${event.id}\u0000${question}`,
+        id: event.id,
+        gold: refs,
+        pred: answer.answer,
+        confidence: answer.score,
+        correct: em === 1,
+      });
     }
   }
   return tasks;
@@ -124,11 +145,21 @@ function entityCalibration(items: readonly Item[], outputs: ReadonlyMap<string, 
 function metricsOf(task: string, items: readonly Item[], labels: readonly string[]): object {
   switch (kindOf(task)) {
     case 'classification':
-      return classification(items.map((i) => i.gold as string), items.map((i) => i.pred as string), labels);
+      return classification(
+        items.map((i) => i.gold as string),
+        items.map((i) => i.pred as string),
+        labels,
+      );
     case 'entities':
-      return entityMetrics(items.map((i) => i.gold as Span[]), items.map((i) => i.pred as Span[]));
+      return entityMetrics(
+        items.map((i) => i.gold as Span[]),
+        items.map((i) => i.pred as Span[]),
+      );
     case 'answers':
-      return answerMetrics(items.map((i) => i.pred as string | null), items.map((i) => i.gold as string[]));
+      return answerMetrics(
+        items.map((i) => i.pred as string | null),
+        items.map((i) => i.gold as string[]),
+      );
   }
 }
 
@@ -141,7 +172,13 @@ export type ModelScores = Record<string, Record<string, unknown>>;
 export function scoreModel(events: readonly EvalEvent[], outputs: ReadonlyMap<string, PredictOutput>, info: ModelInfo): ModelScores {
   const scores: ModelScores = {};
   for (const [task, items] of [...itemsOf(events, outputs, info)].sort(([a], [b]) => a.localeCompare(b))) {
-    const calib = task === 'entities' ? entityCalibration(items, outputs) : calibration(items.map((i) => Math.min(1, Math.max(0, i.confidence))), items.map((i) => i.correct));
+    const calib =
+      task === 'entities'
+        ? entityCalibration(items, outputs)
+        : calibration(
+            items.map((i) => Math.min(1, Math.max(0, i.confidence))),
+            items.map((i) => i.correct),
+          );
     scores[task] = { ...metricsOf(task, items, info.labels[task] ?? []), n: items.length, ece: calib.ece, reliability: calib.bins };
   }
   return scores;
@@ -174,11 +211,20 @@ export interface Disagreement {
 }
 
 /** A task's output of one model for one event, in a comparable form (null: not produced). */
-function taskOutputs(out: PredictOutput | undefined, task: string, heads: readonly string[]): Array<{ key: string; question?: string; value: unknown; confidence: number }> {
+function taskOutputs(
+  out: PredictOutput | undefined,
+  task: string,
+  heads: readonly string[],
+): Array<{ key: string; question?: string; value: unknown; confidence: number }> {
   if (!out) return [];
-  if (task === 'sentiment') return out.sentiment ? [{ key: '', value: out.sentiment.label, confidence: out.sentiment.scores[out.sentiment.label] ?? 0 }] : [];
-  if (task === 'entities') return out.entities ? [{ key: '', value: out.entities.map((e) => ({ label: e.label, start: e.start, end: e.end, text: e.text })), confidence: 1 }] : [];
-  if (task === 'answers') return (out.answers ?? []).map((a) => ({ key: a.question, question: a.question, value: a.answer, confidence: a.score }));
+  if (task === 'sentiment')
+    return out.sentiment ? [{ key: '', value: out.sentiment.label, confidence: out.sentiment.scores[out.sentiment.label] ?? 0 }] : [];
+  if (task === 'entities')
+    return out.entities
+      ? [{ key: '', value: out.entities.map((e) => ({ label: e.label, start: e.start, end: e.end, text: e.text })), confidence: 1 }]
+      : [];
+  if (task === 'answers')
+    return (out.answers ?? []).map((a) => ({ key: a.question, question: a.question, value: a.answer, confidence: a.score }));
   const head = heads.find((h) => categoryKey(h, heads) === task);
   const top = head ? out.categories?.[head]?.[0] : undefined;
   return top ? [{ key: '', value: top.label, confidence: top.score }] : [];
@@ -189,7 +235,11 @@ function taskOutputs(out: PredictOutput | undefined, task: string, heads: readon
  * labels differ (two confident, different answers rank first), else 0; entities — 1 − Jaccard of
  * the span sets; answers — 1 − SQuAD F1 between the two answers.
  */
-export function disagreementSize(task: string, a: { value: unknown; confidence: number }, b: { value: unknown; confidence: number }): number {
+export function disagreementSize(
+  task: string,
+  a: { value: unknown; confidence: number },
+  b: { value: unknown; confidence: number },
+): number {
   switch (kindOf(task)) {
     case 'classification':
       return a.value === b.value ? 0 : (a.confidence + b.confidence) / 2;
@@ -248,7 +298,17 @@ export function compareModels(
         if (!y) continue;
         answered.push([x, y]);
         const size = disagreementSize(task, x, y);
-        if (size > 0 || !sameOutput(task, x, y)) disagreements.push({ id: event.id, task, ...(x.question ? { question: x.question } : {}), text: event.text, size, a: x.value, b: y.value, gold: goldFor(event, task, x.question, heads) });
+        if (size > 0 || !sameOutput(task, x, y))
+          disagreements.push({
+            id: event.id,
+            task,
+            ...(x.question ? { question: x.question } : {}),
+            text: event.text,
+            size,
+            a: x.value,
+            b: y.value,
+            gold: goldFor(event, task, x.question, heads),
+          });
       }
     }
     const total = answered.length;
@@ -267,14 +327,28 @@ export function compareModels(
     const entry: AbTask = {
       metric,
       n: pairs.length,
-      a: score(pairs.map((_, i) => i), 'a'),
-      b: score(pairs.map((_, i) => i), 'b'),
+      a: score(
+        pairs.map((_, i) => i),
+        'a',
+      ),
+      b: score(
+        pairs.map((_, i) => i),
+        'b',
+      ),
       delta: interval.delta,
       ci95: interval.ci95,
-      agreement: agreement(answered.map(([x]) => x), answered.map(([, y]) => y), (x, y) => sameOutput(task, x, y)),
+      agreement: agreement(
+        answered.map(([x]) => x),
+        answered.map(([, y]) => y),
+        (x, y) => sameOutput(task, x, y),
+      ),
       agreement_n: total,
     };
-    if (kindOf(task) !== 'entities' && pairs.length > 0) entry.mcnemar = mcnemar(pairs.map(([a]) => a.correct), pairs.map(([, b]) => b.correct));
+    if (kindOf(task) !== 'entities' && pairs.length > 0)
+      entry.mcnemar = mcnemar(
+        pairs.map(([a]) => a.correct),
+        pairs.map(([, b]) => b.correct),
+      );
     ab[task] = entry;
   }
   disagreements.sort((x, y) => y.size - x.size || x.id.localeCompare(y.id));

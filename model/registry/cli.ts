@@ -5,7 +5,15 @@ import { TridentError } from '../../common/errors';
 import { loadManifest, type Manifest } from '../manifest';
 import { toPoints } from './gate';
 import { ModelRegistry } from './registry';
-import { displayStatus, listVersions, parseVersionRef, productionVersion, resolveVersion, type RegistryState, type VersionState } from './state';
+import {
+  displayStatus,
+  listVersions,
+  parseVersionRef,
+  productionVersion,
+  resolveVersion,
+  type RegistryState,
+  type VersionState,
+} from './state';
 
 const COUNT_METRICS = new Set(['examples', 'sentences', 'questions']);
 
@@ -77,7 +85,10 @@ export function diffMetrics(a: Record<string, Record<string, number>>, b: Record
       const va = a[split]?.[metric];
       const vb = b[split]?.[metric];
       const show = (v: number | undefined) => (v === undefined ? '—' : toPoints(v).toFixed(2));
-      const delta = va !== undefined && vb !== undefined ? (toPoints(vb) - toPoints(va) >= 0 ? '+' : '') + (toPoints(vb) - toPoints(va)).toFixed(2) : '';
+      const delta =
+        va !== undefined && vb !== undefined
+          ? (toPoints(vb) - toPoints(va) >= 0 ? '+' : '') + (toPoints(vb) - toPoints(va)).toFixed(2)
+          : '';
       rows.push([split, metric, show(va), show(vb), delta]);
     }
   }
@@ -85,18 +96,24 @@ export function diffMetrics(a: Record<string, Record<string, number>>, b: Record
 }
 
 export function registerModelsCommands(program: Command, context: CliContext): void {
-  const models = program.command('models').description('model versions: register artifacts, promote, roll back (the registry lives on the models topic)');
+  const models = program
+    .command('models')
+    .description('model versions: register artifacts, promote, roll back (the registry lives on the models topic)');
   const registry = () => ModelRegistry.fromConfig(context.config());
 
   models
     .command('register')
-    .description('copy an artifact folder into the model store, verify it (digests, parity, a smoke prediction) and register it as a candidate')
+    .description(
+      'copy an artifact folder into the model store, verify it (digests, parity, a smoke prediction) and register it as a candidate',
+    )
     .argument('<dir>', 'artifact folder (manifest.json, encoder, heads, tokenizer, parity.json)')
     .action(async (dir: string) => {
       const outcome = await registry().register(dir);
       const r = outcome.record;
-      if (outcome.kind === 'already') console.log(`already registered: ${r.name} ${r.version} has digest ${r.artifactDigest.slice(0, 12)}; nothing to do`);
-      else console.log(`registered ${r.name} ${r.version} as a candidate (digest ${r.artifactDigest.slice(0, 12)}, stored at ${r.location})`);
+      if (outcome.kind === 'already')
+        console.log(`already registered: ${r.name} ${r.version} has digest ${r.artifactDigest.slice(0, 12)}; nothing to do`);
+      else
+        console.log(`registered ${r.name} ${r.version} as a candidate (digest ${r.artifactDigest.slice(0, 12)}, stored at ${r.location})`);
       console.log(`${r.name} ${r.version}`);
     });
 
@@ -108,7 +125,13 @@ export function registerModelsCommands(program: Command, context: CliContext): v
       const state = await registry().state();
       const versions = listVersions(state);
       if (options.json) {
-        console.log(JSON.stringify(versions.map((v) => versionJson(state, v)), null, 2));
+        console.log(
+          JSON.stringify(
+            versions.map((v) => versionJson(state, v)),
+            null,
+            2,
+          ),
+        );
         return;
       }
       if (versions.length === 0) {
@@ -118,20 +141,34 @@ export function registerModelsCommands(program: Command, context: CliContext): v
       const rows = [['', 'NAME', 'VERSION', 'STATUS', 'DIGEST', 'METRICS']];
       for (const v of versions) {
         const status = displayStatus(state, v);
-        rows.push([status === 'production' ? '*' : ' ', v.record.name, v.record.version, status, v.record.artifactDigest.slice(0, 12), headlineMetrics(v.record.metrics) || '—']);
+        rows.push([
+          status === 'production' ? '*' : ' ',
+          v.record.name,
+          v.record.version,
+          status,
+          v.record.artifactDigest.slice(0, 12),
+          headlineMetrics(v.record.metrics) || '—',
+        ]);
       }
       console.log(table(rows));
     });
 
   models
     .command('promote')
-    .description('make a version production (refused when worse than production on a shared metric by more than models.gateTolerance points)')
+    .description(
+      'make a version production (refused when worse than production on a shared metric by more than models.gateTolerance points)',
+    )
     .argument('<version>', 'VERSION or NAME@VERSION')
     .option('--force', 'promote past the metrics gate (or a rejected version); needs --reason')
     .option('--reason <text>', 'why (recorded with the promotion)')
     .action(async (version: string, options: { force?: boolean; reason?: string }) => {
-      const { record, previous } = await registry().promote(parseVersionRef(version), { force: options.force ?? false, ...(options.reason ? { reason: options.reason } : {}) });
-      console.log(`${record.name} ${record.version} is production${previous ? ` (was ${previous.record.version})` : ''}${record.forced ? ' — forced past the gate' : ''}`);
+      const { record, previous } = await registry().promote(parseVersionRef(version), {
+        force: options.force ?? false,
+        ...(options.reason ? { reason: options.reason } : {}),
+      });
+      console.log(
+        `${record.name} ${record.version} is production${previous ? ` (was ${previous.record.version})` : ''}${record.forced ? ' — forced past the gate' : ''}`,
+      );
     });
 
   models
@@ -176,7 +213,9 @@ export function registerModelsCommands(program: Command, context: CliContext): v
       const label = (v: VersionState) => `${v.record.name}@${v.record.version}`;
       console.log(`${label(va)} → ${label(vb)}`);
       const rows = diffMetrics(va.record.metrics, vb.record.metrics);
-      console.log(rows.length ? table([['SPLIT', 'METRIC', va.record.version, vb.record.version, 'Δ POINTS'], ...rows]) : 'no metrics recorded');
+      console.log(
+        rows.length ? table([['SPLIT', 'METRIC', va.record.version, vb.record.version, 'Δ POINTS'], ...rows]) : 'no metrics recorded',
+      );
       const [ma, mb] = await Promise.all([va, vb].map(async (v) => loadManifest(await reg.artifactDir(v.record)).manifest));
       const heads = diffHeads(ma!, mb!);
       console.log(heads.length ? heads.join('\n') : 'heads and labels: identical');

@@ -44,7 +44,8 @@ export function checkGate(candidate: VersionMetrics, production: VersionMetrics,
       compared++;
       const dropPoints = toPoints(prodValue) - toPoints(candValue);
       // Compared in points rounded to 1e-9 so 0.5 points exactly at a tolerance of 0.5 passes.
-      if (Math.round(dropPoints * 1e9) / 1e9 > tolerancePoints) regressions.push({ split, metric, production: prodValue, candidate: candValue, dropPoints });
+      if (Math.round(dropPoints * 1e9) / 1e9 > tolerancePoints)
+        regressions.push({ split, metric, production: prodValue, candidate: candValue, dropPoints });
     }
   }
   regressions.sort((a, b) => b.dropPoints - a.dropPoints);
@@ -69,7 +70,9 @@ export function metricsFromManifest(metrics: unknown): VersionMetrics {
   const out: VersionMetrics = {};
   for (const [split, values] of Object.entries(block as Record<string, unknown>)) {
     if (values === null || typeof values !== 'object') continue;
-    const numeric = Object.entries(values as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]));
+    const numeric = Object.entries(values as Record<string, unknown>).filter(
+      (e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]),
+    );
     if (numeric.length > 0) out[split] = Object.fromEntries(numeric);
   }
   return out;

@@ -58,7 +58,12 @@ export class RegistryFollower {
     }
     // No group offsets are ever committed: every reader starts from the beginning (the group id
     // only exists because kafkajs consumers need one).
-    const consumer = this.kafka.consumer({ groupId: this.groupId, readUncommitted: false, maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      readUncommitted: false,
+      maxWaitTimeInMs: 200,
+      allowAutoTopicCreation: false,
+    });
     this.consumer = consumer;
     let caughtUp = target === 0n;
     let resolveCaughtUp!: () => void;
@@ -79,7 +84,14 @@ export class RegistryFollower {
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
           const key = message.key?.toString('utf8') ?? '';
-          const record = message.value === null ? null : await this.codec.decode('models', message.value, { topic: batch.topic, partition: batch.partition, offset: message.offset });
+          const record =
+            message.value === null
+              ? null
+              : await this.codec.decode('models', message.value, {
+                  topic: batch.topic,
+                  partition: batch.partition,
+                  offset: message.offset,
+                });
           this.state = applyRecord(this.state, key, record, BigInt(message.offset));
         }
         if (caughtUp && batch.messages.length > 0) for (const listener of this.listeners) listener(this.state);
@@ -87,7 +99,16 @@ export class RegistryFollower {
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TridentError('REGISTRY_READ_TIMEOUT', `could not read ${this.topic} to its end (offset ${target}) within ${timeoutMs} ms: is a transaction on it left open, or the broker down?`)), timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new TridentError(
+              'REGISTRY_READ_TIMEOUT',
+              `could not read ${this.topic} to its end (offset ${target}) within ${timeoutMs} ms: is a transaction on it left open, or the broker down?`,
+            ),
+          ),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([reached, timeout]);
@@ -157,7 +178,9 @@ export async function appendRecords(kafka: Kafka, codec: EventCodec, topic: stri
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: defaultPartitioner });
   await producer.connect();
   try {
-    const messages = await Promise.all(records.map(async (r) => ({ key: recordKey(r.name, r.version), value: await codec.encode('models', r) })));
+    const messages = await Promise.all(
+      records.map(async (r) => ({ key: recordKey(r.name, r.version), value: await codec.encode('models', r) })),
+    );
     await producer.send({ topic, messages, acks: -1 });
   } finally {
     await producer.disconnect();
@@ -173,7 +196,13 @@ export async function appendRecords(kafka: Kafka, codec: EventCodec, topic: stri
  * therefore lands, and at least one when any processor is left running.
  * Resolves true when this call wrote the record.
  */
-export async function appendRejectionOnce(kafka: Kafka, codec: EventCodec, topic: string, rejection: ModelRecord, promotionOffset: bigint): Promise<boolean> {
+export async function appendRejectionOnce(
+  kafka: Kafka,
+  codec: EventCodec,
+  topic: string,
+  rejection: ModelRecord,
+  promotionOffset: bigint,
+): Promise<boolean> {
   const producer: Producer = kafka.producer({
     transactionalId: `trident-models-rejections-${topic}`,
     idempotent: true,
@@ -191,7 +220,11 @@ export async function appendRejectionOnce(kafka: Kafka, codec: EventCodec, topic
     if (!current || current.offset > promotionOffset) return false;
     const transaction = await producer.transaction();
     try {
-      await transaction.send({ topic, messages: [{ key: recordKey(rejection.name, rejection.version), value: await codec.encode('models', rejection) }], acks: -1 });
+      await transaction.send({
+        topic,
+        messages: [{ key: recordKey(rejection.name, rejection.version), value: await codec.encode('models', rejection) }],
+        acks: -1,
+      });
       await transaction.commit();
       return true;
     } catch (error) {

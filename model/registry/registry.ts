@@ -12,7 +12,16 @@ import { EventCodec } from '../../schemas/codec';
 import { loadManifest } from '../manifest';
 import { checkGate, describeRegression, metricsFromManifest } from './gate';
 import { appendRecords, ensureModelsTopic, readRegistry, whoAmI } from './log';
-import { productionVersion, recordKey, resolveVersion, rollbackTarget, type ModelRecord, type RegistryState, type VersionRef, type VersionState } from './state';
+import {
+  productionVersion,
+  recordKey,
+  resolveVersion,
+  rollbackTarget,
+  type ModelRecord,
+  type RegistryState,
+  type VersionRef,
+  type VersionState,
+} from './state';
 import { artifactDigest, storeFromConfig, type ArtifactStore } from './store';
 import { loadVerifiedPipeline, verifyFiles } from './verify';
 
@@ -57,7 +66,8 @@ export class ModelRegistry {
    */
   async register(dir: string): Promise<RegisterOutcome> {
     const source = path.resolve(dir);
-    if (!existsSync(path.join(source, 'manifest.json'))) throw new TridentError('MODEL_ARTIFACT_INVALID', `${source}: not an artifact folder (no manifest.json)`);
+    if (!existsSync(path.join(source, 'manifest.json')))
+      throw new TridentError('MODEL_ARTIFACT_INVALID', `${source}: not an artifact folder (no manifest.json)`);
     // Checked on the source first, so errors name the user's files; the staged copy is checked again.
     verifyFiles(source);
     const state = await this.state();
@@ -70,7 +80,10 @@ export class ModelRegistry {
       const { manifest } = loadManifest(staged.dir);
       const existing = state.versions.get(recordKey(manifest.name, manifest.version));
       if (existing) {
-        throw new TridentError('MODEL_VERSION_CONFLICT', `${manifest.name}@${manifest.version} is already registered with digest ${existing.record.artifactDigest.slice(0, 12)}; this artifact's digest is ${staged.digest.slice(0, 12)} — give it a new version`);
+        throw new TridentError(
+          'MODEL_VERSION_CONFLICT',
+          `${manifest.name}@${manifest.version} is already registered with digest ${existing.record.artifactDigest.slice(0, 12)}; this artifact's digest is ${staged.digest.slice(0, 12)} — give it a new version`,
+        );
       }
       const location = await staged.commit();
       const now = Date.now();
@@ -103,20 +116,28 @@ export class ModelRegistry {
    * unless `force`, which needs a reason and records it.
    */
   async promote(ref: VersionRef, options: PromoteOptions = {}): Promise<{ record: ModelRecord; previous: VersionState | null }> {
-    if (options.force && !options.reason) throw new TridentError('CLI_USAGE', 'promote --force needs --reason TEXT (it is recorded with the promotion)');
+    if (options.force && !options.reason)
+      throw new TridentError('CLI_USAGE', 'promote --force needs --reason TEXT (it is recorded with the promotion)');
     const state = await this.state();
     const target = resolveVersion(state, ref);
     const previous = productionVersion(state, target.record.name);
     const label = `${target.record.name}@${target.record.version}`;
-    if (previous && previous.record.version === target.record.version) throw new TridentError('MODEL_ALREADY_PRODUCTION', `${label} is already the production version`);
+    if (previous && previous.record.version === target.record.version)
+      throw new TridentError('MODEL_ALREADY_PRODUCTION', `${label} is already the production version`);
     if (target.record.status === 'rejected' && !options.force) {
-      throw new TridentError('MODEL_VERSION_REJECTED', `${label} was rejected (${target.record.reason ?? 'no reason recorded'}); promote it only with --force --reason TEXT`);
+      throw new TridentError(
+        'MODEL_VERSION_REJECTED',
+        `${label} was rejected (${target.record.reason ?? 'no reason recorded'}); promote it only with --force --reason TEXT`,
+      );
     }
     if (previous && !options.force) {
       const gate = checkGate(target.record.metrics, previous.record.metrics, this.config.models.gateTolerance);
       if (!gate.passed) {
         const lines = gate.regressions.map((r) => describeRegression(r, this.config.models.gateTolerance));
-        throw new TridentError('MODEL_GATE_REFUSED', `promotion of ${label} refused: worse than production ${previous.record.version} on ${lines.join('; ')} (models.gateTolerance; override with --force --reason TEXT)`);
+        throw new TridentError(
+          'MODEL_GATE_REFUSED',
+          `promotion of ${label} refused: worse than production ${previous.record.version} on ${lines.join('; ')} (models.gateTolerance; override with --force --reason TEXT)`,
+        );
       }
     }
     const now = Date.now();
@@ -163,6 +184,9 @@ export class ModelRegistry {
     if (fromStore) return fromStore;
     const location = record.location.startsWith('file://') ? new URL(record.location).pathname : record.location;
     if (existsSync(path.join(location, 'manifest.json'))) return location;
-    throw new TridentError('MODEL_ARTIFACT_MISSING', `${record.name}@${record.version} (digest ${record.artifactDigest.slice(0, 12)}) is neither in the model store ${this.store.description} nor at its recorded location ${record.location}`);
+    throw new TridentError(
+      'MODEL_ARTIFACT_MISSING',
+      `${record.name}@${record.version} (digest ${record.artifactDigest.slice(0, 12)}) is neither in the model store ${this.store.description} nor at its recorded location ${record.location}`,
+    );
   }
 }

@@ -31,12 +31,18 @@ export function chooseModel(value: string | undefined, envDir: string | undefine
  * the newest folder under model/artifacts/ (no Kafka needed). Throws MODEL_VERSION_UNKNOWN,
  * MODEL_ARTIFACT_MISSING, MODEL_NOT_FOUND.
  */
-export async function resolveModelArgument(value: string | undefined, config: TridentConfig): Promise<{ dir: string; digest: string | null }> {
+export async function resolveModelArgument(
+  value: string | undefined,
+  config: TridentConfig,
+): Promise<{ dir: string; digest: string | null }> {
   if (value === undefined) return { dir: resolveModelDir(undefined), digest: null };
   const choice = chooseModel(value, undefined);
   if (choice.kind === 'folder') return { dir: choice.dir, digest: null };
   const registry = ModelRegistry.fromConfig(config, 'trident-predict');
   const state = await registry.state();
-  const found = resolveVersion(state, choice.kind === 'version' ? choice.ref : { ...(choice.name ? { name: choice.name } : {}), version: 'production' });
+  const found = resolveVersion(
+    state,
+    choice.kind === 'version' ? choice.ref : { ...(choice.name ? { name: choice.name } : {}), version: 'production' },
+  );
   return { dir: await registry.artifactDir(found.record), digest: found.record.artifactDigest };
 }

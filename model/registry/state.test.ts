@@ -1,4 +1,15 @@
-import { applyRecord, displayStatus, emptyState, looksLikeVersionRef, productionVersion, recordKey, resolveVersion, rollbackTarget, type ModelRecord, type RegistryState } from './state';
+import {
+  applyRecord,
+  displayStatus,
+  emptyState,
+  looksLikeVersionRef,
+  productionVersion,
+  recordKey,
+  resolveVersion,
+  rollbackTarget,
+  type ModelRecord,
+  type RegistryState,
+} from './state';
 
 const rec = (version: string, status: ModelRecord['status'], extra: Partial<ModelRecord> = {}): ModelRecord => ({
   name: 'm',
@@ -23,7 +34,12 @@ function replay(records: ModelRecord[]): RegistryState {
 
 describe('registry state', () => {
   it('the last production record wins; earlier production versions show as retired', () => {
-    const s = replay([rec('1.0.0', 'candidate'), rec('1.1.0', 'candidate'), rec('1.0.0', 'production'), rec('1.1.0', 'production', { previousVersion: '1.0.0' })]);
+    const s = replay([
+      rec('1.0.0', 'candidate'),
+      rec('1.1.0', 'candidate'),
+      rec('1.0.0', 'production'),
+      rec('1.1.0', 'production', { previousVersion: '1.0.0' }),
+    ]);
     expect(productionVersion(s)?.record.version).toBe('1.1.0');
     expect(displayStatus(s, s.versions.get('m:1.0.0')!)).toBe('retired');
     expect(displayStatus(s, s.versions.get('m:1.1.0')!)).toBe('production');
@@ -35,13 +51,23 @@ describe('registry state', () => {
   });
 
   it('a version rejected after its promotion hands production back to the one before', () => {
-    const s = replay([rec('1.0.0', 'production'), rec('2.0.0', 'production', { previousVersion: '1.0.0' }), rec('2.0.0', 'rejected', { reason: 'digest' })]);
+    const s = replay([
+      rec('1.0.0', 'production'),
+      rec('2.0.0', 'production', { previousVersion: '1.0.0' }),
+      rec('2.0.0', 'rejected', { reason: 'digest' }),
+    ]);
     expect(productionVersion(s)?.record.version).toBe('1.0.0');
     expect(displayStatus(s, s.versions.get('m:2.0.0')!)).toBe('rejected');
   });
 
   it('gives the same answer from the compacted log (last record per key only)', () => {
-    const full = [rec('1.0.0', 'candidate'), rec('1.1.0', 'candidate'), rec('1.0.0', 'production'), rec('1.1.0', 'production', { previousVersion: '1.0.0' }), rec('1.0.0', 'production', { previousVersion: '1.1.0' })];
+    const full = [
+      rec('1.0.0', 'candidate'),
+      rec('1.1.0', 'candidate'),
+      rec('1.0.0', 'production'),
+      rec('1.1.0', 'production', { previousVersion: '1.0.0' }),
+      rec('1.0.0', 'production', { previousVersion: '1.1.0' }),
+    ];
     const compacted = full.map((r, i) => ({ r, i })).filter(({ r, i }) => !full.slice(i + 1).some((later) => later.version === r.version));
     const s = compacted.reduce((st, { r, i }) => applyRecord(st, recordKey(r.name, r.version), r, BigInt(i)), emptyState());
     expect(productionVersion(s)?.record.version).toBe(productionVersion(replay(full))?.record.version);
@@ -71,7 +97,8 @@ describe('registry state', () => {
   });
 
   it('tells version references from folders', () => {
-    for (const ref of ['1.1.0', 'trident-multitask@1.1.0', 'production', 'm@production', '1.2.0-rc.1']) expect(looksLikeVersionRef(ref)).toBe(true);
+    for (const ref of ['1.1.0', 'trident-multitask@1.1.0', 'production', 'm@production', '1.2.0-rc.1'])
+      expect(looksLikeVersionRef(ref)).toBe(true);
     for (const dir of ['model/artifacts/x', './1.1.0', '/tmp/a', 'model/test-artifact']) expect(looksLikeVersionRef(dir)).toBe(false);
   });
 });

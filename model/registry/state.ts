@@ -65,7 +65,10 @@ export function productionVersion(state: RegistryState, name?: string): VersionS
   if (best && name === undefined) {
     const names = modelNames(state);
     if (names.length > 1) {
-      throw new TridentError('MODEL_NAME_AMBIGUOUS', `several models are registered (${names.join(', ')}): name one as NAME@VERSION or NAME@production`);
+      throw new TridentError(
+        'MODEL_NAME_AMBIGUOUS',
+        `several models are registered (${names.join(', ')}): name one as NAME@VERSION or NAME@production`,
+      );
     }
   }
   return best;
@@ -84,7 +87,10 @@ export function displayStatus(state: RegistryState, v: VersionState): string {
 
 /** Versions in registration order (then name, version). */
 export function listVersions(state: RegistryState): VersionState[] {
-  return [...state.versions.values()].sort((a, b) => a.registeredAt - b.registeredAt || a.record.name.localeCompare(b.record.name) || compareSemver(a.record.version, b.record.version));
+  return [...state.versions.values()].sort(
+    (a, b) =>
+      a.registeredAt - b.registeredAt || a.record.name.localeCompare(b.record.name) || compareSemver(a.record.version, b.record.version),
+  );
 }
 
 /** Semantic-version order of `a` and `b` (pre-release and build parts compared as text). */
@@ -111,7 +117,10 @@ export function parseVersionRef(text: string): VersionRef {
 export function looksLikeVersionRef(text: string): boolean {
   if (text === 'production') return true;
   const { name, version } = parseVersionRef(text);
-  return (name === undefined || /^[A-Za-z0-9._-]+$/.test(name)) && (version === 'production' || /^\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]*)?$/.test(version));
+  return (
+    (name === undefined || /^[A-Za-z0-9._-]+$/.test(name)) &&
+    (version === 'production' || /^\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]*)?$/.test(version))
+  );
 }
 
 /**
@@ -122,16 +131,28 @@ export function resolveVersion(state: RegistryState, ref: VersionRef): VersionSt
   const label = ref.name ? `${ref.name}@${ref.version}` : ref.version;
   if (ref.version === 'production') {
     const current = productionVersion(state, ref.name);
-    if (!current) throw new TridentError('MODEL_VERSION_UNKNOWN', `no production version${ref.name ? ` of ${ref.name}` : ''} in the registry (register and promote one: trident models register DIR; trident models promote VERSION)`);
+    if (!current)
+      throw new TridentError(
+        'MODEL_VERSION_UNKNOWN',
+        `no production version${ref.name ? ` of ${ref.name}` : ''} in the registry (register and promote one: trident models register DIR; trident models promote VERSION)`,
+      );
     return current;
   }
-  const matches = [...state.versions.values()].filter((v) => v.record.version === ref.version && (ref.name === undefined || v.record.name === ref.name));
+  const matches = [...state.versions.values()].filter(
+    (v) => v.record.version === ref.version && (ref.name === undefined || v.record.name === ref.name),
+  );
   if (matches.length > 1) {
-    throw new TridentError('MODEL_NAME_AMBIGUOUS', `version ${ref.version} exists for ${matches.map((m) => m.record.name).join(' and ')}: write NAME@${ref.version}`);
+    throw new TridentError(
+      'MODEL_NAME_AMBIGUOUS',
+      `version ${ref.version} exists for ${matches.map((m) => m.record.name).join(' and ')}: write NAME@${ref.version}`,
+    );
   }
   if (matches.length === 0) {
     const known = listVersions(state).map((v) => `${v.record.name}@${v.record.version}`);
-    throw new TridentError('MODEL_VERSION_UNKNOWN', `unknown model version ${label} (registered: ${known.length ? known.join(', ') : 'none'})`);
+    throw new TridentError(
+      'MODEL_VERSION_UNKNOWN',
+      `unknown model version ${label} (registered: ${known.length ? known.join(', ') : 'none'})`,
+    );
   }
   return matches[0]!;
 }
@@ -141,9 +162,21 @@ export function rollbackTarget(state: RegistryState, name?: string): { from: Ver
   const current = productionVersion(state, name);
   if (!current) throw new TridentError('MODEL_VERSION_UNKNOWN', `no production version${name ? ` of ${name}` : ''} to roll back from`);
   const previous = current.record.previousVersion;
-  if (!previous) throw new TridentError('MODEL_NO_PREVIOUS', `${current.record.name}@${current.record.version} replaced no earlier production version; nothing to roll back to`);
+  if (!previous)
+    throw new TridentError(
+      'MODEL_NO_PREVIOUS',
+      `${current.record.name}@${current.record.version} replaced no earlier production version; nothing to roll back to`,
+    );
   const to = state.versions.get(recordKey(current.record.name, previous));
-  if (!to) throw new TridentError('MODEL_VERSION_UNKNOWN', `previous production version ${current.record.name}@${previous} is no longer in the registry`);
-  if (to.record.status === 'rejected') throw new TridentError('MODEL_VERSION_REJECTED', `previous production version ${current.record.name}@${previous} was rejected (${to.record.reason ?? 'no reason'}); promote another version`);
+  if (!to)
+    throw new TridentError(
+      'MODEL_VERSION_UNKNOWN',
+      `previous production version ${current.record.name}@${previous} is no longer in the registry`,
+    );
+  if (to.record.status === 'rejected')
+    throw new TridentError(
+      'MODEL_VERSION_REJECTED',
+      `previous production version ${current.record.name}@${previous} was rejected (${to.record.reason ?? 'no reason'}); promote another version`,
+    );
   return { from: current, to };
 }

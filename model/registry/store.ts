@@ -39,7 +39,12 @@ export function artifactDigest(dir: string): string {
 /** The files that make up an artifact, relative to its folder. */
 export function artifactFiles(dir: string): string[] {
   const { manifest } = loadManifest(dir);
-  const files = new Set(['manifest.json', manifest.tokenizer.file, manifest.encoder.file, ...Object.values(manifest.heads).map((h) => h.file)]);
+  const files = new Set([
+    'manifest.json',
+    manifest.tokenizer.file,
+    manifest.encoder.file,
+    ...Object.values(manifest.heads).map((h) => h.file),
+  ]);
   if (existsSync(path.join(dir, 'parity.json'))) files.add('parity.json');
   return [...files];
 }
@@ -48,7 +53,10 @@ export function artifactFiles(dir: string): string[] {
 export function storeFromConfig(value: string): ArtifactStore {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
     if (!value.startsWith('file://')) {
-      throw new TridentError('CONFIG_INVALID', `config models.store: ${value}: only folder paths and file:// URLs are supported (an object store needs its own ArtifactStore; see README "Model versions")`);
+      throw new TridentError(
+        'CONFIG_INVALID',
+        `config models.store: ${value}: only folder paths and file:// URLs are supported (an object store needs its own ArtifactStore; see README "Model versions")`,
+      );
     }
     return new FileArtifactStore(fileURLToPath(value));
   }
@@ -76,7 +84,11 @@ export class FileArtifactStore implements ArtifactStore {
       mkdirSync(incoming, { recursive: true });
       accessSync(incoming, constants.W_OK);
     } catch (cause) {
-      throw new TridentError('MODEL_STORE_NOT_WRITABLE', `model store ${this.root} is not writable (${(cause as Error).message}); set models.store to a writable folder`, { cause });
+      throw new TridentError(
+        'MODEL_STORE_NOT_WRITABLE',
+        `model store ${this.root} is not writable (${(cause as Error).message}); set models.store to a writable folder`,
+        { cause },
+      );
     }
     try {
       for (const file of files) {
@@ -86,7 +98,9 @@ export class FileArtifactStore implements ArtifactStore {
       }
     } catch (cause) {
       rmSync(incoming, { recursive: true, force: true });
-      throw new TridentError('MODEL_ARTIFACT_INVALID', `cannot copy ${source} into the model store: ${(cause as Error).message}`, { cause });
+      throw new TridentError('MODEL_ARTIFACT_INVALID', `cannot copy ${source} into the model store: ${(cause as Error).message}`, {
+        cause,
+      });
     }
     const final = this.folderOf(digest);
     return {

@@ -23,7 +23,9 @@ describe('verifyFiles', () => {
   it('accepts the test artifact, and checks manifest.json against an expected digest', () => {
     expect(() => verifyFiles(testArtifact)).not.toThrow();
     expect(() => verifyFiles(testArtifact, sha256File(path.join(testArtifact, 'manifest.json')))).not.toThrow();
-    expect(() => verifyFiles(testArtifact, '0'.repeat(64))).toThrow(/manifest\.json: sha256 [0-9a-f]{64} does not match the registry's artifactDigest 0{64}/);
+    expect(() => verifyFiles(testArtifact, '0'.repeat(64))).toThrow(
+      /manifest\.json: sha256 [0-9a-f]{64} does not match the registry's artifactDigest 0{64}/,
+    );
   });
 
   it('names the file whose digest does not match', () => {
@@ -31,7 +33,12 @@ describe('verifyFiles', () => {
     const bytes = readFileSync(path.join(dir, 'encoder.onnx'));
     bytes[10] ^= 1;
     writeFileSync(path.join(dir, 'encoder.onnx'), bytes);
-    expect(() => verifyFiles(dir)).toThrow(expect.objectContaining({ check: 'digest', message: expect.stringMatching(/encoder\.onnx: sha256 [0-9a-f]{64} does not match manifest\.json/) }));
+    expect(() => verifyFiles(dir)).toThrow(
+      expect.objectContaining({
+        check: 'digest',
+        message: expect.stringMatching(/encoder\.onnx: sha256 [0-9a-f]{64} does not match manifest\.json/),
+      }),
+    );
   });
 
   it('names a missing head file', () => {
@@ -63,7 +70,10 @@ describe('loadVerifiedPipeline', () => {
       sentiment.scores = { positive: negative, negative: positive };
       sentiment.label = sentiment.label === 'positive' ? 'negative' : 'positive';
     });
-    await expect(loadVerifiedPipeline(dir, { threads: 1 })).rejects.toMatchObject({ check: 'parity', message: expect.stringMatching(/parity input p1: p1\.sentiment\.\S+ is \S+, expected \S+ \(and \d+ more differences\)/) });
+    await expect(loadVerifiedPipeline(dir, { threads: 1 })).rejects.toMatchObject({
+      check: 'parity',
+      message: expect.stringMatching(/parity input p1: p1\.sentiment\.\S+ is \S+, expected \S+ \(and \d+ more differences\)/),
+    });
   });
 });
 
@@ -83,7 +93,10 @@ describe('FileArtifactStore', () => {
       // root writes anywhere: use a path below a file instead
       const file = path.join(mkdtempSync(path.join(tmpdir(), 'trident-store-')), 'file');
       writeFileSync(file, '');
-      await expect(new FileArtifactStore(path.join(file, 'store')).stage(testArtifact)).rejects.toMatchObject({ code: 'MODEL_STORE_NOT_WRITABLE', message: expect.stringContaining(`model store ${path.join(file, 'store')} is not writable`) });
+      await expect(new FileArtifactStore(path.join(file, 'store')).stage(testArtifact)).rejects.toMatchObject({
+        code: 'MODEL_STORE_NOT_WRITABLE',
+        message: expect.stringContaining(`model store ${path.join(file, 'store')} is not writable`),
+      });
       return;
     }
     const root = mkdtempSync(path.join(tmpdir(), 'trident-store-'));
@@ -94,6 +107,8 @@ describe('FileArtifactStore', () => {
   it('models.store takes a path or a file:// URL, and names what it cannot use', () => {
     expect((storeFromConfig('file:///tmp/x') as FileArtifactStore).root).toBe('/tmp/x');
     expect((storeFromConfig('/tmp/y') as FileArtifactStore).root).toBe('/tmp/y');
-    expect(() => storeFromConfig('s3://bucket/models')).toThrow(/config models.store: s3:\/\/bucket\/models: only folder paths and file:\/\/ URLs/);
+    expect(() => storeFromConfig('s3://bucket/models')).toThrow(
+      /config models.store: s3:\/\/bucket\/models: only folder paths and file:\/\/ URLs/,
+    );
   });
 });

@@ -42,7 +42,11 @@ export function verifyFiles(dir: string, expectedDigest?: string): void {
     } catch (cause) {
       throw new ModelVerificationError('manifest', `${manifestFile}: cannot read manifest (${(cause as Error).message})`, { cause });
     }
-    if (actual !== expectedDigest) throw new ModelVerificationError('digest', `${manifestFile}: sha256 ${actual} does not match the registry's artifactDigest ${expectedDigest}`);
+    if (actual !== expectedDigest)
+      throw new ModelVerificationError(
+        'digest',
+        `${manifestFile}: sha256 ${actual} does not match the registry's artifactDigest ${expectedDigest}`,
+      );
   }
   let format: unknown;
   try {
@@ -51,7 +55,10 @@ export function verifyFiles(dir: string, expectedDigest?: string): void {
     throw new ModelVerificationError('manifest', `${manifestFile}: cannot read manifest (${(cause as Error).message})`, { cause });
   }
   if (typeof format === 'string' && format !== SUPPORTED_FORMAT && format.startsWith('trident-model/')) {
-    throw new ModelVerificationError('manifest', `${manifestFile}: manifest format ${format} is newer than this runtime reads (${SUPPORTED_FORMAT}); upgrade Trident`);
+    throw new ModelVerificationError(
+      'manifest',
+      `${manifestFile}: manifest format ${format} is newer than this runtime reads (${SUPPORTED_FORMAT}); upgrade Trident`,
+    );
   }
   let manifest;
   try {
@@ -100,7 +107,10 @@ export async function checkParity(pipeline: Pipeline): Promise<number> {
     const diffs = compareFixture({ ...parity, expected: { int8: expected } }, [{ expected: expected[i]!, actual }], int8Gemm);
     if (diffs.length > 0) {
       const d = diffs[0]!;
-      throw new ModelVerificationError('parity', `${file}: parity input ${input.id}: ${d.path} is ${JSON.stringify(d.actual)}, expected ${JSON.stringify(d.expected)}${diffs.length > 1 ? ` (and ${diffs.length - 1} more differences)` : ''}`);
+      throw new ModelVerificationError(
+        'parity',
+        `${file}: parity input ${input.id}: ${d.path} is ${JSON.stringify(d.actual)}, expected ${JSON.stringify(d.expected)}${diffs.length > 1 ? ` (and ${diffs.length - 1} more differences)` : ''}`,
+      );
     }
     compared++;
   }
@@ -109,7 +119,11 @@ export async function checkParity(pipeline: Pipeline): Promise<number> {
 
 /** One prediction over every task the artifact serves; every probability must be a finite number in [0, 1]. Throws ModelVerificationError. */
 export async function smokeTest(pipeline: Pipeline): Promise<void> {
-  const input: PredictInput = { id: 'smoke', text: 'Angela Merkel visited the Siemens plant in Munich and liked it.', questions: ['Who visited the plant?'] };
+  const input: PredictInput = {
+    id: 'smoke',
+    text: 'Angela Merkel visited the Siemens plant in Munich and liked it.',
+    questions: ['Who visited the plant?'],
+  };
   let output: PredictOutput;
   try {
     [output] = (await pipeline.run([input], pipeline.tasks)) as [PredictOutput];
@@ -119,7 +133,8 @@ export async function smokeTest(pipeline: Pipeline): Promise<void> {
   const bad: string[] = [];
   const walk = (value: unknown, at: string): void => {
     if (typeof value === 'number') {
-      if (!Number.isFinite(value) || ((at.endsWith('score') || at.includes('scores')) && (value < 0 || value > 1))) bad.push(`${at}=${value}`);
+      if (!Number.isFinite(value) || ((at.endsWith('score') || at.includes('scores')) && (value < 0 || value > 1)))
+        bad.push(`${at}=${value}`);
     } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${at}[${i}]`));
     else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, `${at}.${k}`);
   };
@@ -127,7 +142,8 @@ export async function smokeTest(pipeline: Pipeline): Promise<void> {
     if (output[task] === undefined) bad.push(`${task} missing`);
     walk(output[task], task);
   }
-  if (bad.length > 0) throw new ModelVerificationError('smoke', `${pipeline.dir}: smoke prediction is not well-formed: ${bad.slice(0, 3).join(', ')}`);
+  if (bad.length > 0)
+    throw new ModelVerificationError('smoke', `${pipeline.dir}: smoke prediction is not well-formed: ${bad.slice(0, 3).join(', ')}`);
 }
 
 /**

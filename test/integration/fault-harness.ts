@@ -33,13 +33,22 @@ export interface InProcessOptions {
 
 /** Starts a processor in this process with the tiny test model; resolves once it consumes. */
 export async function startInProcess(config: TridentConfig, options: InProcessOptions = {}): Promise<InProcess> {
-  const pipeline = await Pipeline.load(testArtifact, { batchSize: config.processor.maxBatchEvents, maxBatchTokens: config.processor.maxBatchTokens });
+  const pipeline = await Pipeline.load(testArtifact, {
+    batchSize: config.processor.maxBatchEvents,
+    maxBatchTokens: config.processor.maxBatchTokens,
+  });
   const logs: string[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
   const kafka = (options.wrapKafka ?? ((k) => k))(createKafka(config, `fault-${process.pid}`));
   const base: RunModel = options.model ? options.model(pipeline) : (inputs, tasks) => pipeline.run(inputs, tasks);
   const run = (options.wrapRun ?? ((r) => r))(base);
-  const processor = new Processor(kafka, EventCodec.fromConfig(config), config, { acquire: fixedModel(run, { name: 'test', version: '0.0.0' }) }, log);
+  const processor = new Processor(
+    kafka,
+    EventCodec.fromConfig(config),
+    config,
+    { acquire: fixedModel(run, { name: 'test', version: '0.0.0' }) },
+    log,
+  );
   await processor.start();
   return {
     processor,
@@ -91,7 +100,16 @@ export async function produceEvents(config: TridentConfig, prefix: string, count
       for (let i = start; i < Math.min(count, start + 100); i++) {
         const id = `${prefix}-${i}`;
         ids.push(id);
-        const event: TextEvent = { id, text: `Order ${i}: Maria in Lisboa loved the café.`, tasks: TASKS, questions: ['Who loved the café?'], key: null, tenant: null, metadata: {}, createdAt: Date.now() };
+        const event: TextEvent = {
+          id,
+          text: `Order ${i}: Maria in Lisboa loved the café.`,
+          tasks: TASKS,
+          questions: ['Who loved the café?'],
+          key: null,
+          tenant: null,
+          metadata: {},
+          createdAt: Date.now(),
+        };
         messages.push({ key: id, value: await codec.encode('text', event) });
       }
       await producer.send({ topic: config.topics.text, messages });
@@ -103,7 +121,10 @@ export async function produceEvents(config: TridentConfig, prefix: string, count
 }
 
 /** Reads every task topic and the DLQ (read_committed); lost/duplicated ids per task. */
-export async function countPerTask(config: TridentConfig, ids: string[]): Promise<Record<string, { missing: number; duplicated: number; unexpected: number }>> {
+export async function countPerTask(
+  config: TridentConfig,
+  ids: string[],
+): Promise<Record<string, { missing: number; duplicated: number; unexpected: number }>> {
   const all = await Promise.all(TASKS.map((task) => readTopic<{ id: string }>(config, task, ids.length, { timeoutMs: 90_000 })));
   return Object.fromEntries(
     TASKS.map((task, i) => {

@@ -17,13 +17,22 @@ describe('gateway: the live page in a browser', () => {
   let processor: Awaited<ReturnType<typeof startStandInProcessor>>;
   let browser: Browser;
   beforeAll(async () => {
-    if (!existsSync(executablePath)) throw new Error(`${executablePath} is missing: run scripts/install-tools.sh as root (apt-get install chromium)`);
+    if (!existsSync(executablePath))
+      throw new Error(`${executablePath} is missing: run scripts/install-tools.sh as root (apt-get install chromium)`);
     gw = await startGateway('gw-page');
     processor = await startStandInProcessor(gw.config);
     browser = await chromium.launch({
       executablePath,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -48,7 +57,9 @@ describe('gateway: the live page in a browser', () => {
     const card = page.locator('article.card').first();
     await card.locator('mark.entity').nth(2).waitFor({ timeout: 30_000 });
     await card.locator('.label').waitFor({ timeout: 30_000 });
-    const marks = await card.locator('mark.entity').evaluateAll((nodes) => nodes.map((n) => ({ text: n.textContent, label: n.getAttribute('data-label') })));
+    const marks = await card
+      .locator('mark.entity')
+      .evaluateAll((nodes) => nodes.map((n) => ({ text: n.textContent, label: n.getAttribute('data-label') })));
     expect(marks).toEqual([
       { text: 'Ada Lovelace', label: 'PER' },
       { text: 'Charles Babbage', label: 'PER' },

@@ -26,8 +26,10 @@ describe('gateway end to end with trident serve', () => {
     expect(await client.next((m) => m.type === 'accepted')).toMatchObject({ ids: ['e2e-1'] });
     await client.next(() => new Set(client.results().map((r) => r.task)).size === 4, 60_000);
     const byTask = Object.fromEntries(client.results().map((r) => [r.task, r.data as unknown as Record<string, unknown>]));
-    for (const data of Object.values(byTask)) expect(data).toMatchObject({ id: 'e2e-1', key: 'k-e2e', modelName: expect.any(String), modelVersion: expect.any(String) });
-    for (const e of byTask.entities!.entities as Array<{ text: string; start: number; end: number }>) expect(text.slice(e.start, e.end)).toBe(e.text);
+    for (const data of Object.values(byTask))
+      expect(data).toMatchObject({ id: 'e2e-1', key: 'k-e2e', modelName: expect.any(String), modelVersion: expect.any(String) });
+    for (const e of byTask.entities!.entities as Array<{ text: string; start: number; end: number }>)
+      expect(text.slice(e.start, e.end)).toBe(e.text);
     expect(byTask.answers!.answers).toEqual([expect.objectContaining({ question: 'Where did Ada work?' })]);
     expect(typeof byTask.sentiment!.label).toBe('string');
     client.close();

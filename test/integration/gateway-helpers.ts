@@ -26,7 +26,11 @@ export interface TestGateway {
 }
 
 /** A gateway on its own topics and token file, listening on a free port, reading results. */
-export async function startGateway(prefix: string, gatewayOverrides: Record<string, unknown> = {}, shared?: { config: TridentConfig; env: NodeJS.ProcessEnv }): Promise<TestGateway> {
+export async function startGateway(
+  prefix: string,
+  gatewayOverrides: Record<string, unknown> = {},
+  shared?: { config: TridentConfig; env: NodeJS.ProcessEnv },
+): Promise<TestGateway> {
   const tokensFile = join(mkdtempSync(join(tmpdir(), 'trident-gw-')), 'tokens.json');
   const made = shared ?? testConfig(prefix, { gateway: { port: 0, tokensFile, heartbeatMs: 1000, ...gatewayOverrides } });
   const { config, env } = made;
@@ -116,7 +120,15 @@ export class TestClient {
 }
 
 export function resultHeader(input: { id: string; key: string | null; tenant?: string | null; createdAt?: number }) {
-  return { id: input.id, key: input.key, tenant: input.tenant ?? null, modelName: 'stand-in', modelVersion: 'test', createdAt: input.createdAt ?? Date.now(), processedAt: Date.now() };
+  return {
+    id: input.id,
+    key: input.key,
+    tenant: input.tenant ?? null,
+    modelName: 'stand-in',
+    modelVersion: 'test',
+    createdAt: input.createdAt ?? Date.now(),
+    processedAt: Date.now(),
+  };
 }
 
 /** Publishes result events straight to the result topics (the processor's job, played by the test). */
@@ -131,12 +143,34 @@ export class ResultPublisher {
     return { kind: 'sentiment' as const, key: key ?? id, event: { ...resultHeader({ id, key, tenant }), label, scores: { [label]: 0.9 } } };
   }
 
-  entities(id: string, key: string | null, text: string, entities: Array<{ label: string; start: number; end: number }>, tenant: string | null = null) {
-    return { kind: 'entities' as const, key: key ?? id, event: { ...resultHeader({ id, key, tenant }), text, entities: entities.map((e) => ({ ...e, text: text.slice(e.start, e.end), score: 0.95 })) } };
+  entities(
+    id: string,
+    key: string | null,
+    text: string,
+    entities: Array<{ label: string; start: number; end: number }>,
+    tenant: string | null = null,
+  ) {
+    return {
+      kind: 'entities' as const,
+      key: key ?? id,
+      event: {
+        ...resultHeader({ id, key, tenant }),
+        text,
+        entities: entities.map((e) => ({ ...e, text: text.slice(e.start, e.end), score: 0.95 })),
+      },
+    };
   }
 
   answers(id: string, key: string | null, text: string, question: string, start: number, end: number, tenant: string | null = null) {
-    return { kind: 'answers' as const, key: key ?? id, event: { ...resultHeader({ id, key, tenant }), text, answers: [{ question, answer: text.slice(start, end), start, end, score: 0.8 }] } };
+    return {
+      kind: 'answers' as const,
+      key: key ?? id,
+      event: {
+        ...resultHeader({ id, key, tenant }),
+        text,
+        answers: [{ question, answer: text.slice(start, end), start, end, score: 0.8 }],
+      },
+    };
   }
 
   async send(events: Parameters<TridentProducer['send']>[0]): Promise<void> {
@@ -177,11 +211,15 @@ export async function startStandInProcessor(config: TridentConfig): Promise<{ se
       const tasks = event.tasks ?? ['sentiment', 'entities'];
       const out: Parameters<TridentProducer['send']>[0] = [];
       // Like the processor, results carry the input's tenant.
-      if (tasks.includes('sentiment')) out.push(publisher.sentiment(event.id, event.key, /bad|awful/i.test(event.text) ? 'negative' : 'positive', event.tenant));
-      if (tasks.includes('entities')) out.push(publisher.entities(event.id, event.key, event.text, standInEntities(event.text), event.tenant));
+      if (tasks.includes('sentiment'))
+        out.push(publisher.sentiment(event.id, event.key, /bad|awful/i.test(event.text) ? 'negative' : 'positive', event.tenant));
+      if (tasks.includes('entities'))
+        out.push(publisher.entities(event.id, event.key, event.text, standInEntities(event.text), event.tenant));
       if (tasks.includes('answers') && event.questions[0]) {
         const at = event.text.lastIndexOf(' ') + 1;
-        out.push(publisher.answers(event.id, event.key, event.text, event.questions[0], at, event.text.replace(/[.!?]$/, '').length, event.tenant));
+        out.push(
+          publisher.answers(event.id, event.key, event.text, event.questions[0], at, event.text.replace(/[.!?]$/, '').length, event.tenant),
+        );
       }
       await publisher.send(out);
     },

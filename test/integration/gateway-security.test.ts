@@ -28,12 +28,19 @@ describe('gateway: tenants', () => {
   });
 
   const post = (token: string, body: unknown, wait = 20_000) =>
-    fetch(`${gw.http}/v1/texts?wait=${wait}`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    fetch(`${gw.http}/v1/texts?wait=${wait}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
 
   it('two tenants submitting the same id over HTTP ?wait each get only their own result', async () => {
     const acme = gw.token(['submit'], 'acme');
     const globex = gw.token(['submit'], 'globex');
-    const [a, b] = await Promise.all([post(acme, { id: 'same-http', text: 'Ada wrote to acme.', tasks: ['entities'] }), post(globex, { id: 'same-http', text: 'Grace wrote to globex.', tasks: ['entities'] })]);
+    const [a, b] = await Promise.all([
+      post(acme, { id: 'same-http', text: 'Ada wrote to acme.', tasks: ['entities'] }),
+      post(globex, { id: 'same-http', text: 'Grace wrote to globex.', tasks: ['entities'] }),
+    ]);
     const bodyA = (await a.json()) as { results: Record<string, { entities: { text: string; tenant: string } }>; complete: boolean };
     const bodyB = (await b.json()) as typeof bodyA;
     expect(bodyA.complete).toBe(true);
@@ -41,7 +48,12 @@ describe('gateway: tenants', () => {
     expect(bodyA.results['same-http']!.entities).toMatchObject({ text: 'Ada wrote to acme.', tenant: 'acme' });
     expect(bodyB.results['same-http']!.entities).toMatchObject({ text: 'Grace wrote to globex.', tenant: 'globex' });
     // The events went out under the tokens' tenants.
-    expect(standIn.seen.filter((e) => e.id === 'same-http').map((e) => e.tenant).sort()).toEqual(['acme', 'globex']);
+    expect(
+      standIn.seen
+        .filter((e) => e.id === 'same-http')
+        .map((e) => e.tenant)
+        .sort(),
+    ).toEqual(['acme', 'globex']);
   });
 
   it('over WebSocket, each tenant sees only its own results; an admin token sees both; a client-sent tenant is refused', async () => {
@@ -60,9 +72,13 @@ describe('gateway: tenants', () => {
     await admin.next((m) => m.type === 'result' && (m.data as { tenant: string }).tenant === 'acme');
     await admin.next((m) => m.type === 'result' && (m.data as { tenant: string }).tenant === 'globex');
     b.send({ type: 'submit', ref: 'z', text: { text: 'posing as acme', tenant: 'acme' } });
-    expect(await b.next((m) => m.type === 'error' && m.ref === 'z')).toMatchObject({ code: 'INVALID_TEXT', rejections: [{ index: 0, code: 'TENANT_MISMATCH' }] });
+    expect(await b.next((m) => m.type === 'error' && m.ref === 'z')).toMatchObject({
+      code: 'INVALID_TEXT',
+      rejections: [{ index: 0, code: 'TENANT_MISMATCH' }],
+    });
     await sleep(500); // anything misrouted would have arrived by now
-    const seen = (c: TestClient) => c.results().map((r) => `${(r.data as unknown as { tenant: string }).tenant}:${(r.data as unknown as { label: string }).label}`);
+    const seen = (c: TestClient) =>
+      c.results().map((r) => `${(r.data as unknown as { tenant: string }).tenant}:${(r.data as unknown as { label: string }).label}`);
     expect(seen(a)).toEqual(['acme:positive']);
     expect(seen(b)).toEqual(['globex:negative']);
     expect(seen(admin).sort()).toEqual(['acme:positive', 'globex:negative']);
@@ -98,7 +114,10 @@ describe('gateway: revocation, caps and bounded replies', () => {
       // Continuous traffic: every request makes the gateway verify a token (and so look at the file).
       let stop = false;
       const traffic = (async () => {
-        while (!stop) await fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: { Authorization: `Bearer ${busy}` }, body: '{' }).then((r) => r.arrayBuffer());
+        while (!stop)
+          await fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: { Authorization: `Bearer ${busy}` }, body: '{' }).then((r) =>
+            r.arrayBuffer(),
+          );
       })();
       await sleep(1500);
       const revokedAt = Date.now();
@@ -123,7 +142,11 @@ describe('gateway: revocation, caps and bounded replies', () => {
       gw.tokens.revoke(record.id);
       const bodies = new Set<string>();
       for (const t of [undefined, 'nonsense', wrongSecret, unknownId, token]) {
-        const res = await fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: t ? { Authorization: `Bearer ${t}` } : {}, body: '{"text":"x"}' });
+        const res = await fetch(`${gw.http}/v1/texts`, {
+          method: 'POST',
+          headers: t ? { Authorization: `Bearer ${t}` } : {},
+          body: '{"text":"x"}',
+        });
         expect(res.status).toBe(401);
         bodies.add(await res.text());
       }
@@ -154,7 +177,10 @@ describe('gateway: revocation, caps and bounded replies', () => {
 
 describe('trident gateway (a process): memory and the token file', () => {
   function startProcess(tokensFile: string, env: NodeJS.ProcessEnv) {
-    const child = spawn(process.execPath, [cli, 'gateway', '--port', '0'], { env: { ...process.env, ...env, TRIDENT_GATEWAY_TOKENS_FILE: tokensFile, TRIDENT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'gateway', '--port', '0'], {
+      env: { ...process.env, ...env, TRIDENT_GATEWAY_TOKENS_FILE: tokensFile, TRIDENT_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

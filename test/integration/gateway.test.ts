@@ -43,7 +43,13 @@ describe('gateway: submit over WebSocket and HTTP, results routed back', () => {
     const sentiment = await client.next((m) => m.type === 'result' && m.task === 'sentiment');
     const entities = await client.next((m) => m.type === 'result' && m.task === 'entities');
     expect(sentiment.data).toMatchObject({ id: 'ws-1', key: 'customer-7', label: 'positive' });
-    expect(entities.data).toMatchObject({ id: 'ws-1', entities: [{ label: 'PER', text: 'Ada Lovelace', start: 0, end: 12 }, { label: 'LOC', text: 'London', start: 23, end: 29 }] });
+    expect(entities.data).toMatchObject({
+      id: 'ws-1',
+      entities: [
+        { label: 'PER', text: 'Ada Lovelace', start: 0, end: 12 },
+        { label: 'LOC', text: 'London', start: 23, end: 29 },
+      ],
+    });
     await sleep(500);
     expect(bystander.results()).toEqual([]);
     expect(processor.seen.find((e) => e.id === 'ws-1')).toMatchObject({ text, key: 'customer-7', tasks: ['sentiment', 'entities'] });
@@ -54,9 +60,20 @@ describe('gateway: submit over WebSocket and HTTP, results routed back', () => {
   it('refuses an invalid submit with per-text reasons and sends nothing; the socket stays usable', async () => {
     const client = await TestClient.connect(gw.ws, gw.token(['submit']));
     await client.next((m) => m.type === 'welcome');
-    client.send({ type: 'submit', ref: 'bad', texts: [{ text: 'fine', id: 'never-sent' }, { text: '' }, { text: 'x', tasks: ['translate'] }] });
+    client.send({
+      type: 'submit',
+      ref: 'bad',
+      texts: [{ text: 'fine', id: 'never-sent' }, { text: '' }, { text: 'x', tasks: ['translate'] }],
+    });
     const error = await client.next((m) => m.type === 'error');
-    expect(error).toMatchObject({ code: 'INVALID_TEXT', ref: 'bad', rejections: [{ index: 1, code: 'TEXT_EMPTY' }, { index: 2, code: 'TASK_UNKNOWN' }] });
+    expect(error).toMatchObject({
+      code: 'INVALID_TEXT',
+      ref: 'bad',
+      rejections: [
+        { index: 1, code: 'TEXT_EMPTY' },
+        { index: 2, code: 'TASK_UNKNOWN' },
+      ],
+    });
     client.send({ type: 'ping', ref: 'still-there' });
     expect(await client.next((m) => m.type === 'pong')).toEqual({ v: 1, type: 'pong', ref: 'still-there' });
     await sleep(500);
@@ -67,12 +84,28 @@ describe('gateway: submit over WebSocket and HTTP, results routed back', () => {
   it('every malformed message gets an error with a code, and the socket keeps working', async () => {
     const client = await TestClient.connect(gw.ws, gw.token(['subscribe']));
     await client.next((m) => m.type === 'welcome');
-    const frames = ['not json', '[]', '{"type":"ping"}', '{"v":2,"type":"ping"}', '{"v":1,"type":"nope"}', '{"v":1,"type":"subscribe","tasks":["x"]}', JSON.stringify({ v: 1, type: 'ping', pad: 'x'.repeat(1_200_000) })];
+    const frames = [
+      'not json',
+      '[]',
+      '{"type":"ping"}',
+      '{"v":2,"type":"ping"}',
+      '{"v":1,"type":"nope"}',
+      '{"v":1,"type":"subscribe","tasks":["x"]}',
+      JSON.stringify({ v: 1, type: 'ping', pad: 'x'.repeat(1_200_000) }),
+    ];
     for (const f of frames) client.ws.send(f);
     client.send({ type: 'ping', ref: 'after' });
     await client.next((m) => m.type === 'pong' && m.ref === 'after');
     const codes = client.messages.filter((m) => m.type === 'error').map((m) => m.code);
-    expect(codes).toEqual(['BAD_JSON', 'BAD_MESSAGE', 'UNSUPPORTED_VERSION', 'UNSUPPORTED_VERSION', 'UNKNOWN_TYPE', 'BAD_MESSAGE', 'MESSAGE_TOO_LARGE']);
+    expect(codes).toEqual([
+      'BAD_JSON',
+      'BAD_MESSAGE',
+      'UNSUPPORTED_VERSION',
+      'UNSUPPORTED_VERSION',
+      'UNKNOWN_TYPE',
+      'BAD_MESSAGE',
+      'MESSAGE_TOO_LARGE',
+    ]);
     client.close();
   });
 
@@ -81,20 +114,37 @@ describe('gateway: submit over WebSocket and HTTP, results routed back', () => {
     const res = await fetch(`${gw.http}/v1/texts?wait=20000`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ texts: [{ id: 'h-1', text: 'Grace Hopper lived in Arlington.', tasks: ['entities'] }, { id: 'h-2', text: 'An awful day.', tasks: ['sentiment'] }] }),
+      body: JSON.stringify({
+        texts: [
+          { id: 'h-1', text: 'Grace Hopper lived in Arlington.', tasks: ['entities'] },
+          { id: 'h-2', text: 'An awful day.', tasks: ['sentiment'] },
+        ],
+      }),
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { ids: string[]; complete: boolean; results: Record<string, Record<string, { label?: string; entities?: unknown[] }>> };
+    const body = (await res.json()) as {
+      ids: string[];
+      complete: boolean;
+      results: Record<string, Record<string, { label?: string; entities?: unknown[] }>>;
+    };
     expect(body.ids).toEqual(['h-1', 'h-2']);
     expect(body.complete).toBe(true);
     expect(body.results['h-1']!.entities!.entities).toHaveLength(2);
     expect(body.results['h-2']!.sentiment!.label).toBe('negative');
 
-    const noWait = await fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify({ text: 'quick' }) });
+    const noWait = await fetch(`${gw.http}/v1/texts`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ text: 'quick' }),
+    });
     expect(noWait.status).toBe(202);
     expect(((await noWait.json()) as { ids: string[] }).ids).toHaveLength(1);
 
-    const invalid = await fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify([{ text: 'ok' }, { text: '   ' }]) });
+    const invalid = await fetch(`${gw.http}/v1/texts`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+      body: JSON.stringify([{ text: 'ok' }, { text: '   ' }]),
+    });
     expect(invalid.status).toBe(400);
     expect(await invalid.json()).toMatchObject({ error: { code: 'INVALID_TEXT', rejections: [{ index: 1, code: 'TEXT_WHITESPACE' }] } });
   });
@@ -103,7 +153,10 @@ describe('gateway: submit over WebSocket and HTTP, results routed back', () => {
     expect((await fetch(`${gw.http}/healthz`)).status).toBe(200);
     const ready = await fetch(`${gw.http}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ ready: true, checks: { kafka: { ok: true }, registry: { ok: true }, results: { ok: true } } });
+    expect(await ready.json()).toMatchObject({
+      ready: true,
+      checks: { kafka: { ok: true }, registry: { ok: true }, results: { ok: true } },
+    });
     const metrics = await (await fetch(`${gw.http}/metrics`)).text();
     expect(metrics).toMatch(/trident_gateway_results_delivered_total\{task="sentiment"\} \d+/);
     const doc = (await (await fetch(`${gw.http}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
@@ -142,7 +195,13 @@ describe('gateway: subscriptions', () => {
     b.send({ type: 'subscribe', ref: 'b', subscription: 'ents', tasks: ['entities'] });
     c.send({ type: 'subscribe', ref: 'c' });
     d.send({ type: 'subscribe', ref: 'd', ids: ['r-3'] });
-    expect(await a.next((m) => m.type === 'subscribed')).toEqual({ v: 1, type: 'subscribed', ref: 'a', subscription: 's1', tasks: ['sentiment'] });
+    expect(await a.next((m) => m.type === 'subscribed')).toEqual({
+      v: 1,
+      type: 'subscribed',
+      ref: 'a',
+      subscription: 's1',
+      tasks: ['sentiment'],
+    });
     expect(await b.next((m) => m.type === 'subscribed')).toMatchObject({ subscription: 'ents', tasks: ['entities'] });
     await c.next((m) => m.type === 'subscribed');
     await d.next((m) => m.type === 'subscribed');
@@ -159,7 +218,11 @@ describe('gateway: subscriptions', () => {
     await b.next((m) => m.type === 'result');
     await d.next((m) => m.type === 'result');
     await sleep(1000);
-    const seen = (cl: TestClient) => cl.results().map((r) => `${r.task}:${r.data.id}`).sort();
+    const seen = (cl: TestClient) =>
+      cl
+        .results()
+        .map((r) => `${r.task}:${r.data.id}`)
+        .sort();
     expect(seen(a)).toEqual(['sentiment:r-1']);
     expect(seen(b)).toEqual(['entities:r-3']);
     expect(seen(c)).toEqual(['answers:r-4', 'entities:r-3', 'sentiment:r-1', 'sentiment:r-2', 'sentiment:r-5']);
@@ -207,7 +270,12 @@ describe('gateway: tokens and scopes', () => {
   });
 
   it('HTTP: 401 without or with a wrong token, 403 without the submit scope, 429 over the rate limit', async () => {
-    const post = (token?: string) => fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: token ? { Authorization: `Bearer ${token}` } : {}, body: JSON.stringify({ text: 'hello' }) });
+    const post = (token?: string) =>
+      fetch(`${gw.http}/v1/texts`, {
+        method: 'POST',
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
+        body: JSON.stringify({ text: 'hello' }),
+      });
     const missing = await post();
     expect(missing.status).toBe(401);
     expect(missing.headers.get('www-authenticate')).toBe('Bearer');
@@ -265,7 +333,11 @@ describe('gateway: tokens and scopes', () => {
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
     expect(token).toMatch(/^trd_[0-9a-f]{12}_/);
-    const res = await fetch(`${gw.http}/v1/texts`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify({ text: 'from a CLI token' }) });
+    const res = await fetch(`${gw.http}/v1/texts`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ text: 'from a CLI token' }),
+    });
     expect(res.status).toBe(202);
     const listed = await runCli(['token', 'list'], gw.env);
     expect(listed.stdout).toMatch(/cli-made\tdefault\tsubmit,subscribe\t.*\tactive/);
@@ -288,7 +360,10 @@ describe('trident gateway (the command)', () => {
     const { config, env } = testConfig('gw-cmd');
     await createTestTopics(config);
     const tokensFile = join(mkdtempSync(join(tmpdir(), 'trident-gw-')), 'tokens.json');
-    const child = spawn(process.execPath, [cli, 'gateway', '--host', '127.0.0.1', '--port', '0'], { env: { ...process.env, ...env, TRIDENT_GATEWAY_TOKENS_FILE: tokensFile, TRIDENT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'gateway', '--host', '127.0.0.1', '--port', '0'], {
+      env: { ...process.env, ...env, TRIDENT_GATEWAY_TOKENS_FILE: tokensFile, TRIDENT_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -320,7 +395,9 @@ describe('trident gateway (the command)', () => {
 
 describe('gateway: readiness', () => {
   it('/readyz is 503 and names the registry when the registry does not answer; /healthz stays 200', async () => {
-    const base = testConfig('gw-ready', { gateway: { port: 0, tokensFile: join(mkdtempSync(join(tmpdir(), 'trident-gw-')), 'tokens.json') } });
+    const base = testConfig('gw-ready', {
+      gateway: { port: 0, tokensFile: join(mkdtempSync(join(tmpdir(), 'trident-gw-')), 'tokens.json') },
+    });
     const config = { ...base.config, registry: { url: 'http://127.0.0.1:9/apis/ccompat/v7' } };
     const gateway = Gateway.fromConfig(config);
     const { port } = await gateway.start();
@@ -337,10 +414,16 @@ describe('gateway: readiness', () => {
       expect(text).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|fetch failed/);
       // A submit that fails inside (the registry is down) answers 503 with an id, not the error.
       const token = new TokenStore(config.gateway.tokensFile).create(['submit']).token;
-      const submitted = await fetch(`http://127.0.0.1:${port}/v1/texts`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify({ text: 'hello' }) });
+      const submitted = await fetch(`http://127.0.0.1:${port}/v1/texts`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}` },
+        body: JSON.stringify({ text: 'hello' }),
+      });
       expect(submitted.status).toBe(503);
       const failure = await submitted.text();
-      expect(JSON.parse(failure)).toEqual({ error: { code: 'UNAVAILABLE', message: expect.stringContaining('requestId'), requestId: expect.stringMatching(/^[0-9a-f]{12}$/) } });
+      expect(JSON.parse(failure)).toEqual({
+        error: { code: 'UNAVAILABLE', message: expect.stringContaining('requestId'), requestId: expect.stringMatching(/^[0-9a-f]{12}$/) },
+      });
       expect(failure).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|fetch failed|registry/);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     } finally {
@@ -389,14 +472,17 @@ describe('gateway: slow clients', () => {
       // to tcp_rmem's maximum (32 MB on some machines), so publish until the gateway drops a frame,
       // then one more step. Steps are small enough for the fast client to take in one by one.
       const text = 'Ada Lovelace in London. '.repeat(25_000); // 600 KB
-      const droppedFrames = async () => Number(/trident_gateway_results_dropped_total (\d+)/.exec(await (await fetch(`${gw.http}/metrics`)).text())?.[1] ?? 0);
+      const droppedFrames = async () =>
+        Number(/trident_gateway_results_dropped_total (\d+)/.exec(await (await fetch(`${gw.http}/metrics`)).text())?.[1] ?? 0);
       const droppedBefore = await droppedFrames();
       const step = 4;
       let total = 0;
       let extraSteps = 1;
       while (extraSteps >= 0) {
         if (total >= 400) throw new Error(`the paused client never fell behind after ${total} results of 600 KB`);
-        await publisher.send(Array.from({ length: step }, (_, j) => publisher.entities(`big-${total + j}`, 'k', text, [{ label: 'PER', start: 0, end: 12 }])));
+        await publisher.send(
+          Array.from({ length: step }, (_, j) => publisher.entities(`big-${total + j}`, 'k', text, [{ label: 'PER', start: 0, end: 12 }])),
+        );
         total += step;
         await fast.next(() => fast.results().length >= total, 30_000);
         if ((await droppedFrames()) > droppedBefore) extraSteps--;

@@ -31,7 +31,9 @@ export default async function globalSetup(): Promise<void> {
   const alreadyUp = before.every((s) => s.answering);
   const started = Date.now();
   await stackUp(config, (line) => process.stderr.write(`[stack] ${line}\n`));
-  process.stderr.write(`[stack] ${alreadyUp ? 'reusing the running stack' : `started in ${((Date.now() - started) / 1000).toFixed(1)} s`}\n`);
+  process.stderr.write(
+    `[stack] ${alreadyUp ? 'reusing the running stack' : `started in ${((Date.now() - started) / 1000).toFixed(1)} s`}\n`,
+  );
   process.env.KAFKA_BROKERS = kafkaAddress(config);
   process.env.SCHEMA_REGISTRY_URL = registryAddress(config);
   writeFileSync(stateFile, JSON.stringify({ startedByTests: !alreadyUp, external: false }));

@@ -48,19 +48,27 @@ export interface CliResult {
 /** Runs the real `trident` binary (dist/) with the test's environment. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string | Buffer): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env, TRIDENT_LOG_LEVEL: 'warn' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { ...process.env, ...env, TRIDENT_LOG_LEVEL: 'warn' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.on('close', (code) =>
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
     child.stdin.end(input);
   });
 }
 
 /** Environment of a private stack on its own ports and data directory (`stackEnv` for `trident stack`, `clientEnv` for clients). */
-export function privateStack(ports: { kafka: number; controller: number; registry: number }, dataDir: string): { stackEnv: NodeJS.ProcessEnv; clientEnv: { KAFKA_BROKERS: string; SCHEMA_REGISTRY_URL: string } } {
+export function privateStack(
+  ports: { kafka: number; controller: number; registry: number },
+  dataDir: string,
+): { stackEnv: NodeJS.ProcessEnv; clientEnv: { KAFKA_BROKERS: string; SCHEMA_REGISTRY_URL: string } } {
   return {
     stackEnv: {
       TRIDENT_STACK_DATA_DIR: dataDir,

@@ -13,7 +13,16 @@ import type { ModelVersion } from '../../schemas/generated/models';
 import { appendRecords } from '../../model/registry/log';
 import { sha256File } from '../../model/manifest';
 import { createTestTopics, repoRoot, runCli, testConfig } from './harness';
-import { countIds, exactlyOnce, processorEnv, readTopic, startServe, stopServe, testArtifact, type ServeProcess } from './processor-harness';
+import {
+  countIds,
+  exactlyOnce,
+  processorEnv,
+  readTopic,
+  startServe,
+  stopServe,
+  testArtifact,
+  type ServeProcess,
+} from './processor-harness';
 
 const TASKS = ['sentiment', 'entities', 'answers', 'categories'] as const;
 const released = (v: string) => join(repoRoot, 'model', 'artifacts', `trident-multitask-${v}`);
@@ -38,7 +47,8 @@ async function setup(prefix: string): Promise<{ config: TridentConfig; env: Node
 
 async function cli(args: string[], env: NodeJS.ProcessEnv, expectCode = 0): Promise<string> {
   const result = await runCli(args, env);
-  if (result.code !== expectCode) throw new Error(`trident ${args.join(' ')} exited ${result.code} (expected ${expectCode}):\n${result.stdout}\n${result.stderr}`);
+  if (result.code !== expectCode)
+    throw new Error(`trident ${args.join(' ')} exited ${result.code} (expected ${expectCode}):\n${result.stdout}\n${result.stderr}`);
   return result.stdout + result.stderr;
 }
 
@@ -46,7 +56,14 @@ async function cli(args: string[], env: NodeJS.ProcessEnv, expectCode = 0): Prom
 function writeEvents(root: string, count: number, prefix: string): { file: string; ids: string[] } {
   const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
   const file = join(root, `${prefix}.jsonl`);
-  writeFileSync(file, ids.map((id, i) => JSON.stringify({ id, key: `k${i % 7}`, text: `Order ${i}: Maria in Lisboa loved the café.`, questions: ['Who loved the café?'] })).join('\n') + '\n');
+  writeFileSync(
+    file,
+    ids
+      .map((id, i) =>
+        JSON.stringify({ id, key: `k${i % 7}`, text: `Order ${i}: Maria in Lisboa loved the café.`, questions: ['Who loved the café?'] }),
+      )
+      .join('\n') + '\n',
+  );
   return { file, ids };
 }
 
@@ -58,7 +75,10 @@ async function inputPositions(config: TridentConfig, expected: number): Promise<
   const positions = new Map<string, { partition: number; offset: bigint }>();
   await consumer.connect();
   await consumer.subscribe({ topic: config.topics.text, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ partition, message }) => void positions.set((await codec.decode('text', message.value)).id, { partition, offset: BigInt(message.offset) }) });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) =>
+      void positions.set((await codec.decode('text', message.value)).id, { partition, offset: BigInt(message.offset) }),
+  });
   const deadline = Date.now() + 60_000;
   while (positions.size < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await consumer.disconnect();
@@ -100,7 +120,9 @@ describe('model versions', () => {
     expect(gate.stderr).toContain('sst2/dev accuracy: candidate 87.39 < production 89.45');
     expect((await runCli(['models', 'promote', '1.0.0', '--force'], env)).code).toBe(1); // --force needs a reason
     await cli(['models', 'promote', '1.0.0', '--force', '--reason', 'latency matters more here'], env);
-    const list = JSON.parse(await cli(['models', 'list', '--json'], env).then((o) => o.slice(o.indexOf('[')))) as Array<Record<string, unknown>>;
+    const list = JSON.parse(await cli(['models', 'list', '--json'], env).then((o) => o.slice(o.indexOf('[')))) as Array<
+      Record<string, unknown>
+    >;
     expect(list.map((v) => [v.version, v.status, v.forced, v.reason])).toEqual([
       ['1.1.0', 'retired', false, null],
       ['1.0.0', 'production', true, 'latency matters more here'],
@@ -129,8 +151,12 @@ describe('model versions', () => {
         await cli(i % 2 === 0 ? ['models', 'promote', '2.0.0'] : ['models', 'rollback'], env);
       }
       expect((await producing).code).toBe(0);
-      const results = await Promise.all(TASKS.map((task) => readTopic<{ id: string; modelVersion: string; processedAt: number }>(config, task, ids.length)));
-      TASKS.forEach((task, i) => expect({ task, ...exactlyOnce(countIds(results[i]!), ids) }).toEqual({ task, missing: [], duplicated: [], unexpected: [] }));
+      const results = await Promise.all(
+        TASKS.map((task) => readTopic<{ id: string; modelVersion: string; processedAt: number }>(config, task, ids.length)),
+      );
+      TASKS.forEach((task, i) =>
+        expect({ task, ...exactlyOnce(countIds(results[i]!), ids) }).toEqual({ task, missing: [], duplicated: [], unexpected: [] }),
+      );
 
       // The production timeline, from the log: [version, from].
       const records = await readTopic<ModelVersion>(config, 'models', 13, { settleMs: 500 });
@@ -141,8 +167,16 @@ describe('model versions', () => {
       // old version while it loads and verifies the new one).
       const swapAllowanceMs = 20_000;
       for (const r of results[0]!) {
-        const ok = timeline.some((t, i) => t.version === r.modelVersion && t.from <= r.processedAt && r.processedAt <= (timeline[i + 1]?.from ?? Infinity) + swapAllowanceMs);
-        if (!ok) throw new Error(`${r.id} computed by ${r.modelVersion} at ${r.processedAt}, outside its production windows ${JSON.stringify(timeline)}`);
+        const ok = timeline.some(
+          (t, i) =>
+            t.version === r.modelVersion &&
+            t.from <= r.processedAt &&
+            r.processedAt <= (timeline[i + 1]?.from ?? Infinity) + swapAllowanceMs,
+        );
+        if (!ok)
+          throw new Error(
+            `${r.id} computed by ${r.modelVersion} at ${r.processedAt}, outside its production windows ${JSON.stringify(timeline)}`,
+          );
       }
       // Per input partition, in offset order, the version changes only at promotions, in their order.
       const positions = await inputPositions(config, ids.length);
@@ -153,11 +187,17 @@ describe('model versions', () => {
           byPartition.set(at.partition, [...(byPartition.get(at.partition) ?? []), { offset: at.offset, version: r.modelVersion }]);
         }
         for (const [partition, list] of byPartition) {
-          const runs = list.sort((a, b) => (a.offset < b.offset ? -1 : 1)).map((x) => x.version).filter((v, i, all) => i === 0 || all[i - 1] !== v);
+          const runs = list
+            .sort((a, b) => (a.offset < b.offset ? -1 : 1))
+            .map((x) => x.version)
+            .filter((v, i, all) => i === 0 || all[i - 1] !== v);
           let at = -1;
           for (const version of runs) {
             const next = timeline.findIndex((t, i) => i > at && t.version === version);
-            if (next < 0) throw new Error(`partition ${partition}: versions ${runs.join(' → ')} do not follow the promotions ${timeline.map((t) => t.version).join(' → ')}`);
+            if (next < 0)
+              throw new Error(
+                `partition ${partition}: versions ${runs.join(' → ')} do not follow the promotions ${timeline.map((t) => t.version).join(' → ')}`,
+              );
             at = next;
           }
         }
@@ -181,7 +221,21 @@ describe('model versions', () => {
     const location = join(env.TRIDENT_MODELS_STORE!, 'sha256', digest);
     cpSync(bad, location, { recursive: true });
     const now = Date.now();
-    const planted: ModelVersion = { name: 'trident-test', version: '6.6.6', artifactDigest: digest, location, metrics: {}, status: 'candidate', createdAt: now, promotedAt: null, reason: null, changedBy: 'test', changedAt: now, previousVersion: null, forced: false };
+    const planted: ModelVersion = {
+      name: 'trident-test',
+      version: '6.6.6',
+      artifactDigest: digest,
+      location,
+      metrics: {},
+      status: 'candidate',
+      createdAt: now,
+      promotedAt: null,
+      reason: null,
+      changedBy: 'test',
+      changedAt: now,
+      previousVersion: null,
+      forced: false,
+    };
     await appendRecords(createKafka(config, 'trident-test-plant'), EventCodec.fromConfig(config), config.topics.models, [planted]);
 
     const procEnv = processorEnv(env);
@@ -198,7 +252,10 @@ describe('model versions', () => {
       const records = await readTopic<ModelVersion>(config, 'models', 5, { settleMs: 3000 });
       const rejected = records.filter((r) => r.status === 'rejected');
       expect(rejected).toHaveLength(1);
-      expect(rejected[0]).toMatchObject({ version: '6.6.6', reason: expect.stringMatching(/^digest: .*encoder\.onnx: sha256 [0-9a-f]{64} does not match manifest\.json/) });
+      expect(rejected[0]).toMatchObject({
+        version: '6.6.6',
+        reason: expect.stringMatching(/^digest: .*encoder\.onnx: sha256 [0-9a-f]{64} does not match manifest\.json/),
+      });
       const list = await cli(['models', 'list'], env);
       expect(list).toMatch(/\*\s+trident-test\s+1\.0\.0\s+production/);
       expect(list).toMatch(/trident-test\s+6\.6\.6\s+rejected/);

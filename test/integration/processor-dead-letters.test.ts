@@ -13,7 +13,15 @@ import { createTestTopics, testConfig } from './harness';
 import { processorEnv, readTopic, startServe, stopServe } from './processor-harness';
 
 const base = (id: string, change: Partial<TextEvent> = {}): TextEvent => ({
-  id, text: `A good sentence number ${id} about Lisbon.`, tasks: ['sentiment'], questions: [], key: null, tenant: null, metadata: {}, createdAt: Date.now(), ...change,
+  id,
+  text: `A good sentence number ${id} about Lisbon.`,
+  tasks: ['sentiment'],
+  questions: [],
+  key: null,
+  tenant: null,
+  metadata: {},
+  createdAt: Date.now(),
+  ...change,
 });
 
 describe('processor dead letters (real broker)', () => {
@@ -39,7 +47,23 @@ describe('processor dead letters (real broker)', () => {
       { code: 'NOT_AVRO', message: { value: Buffer.from('{"id":"json","text":"not avro"}') } },
       { code: 'NOT_AVRO', message: { value: Buffer.concat([Buffer.from([1]), goodId.subarray(1)]) } },
       { code: 'SCHEMA_UNKNOWN', message: { value: Buffer.concat([Buffer.from([0, 0x0f, 0x42, 0x40, 0x00]), goodId.subarray(5)]) } },
-      { code: 'SCHEMA_WRONG_TOPIC', message: { value: await codec.encode('feedback', { id: 'fb', text: 'x', task: 'sentiment', head: null, label: 'positive', entities: [], answer: null, source: 't', modelVersion: null, createdAt: 1 }) } },
+      {
+        code: 'SCHEMA_WRONG_TOPIC',
+        message: {
+          value: await codec.encode('feedback', {
+            id: 'fb',
+            text: 'x',
+            task: 'sentiment',
+            head: null,
+            label: 'positive',
+            entities: [],
+            answer: null,
+            source: 't',
+            modelVersion: null,
+            createdAt: 1,
+          }),
+        },
+      },
       { code: 'AVRO_DECODE_FAILED', message: { value: goodId.subarray(0, 12) } },
       { code: 'TEXT_EMPTY', message: { value: await encode(base('empty', { text: '' })) } },
       { code: 'TEXT_WHITESPACE', message: { value: await encode(base('spaces', { text: ' \n\t ' })) } },
@@ -49,10 +73,19 @@ describe('processor dead letters (real broker)', () => {
       { code: 'TEXT_CONTROL_CHARACTERS', message: { value: await encode(base('control', { text: 'ring the bell \u0007 now' })) } },
       { code: 'TASK_UNKNOWN', message: { value: await encode(base('task', { tasks: ['summarize'] })) } },
       { code: 'TASKS_EMPTY', message: { value: await encode(base('notasks', { tasks: [] })) } },
-      { code: 'QUESTIONS_TOO_MANY', message: { value: await encode(base('manyq', { tasks: ['answers'], questions: Array.from({ length: 17 }, (_, i) => `q${i}?`) })) } },
+      {
+        code: 'QUESTIONS_TOO_MANY',
+        message: { value: await encode(base('manyq', { tasks: ['answers'], questions: Array.from({ length: 17 }, (_, i) => `q${i}?`) })) },
+      },
       { code: 'QUESTION_EMPTY', message: { value: await encode(base('emptyq', { tasks: ['answers'], questions: ['   '] })) } },
-      { code: 'QUESTION_TOO_LONG', message: { value: await encode(base('longq', { tasks: ['answers'], questions: ['why'.repeat(400)] })) } },
-      { code: 'QUESTION_INVALID_CHARACTERS', message: { value: await encode(base('ctrlq', { tasks: ['answers'], questions: ['who\u0000?'] })) } },
+      {
+        code: 'QUESTION_TOO_LONG',
+        message: { value: await encode(base('longq', { tasks: ['answers'], questions: ['why'.repeat(400)] })) },
+      },
+      {
+        code: 'QUESTION_INVALID_CHARACTERS',
+        message: { value: await encode(base('ctrlq', { tasks: ['answers'], questions: ['who\u0000?'] })) },
+      },
       { code: 'ANSWERS_WITHOUT_QUESTIONS', message: { value: await encode(base('noq', { tasks: ['answers'] })) } },
       { code: 'ID_EMPTY', message: { value: await encode(base(' ')) } },
       { code: 'ID_TOO_LONG', message: { value: await encode(base('i'.repeat(300))) } },
@@ -82,7 +115,11 @@ describe('processor dead letters (real broker)', () => {
       expect(results.map((r) => r.id).sort()).toEqual([...goodIds].sort());
       expect(letters.map((l) => l.errorCode).sort()).toEqual(bad.map((b) => b.code).sort());
       for (const b of bad) {
-        const letter = letters.find((l) => l.errorCode === b.code && (b.message.value === null ? l.value === null : Buffer.from(l.value ?? []).equals(b.message.value as Buffer)));
+        const letter = letters.find(
+          (l) =>
+            l.errorCode === b.code &&
+            (b.message.value === null ? l.value === null : Buffer.from(l.value ?? []).equals(b.message.value as Buffer)),
+        );
         expect({ code: b.code, found: letter !== undefined }).toEqual({ code: b.code, found: true });
         expect(letter!.reason.length).toBeGreaterThan(5);
         expect(letter!.sourceTopic).toBe(config.topics.text);
@@ -99,9 +136,14 @@ describe('processor dead letters (real broker)', () => {
     await createTestTopics(config);
     const producer = createKafka(config, 'guard-test').producer({ createPartitioner: defaultPartitioner });
     await producer.connect();
-    await producer.send({ topic: config.topics.text, messages: Array.from({ length: 20 }, (_, i) => ({ value: Buffer.from(`not avro ${i}`) })) });
+    await producer.send({
+      topic: config.topics.text,
+      messages: Array.from({ length: 20 }, (_, i) => ({ value: Buffer.from(`not avro ${i}`) })),
+    });
     await producer.disconnect();
-    const serve = await startServe(processorEnv(env, { TRIDENT_PROCESSOR_DLQ_WINDOW_EVENTS: '10', TRIDENT_PROCESSOR_DLQ_MAX_RATIO: '0.5' }));
+    const serve = await startServe(
+      processorEnv(env, { TRIDENT_PROCESSOR_DLQ_WINDOW_EVENTS: '10', TRIDENT_PROCESSOR_DLQ_MAX_RATIO: '0.5' }),
+    );
     expect(await serve.exited).toBe(1);
     expect(serve.output()).toMatch(/trident: \d+ of the last 10 events were dead-lettered \(more than 50 %; top codes: NOT_AVRO ×\d+\)/);
   });

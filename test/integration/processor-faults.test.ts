@@ -14,7 +14,9 @@ import { EventCodec } from '../../schemas/codec';
 
 function configFor(prefix: string, processor: Record<string, unknown> = {}) {
   const group = uniqueName(`fault-${prefix}`);
-  return testConfig(prefix, { processor: { groupId: group, transactionalIdPrefix: group, maxBatchEvents: 8, sessionTimeoutMs: 6000, ...processor } }).config;
+  return testConfig(prefix, {
+    processor: { groupId: group, transactionalIdPrefix: group, maxBatchEvents: 8, sessionTimeoutMs: 6000, ...processor },
+  }).config;
 }
 
 describe('processor commit faults (real broker)', () => {
@@ -38,7 +40,10 @@ describe('processor commit faults (real broker)', () => {
               // then stays in COMMITTING, where every later transaction() of this producer throws.
               if (n === 3) await transaction.commit();
               injected.push(n === 3 ? 'commit lost after the broker committed' : 'EndTxn failed');
-              throw Object.assign(new Error('Connection error: read ECONNRESET (injected)'), { name: 'KafkaJSConnectionError', retriable: true });
+              throw Object.assign(new Error('Connection error: read ECONNRESET (injected)'), {
+                name: 'KafkaJSConnectionError',
+                retriable: true,
+              });
             },
           } as Transaction;
         }),
@@ -63,7 +68,11 @@ describe('processor commit faults (real broker)', () => {
       // each partition's transactional id is initialised, so our producers' epochs are old.
       const kafka = createKafka(config, 'fault-fencer');
       for (let p = 0; p < config.topics.partitions; p++) {
-        const zombieKiller = kafka.producer({ transactionalId: `${config.processor.transactionalIdPrefix}-${config.topics.text}-${p}`, idempotent: true, maxInFlightRequests: 1 });
+        const zombieKiller = kafka.producer({
+          transactionalId: `${config.processor.transactionalIdPrefix}-${config.topics.text}-${p}`,
+          idempotent: true,
+          maxInFlightRequests: 1,
+        });
         await zombieKiller.connect();
         await (await zombieKiller.transaction()).abort();
         await zombieKiller.disconnect();
@@ -103,7 +112,11 @@ describe('processor commit faults (real broker)', () => {
     try {
       await waitFor('A to have batches in flight', () => waiting > 0);
       const b = await startInProcess(config); // the group rebalances: B takes some of A's partitions and commits their events
-      await waitFor('the rebalance to give B partitions and B to commit', () => b.logs.some((l) => l.includes('partitions assigned') && !l.includes('"assignment":{}')) && b.processor !== null, 60_000);
+      await waitFor(
+        'the rebalance to give B partitions and B to commit',
+        () => b.logs.some((l) => l.includes('partitions assigned') && !l.includes('"assignment":{}')) && b.processor !== null,
+        60_000,
+      );
       await new Promise((r) => setTimeout(r, 4000));
       await b.stop(); // … and hands them back to A
       await waitFor('A to get every partition back', () => a.logs.filter((l) => l.includes('partitions assigned')).length >= 3, 60_000);
@@ -126,15 +139,22 @@ describe('processor commit faults (real broker)', () => {
     const running = await startInProcess(config, {
       model: (pipeline) => {
         // The first worker dies on its third batch; reloads give a working one.
-        const dying = { run: async (inputs: Parameters<typeof pipeline.run>[0], tasks: string[]) => {
-          runs += 1;
-          if (runs >= 3) throw new TridentError('MODEL_WORKER_DIED', 'encoder.onnx: inference worker stopped: exit code 134 (injected)');
-          return pipeline.run(inputs, tasks);
-        }, close: async () => undefined };
-        availability = new ModelAvailability(dying, async () => ({ run: (inputs, tasks) => pipeline.run(inputs, tasks), close: async () => undefined }), {
-          baseDelayMs: 1500,
-          onStateChange: (status) => states.push(status.state),
-        });
+        const dying = {
+          run: async (inputs: Parameters<typeof pipeline.run>[0], tasks: string[]) => {
+            runs += 1;
+            if (runs >= 3) throw new TridentError('MODEL_WORKER_DIED', 'encoder.onnx: inference worker stopped: exit code 134 (injected)');
+            return pipeline.run(inputs, tasks);
+          },
+          close: async () => undefined,
+        };
+        availability = new ModelAvailability(
+          dying,
+          async () => ({ run: (inputs, tasks) => pipeline.run(inputs, tasks), close: async () => undefined }),
+          {
+            baseDelayMs: 1500,
+            onStateChange: (status) => states.push(status.state),
+          },
+        );
         return availability.run;
       },
     });
@@ -157,11 +177,27 @@ describe('processor commit faults (real broker)', () => {
       wrapKafka: (kafka) =>
         wrapTransactions(kafka, (transaction, _n, transactionalId) =>
           transactionalId.endsWith(poisoned)
-            ? ({ ...transaction, sendBatch: async () => Promise.reject(Object.assign(new Error('The request included a message larger than the max message size the server will accept (injected)'), { type: 'MESSAGE_TOO_LARGE', code: 10 })), abort: transaction.abort.bind(transaction), commit: transaction.commit.bind(transaction), sendOffsets: transaction.sendOffsets.bind(transaction), isActive: transaction.isActive.bind(transaction) } as Transaction)
+            ? ({
+                ...transaction,
+                sendBatch: async () =>
+                  Promise.reject(
+                    Object.assign(
+                      new Error('The request included a message larger than the max message size the server will accept (injected)'),
+                      { type: 'MESSAGE_TOO_LARGE', code: 10 },
+                    ),
+                  ),
+                abort: transaction.abort.bind(transaction),
+                commit: transaction.commit.bind(transaction),
+                sendOffsets: transaction.sendOffsets.bind(transaction),
+                isActive: transaction.isActive.bind(transaction),
+              } as Transaction)
             : transaction,
         ),
     });
-    const failure = await running.processor.done.then(() => null, (error: unknown) => error);
+    const failure = await running.processor.done.then(
+      () => null,
+      (error: unknown) => error,
+    );
     await running.pipeline.close();
     expect(failure).toMatchObject({ code: 'BATCH_RETRIES_EXHAUSTED', topic: config.topics.text, partition: 0, attempts: 3 });
     expect((failure as Error).message).toContain(`${config.topics.text}[0]@`);
@@ -179,14 +215,21 @@ describe('processor commit faults (real broker)', () => {
     const huge = Buffer.alloc(1_030_000, 0x61); // not Avro: NOT_AVRO, copied to the DLQ
     const producer = createKafka(config, 'fault-oversized').producer({ idempotent: true });
     await producer.connect();
-    await producer.send({ topic: config.topics.text, messages: [{ key: 'huge', value: huge, partition: 0, headers: { trace: 'h'.repeat(10_000) } }] });
+    await producer.send({
+      topic: config.topics.text,
+      messages: [{ key: 'huge', value: huge, partition: 0, headers: { trace: 'h'.repeat(10_000) } }],
+    });
     await producer.disconnect();
     const ids = await produceEvents(config, 'oversized', 60);
     const running = await startInProcess(config);
     try {
       expect(await countPerTask(config, ids)).toEqual(NONE_LOST_OR_DUPLICATED);
       const [letter] = await readTopic<{ errorCode: string; value: Buffer; valueBytes: number; valueSha256: string }>(config, 'dlq', 1);
-      expect(letter).toMatchObject({ errorCode: 'NOT_AVRO', valueBytes: huge.length, valueSha256: createHash('sha256').update(huge).digest('hex') });
+      expect(letter).toMatchObject({
+        errorCode: 'NOT_AVRO',
+        valueBytes: huge.length,
+        valueSha256: createHash('sha256').update(huge).digest('hex'),
+      });
       expect(letter!.value.length).toBeLessThan(huge.length);
     } finally {
       await running.stop();
@@ -204,8 +247,19 @@ describe('processor commit faults (real broker)', () => {
     await producer.send({
       topic: config.topics.text,
       messages: [
-        { key: 'greedy', value: await codec.encode('text', { ...base, id: 'greedy', text: longText, questions: Array.from({ length: 8 }, (_, i) => `Where did Maria fly, part ${i}?`) }) },
-        { key: 'long', value: await codec.encode('text', { ...base, id: 'long', text: longText, tasks: ['sentiment', 'entities'], questions: [] }) },
+        {
+          key: 'greedy',
+          value: await codec.encode('text', {
+            ...base,
+            id: 'greedy',
+            text: longText,
+            questions: Array.from({ length: 8 }, (_, i) => `Where did Maria fly, part ${i}?`),
+          }),
+        },
+        {
+          key: 'long',
+          value: await codec.encode('text', { ...base, id: 'long', text: longText, tasks: ['sentiment', 'entities'], questions: [] }),
+        },
       ],
     });
     await producer.disconnect();
@@ -231,7 +285,10 @@ describe('processor commit faults (real broker)', () => {
     const ids = await produceEvents(config, 'fatal', 90);
     const producer = createKafka(config, 'fault-fatal').producer({ idempotent: true });
     await producer.connect();
-    await producer.send({ topic: config.topics.text, messages: Array.from({ length: 60 }, (_, i) => ({ key: `bad-${i}`, value: Buffer.from(`not avro ${i}`) })) });
+    await producer.send({
+      topic: config.topics.text,
+      messages: Array.from({ length: 60 }, (_, i) => ({ key: `bad-${i}`, value: Buffer.from(`not avro ${i}`) })),
+    });
     await producer.disconnect();
     let slow = true;
     const running = await startInProcess(config, {
@@ -242,10 +299,13 @@ describe('processor commit faults (real broker)', () => {
       },
     });
     // As `trident serve` does: close the model when done rejects.
-    const failure = await running.processor.done.then(() => null, async (error: unknown) => {
-      await running.pipeline.close();
-      return error;
-    });
+    const failure = await running.processor.done.then(
+      () => null,
+      async (error: unknown) => {
+        await running.pipeline.close();
+        return error;
+      },
+    );
     slow = false;
     expect(failure).toMatchObject({ code: 'DLQ_RATE_EXCEEDED' });
     const letters = await readTopic<{ errorCode: string }>(config, 'dlq', 1, { settleMs: 2000, timeoutMs: 20_000 });

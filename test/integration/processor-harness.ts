@@ -13,7 +13,15 @@ export const testArtifact = join(repoRoot, 'model', 'test-artifact');
 /** Environment for a processor of one test: its topics, its own group and transactional ids, the tiny test model. */
 export function processorEnv(env: NodeJS.ProcessEnv, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const id = uniqueName('proc');
-  return { ...env, TRIDENT_MODEL_PATH: testArtifact, TRIDENT_PROCESSOR_GROUP_ID: id, TRIDENT_PROCESSOR_TRANSACTIONAL_ID_PREFIX: id, TRIDENT_PROCESSOR_METRICS_PORT: '0', TRIDENT_LOG_LEVEL: 'info', ...extra };
+  return {
+    ...env,
+    TRIDENT_MODEL_PATH: testArtifact,
+    TRIDENT_PROCESSOR_GROUP_ID: id,
+    TRIDENT_PROCESSOR_TRANSACTIONAL_ID_PREFIX: id,
+    TRIDENT_PROCESSOR_METRICS_PORT: '0',
+    TRIDENT_LOG_LEVEL: 'info',
+    ...extra,
+  };
 }
 
 export interface ServeProcess {
@@ -59,7 +67,12 @@ export async function startServe(env: NodeJS.ProcessEnv): Promise<ServeProcess> 
  * Reads a topic from the beginning with read_committed until `expected` records arrived and then
  * `settleMs` more passed with nothing new (to catch duplicates), or until `timeoutMs`.
  */
-export async function readTopic<T = Record<string, unknown>>(config: TridentConfig, kind: TopicKind, expected: number, options: { settleMs?: number; timeoutMs?: number } = {}): Promise<T[]> {
+export async function readTopic<T = Record<string, unknown>>(
+  config: TridentConfig,
+  kind: TopicKind,
+  expected: number,
+  options: { settleMs?: number; timeoutMs?: number } = {},
+): Promise<T[]> {
   const { settleMs = 1500, timeoutMs = 120_000 } = options;
   const kafka = createKafka(config, 'trident-test-reader');
   const codec = EventCodec.fromConfig(config);
@@ -90,7 +103,10 @@ export function countIds(records: Array<{ id: string }>): Map<string, number> {
   return counts;
 }
 
-export function exactlyOnce(counts: Map<string, number>, expectedIds: Iterable<string>): { missing: string[]; duplicated: string[]; unexpected: string[] } {
+export function exactlyOnce(
+  counts: Map<string, number>,
+  expectedIds: Iterable<string>,
+): { missing: string[]; duplicated: string[]; unexpected: string[] } {
   const expected = new Set(expectedIds);
   return {
     missing: [...expected].filter((id) => !counts.has(id)),

@@ -21,7 +21,14 @@ function writeEvents(count: number, prefix: string): { file: string; ids: string
     const tasks = TASK_MIX[i % TASK_MIX.length];
     ids.push(id);
     for (const t of tasks ?? ['sentiment', 'entities', 'answers', 'categories']) byTask[t]!.push(id);
-    lines.push(JSON.stringify({ id, text: `Order ${i}: Maria in Lisboa loved the café, but the refund to card ${i % 97} is late.`, tasks, questions: ['Who loved the café?'] }));
+    lines.push(
+      JSON.stringify({
+        id,
+        text: `Order ${i}: Maria in Lisboa loved the café, but the refund to card ${i % 97} is late.`,
+        tasks,
+        questions: ['Who loved the café?'],
+      }),
+    );
   }
   writeFileSync(file, lines.join('\n') + '\n');
   return { file, ids, byTask };
@@ -46,7 +53,12 @@ describe('trident serve (processor)', () => {
     try {
       expect((await runCli(['produce', '--file', file, '--no-progress'], env)).code).toBe(0);
       await expectExactlyOnePerTask(config, byTask);
-      const answers = await readTopic<{ id: string; answers: Array<{ question: string }>; text: string }>(config, 'answers', byTask.answers!.length, { settleMs: 0 });
+      const answers = await readTopic<{ id: string; answers: Array<{ question: string }>; text: string }>(
+        config,
+        'answers',
+        byTask.answers!.length,
+        { settleMs: 0 },
+      );
       expect(answers[0]!.answers[0]!.question).toBe('Who loved the café?');
       expect(await readTopic(config, 'dlq', 0, { settleMs: 500, timeoutMs: 2000 })).toEqual([]);
     } finally {

@@ -24,7 +24,10 @@ export function killBroker(dataDir: string): void {
 
 function produceInBackground(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'produce', ...args], { env: { ...process.env, ...env, TRIDENT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'produce', ...args], {
+      env: { ...process.env, ...env, TRIDENT_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -37,7 +40,10 @@ function produceInBackground(args: string[], env: NodeJS.ProcessEnv): Promise<Cl
 function writeLines(count: number, prefix: string): { file: string; ids: string[] } {
   const file = join(mkdtempSync(join(tmpdir(), 'trident-produce-')), 'events.jsonl');
   const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  writeFileSync(file, ids.map((id, i) => JSON.stringify({ id, text: `Line ${i} survives a broker restart.`, tasks: ['sentiment'] })).join('\n') + '\n');
+  writeFileSync(
+    file,
+    ids.map((id, i) => JSON.stringify({ id, text: `Line ${i} survives a broker restart.`, tasks: ['sentiment'] })).join('\n') + '\n',
+  );
   return { file, ids };
 }
 
@@ -55,7 +61,10 @@ describe('trident produce across a broker restart (private stack)', () => {
   });
 
   it('rides out a SIGKILLed and restarted broker: every line exactly once', async () => {
-    const { config, env } = testConfig('produce-restart', { kafka: { brokers: [clientEnv.KAFKA_BROKERS] }, registry: { url: clientEnv.SCHEMA_REGISTRY_URL } });
+    const { config, env } = testConfig('produce-restart', {
+      kafka: { brokers: [clientEnv.KAFKA_BROKERS] },
+      registry: { url: clientEnv.SCHEMA_REGISTRY_URL },
+    });
     const privateEnv = { ...env, ...clientEnv };
     await createTestTopics(config);
     const { file, ids } = writeLines(2000, 'restart');
@@ -74,7 +83,10 @@ describe('trident produce across a broker restart (private stack)', () => {
   });
 
   it('past the delivery timeout: says what was acknowledged and how to resume; resuming delivers the rest', async () => {
-    const { config, env } = testConfig('produce-timeout', { kafka: { brokers: [clientEnv.KAFKA_BROKERS] }, registry: { url: clientEnv.SCHEMA_REGISTRY_URL } });
+    const { config, env } = testConfig('produce-timeout', {
+      kafka: { brokers: [clientEnv.KAFKA_BROKERS] },
+      registry: { url: clientEnv.SCHEMA_REGISTRY_URL },
+    });
     const privateEnv = { ...env, ...clientEnv };
     await createTestTopics(config);
     const { file, ids } = writeLines(1000, 'timeout');

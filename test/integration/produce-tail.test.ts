@@ -10,7 +10,19 @@ describe('trident produce → trident tail (real broker and registry)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'trident-it-'));
     const file = join(dir, 'events.jsonl');
     const ids = Array.from({ length: 10_000 }, (_, i) => `evt-${i}`);
-    writeFileSync(file, ids.map((id, i) => JSON.stringify({ id, text: `Event number ${i} from Lisboa, São Paulo and 東京 🚀`, tasks: i % 2 ? ['sentiment'] : ['entities', 'answers'], questions: i % 2 ? [] : ['Where?'] })).join('\n') + '\n');
+    writeFileSync(
+      file,
+      ids
+        .map((id, i) =>
+          JSON.stringify({
+            id,
+            text: `Event number ${i} from Lisboa, São Paulo and 東京 🚀`,
+            tasks: i % 2 ? ['sentiment'] : ['entities', 'answers'],
+            questions: i % 2 ? [] : ['Where?'],
+          }),
+        )
+        .join('\n') + '\n',
+    );
 
     const produced = await runCli(['produce', '--file', file, '--no-progress'], env);
     expect(produced.stderr).toMatch(/sent 10000, rejected 0/);
@@ -18,7 +30,10 @@ describe('trident produce → trident tail (real broker and registry)', () => {
 
     const tailed = await runCli(['tail', 'text', '--from-beginning', '--timeout', '120'], env);
     expect(tailed.code).toBe(0);
-    const events = tailed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: string; text: string; tasks: string[] });
+    const events = tailed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; text: string; tasks: string[] });
     expect(events).toHaveLength(10_000);
     expect(new Set(events.map((e) => e.id))).toEqual(new Set(ids));
     const sample = events.find((e) => e.id === 'evt-42')!;
@@ -54,23 +69,38 @@ describe('trident produce → trident tail (real broker and registry)', () => {
     expect(produced.stderr).toMatch(/sent 2, rejected 6/);
 
     const tailed = await runCli(['tail', 'text', '--from-beginning', '--timeout', '60'], env);
-    const ids = tailed.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+    const ids = tailed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { id: string }).id);
     expect(ids.sort()).toEqual(['good-1', 'good-2']);
   });
 
   it('sends one text from the command line with tasks and questions, and stdin JSON lines', async () => {
     const { config, env } = testConfig('produce-arg');
     await createTestTopics(config);
-    const one = await runCli(['produce', 'Ada Lovelace lived in London.', '--tasks', 'answers,entities', '--question', 'Where did Ada live?', '--key', 'k1'], env);
+    const one = await runCli(
+      ['produce', 'Ada Lovelace lived in London.', '--tasks', 'answers,entities', '--question', 'Where did Ada live?', '--key', 'k1'],
+      env,
+    );
     expect(one.code).toBe(0);
     const id = one.stdout.trim();
     const stdin = await runCli(['produce', '--file', '-'], env, '{"id":"s1","text":"from stdin"}\n');
     expect(stdin.code).toBe(0);
     const tailed = await runCli(['tail', 'text', '--from-beginning', '--timeout', '60'], env);
-    const events = tailed.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = tailed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ id, text: 'Ada Lovelace lived in London.', tasks: ['answers', 'entities'], questions: ['Where did Ada live?'], key: 'k1' }),
+        expect.objectContaining({
+          id,
+          text: 'Ada Lovelace lived in London.',
+          tasks: ['answers', 'entities'],
+          questions: ['Where did Ada live?'],
+          key: 'k1',
+        }),
         expect.objectContaining({ id: 's1', text: 'from stdin', tasks: null }),
       ]),
     );

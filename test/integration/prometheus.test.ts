@@ -23,13 +23,23 @@ describe('Prometheus scrapes the processor', () => {
     scrape.scrape_configs[0].static_configs[0].targets = [`127.0.0.1:${METRICS_PORT}`];
     writeFileSync(join(dir, 'prometheus.yml'), stringify(scrape));
     copyFileSync(join(repoRoot, 'stack', 'prometheus-rules.yml'), join(dir, 'prometheus-rules.yml')); // its rule_files
-    const prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${PROMETHEUS_PORT}`], { stdio: 'ignore' });
+    const prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${PROMETHEUS_PORT}`,
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       expect((await runCli(['produce', 'Prometheus should see this event.', '--tasks', 'sentiment'], env)).code).toBe(0);
       let value: string | undefined;
       for (let attempt = 0; attempt < 60 && value === undefined; attempt++) {
         await new Promise((r) => setTimeout(r, 500));
-        const response = await fetch(`http://127.0.0.1:${PROMETHEUS_PORT}/api/v1/query?query=${encodeURIComponent(`sum(trident_processor_results_total{job="trident-processor",task="sentiment"})`)}`).catch(() => null);
+        const response = await fetch(
+          `http://127.0.0.1:${PROMETHEUS_PORT}/api/v1/query?query=${encodeURIComponent(`sum(trident_processor_results_total{job="trident-processor",task="sentiment"})`)}`,
+        ).catch(() => null);
         const body = response?.ok ? ((await response.json()) as { data: { result: Array<{ value: [number, string] }> } }) : null;
         const sample = body?.data.result[0]?.value[1];
         if (sample !== undefined && Number(sample) >= 1) value = sample;

@@ -26,7 +26,10 @@ type Step = { producer: number; op: 'begin' } | { producer: number; op: 'send'; 
 
 /** Two producers, 400 records each, interleaved in one transaction each; both abort; then both commit 10 interleaved records. */
 function twoAbortedThenCommitted(): Step[] {
-  const steps: Step[] = [{ producer: 0, op: 'begin' }, { producer: 1, op: 'begin' }];
+  const steps: Step[] = [
+    { producer: 0, op: 'begin' },
+    { producer: 1, op: 'begin' },
+  ];
   for (let i = 0; i < 400; i++) for (const p of [0, 1]) steps.push({ producer: p, op: 'send', id: `aborted-${p}-${i}` });
   steps.push({ producer: 1, op: 'abort' }, { producer: 0, op: 'abort' });
   steps.push({ producer: 0, op: 'begin' }, { producer: 1, op: 'begin' });
@@ -76,7 +79,17 @@ function committedIds(steps: Step[]): string[] {
 }
 
 function result(id: string): SentimentResult {
-  return { id, key: null, tenant: null, modelName: 'read-committed-test', modelVersion: '0', createdAt: 0, processedAt: 0, label: 'neutral', scores: { neutral: 1 } };
+  return {
+    id,
+    key: null,
+    tenant: null,
+    modelName: 'read-committed-test',
+    modelVersion: '0',
+    createdAt: 0,
+    processedAt: 0,
+    label: 'neutral',
+    scores: { neutral: 1 },
+  };
 }
 
 /** Runs the steps one at a time, each record to PARTITION with a ~4 KB key. */
@@ -95,7 +108,10 @@ async function writeSteps(kafka: Kafka, codec: EventCodec, config: TridentConfig
       if (step.op === 'begin') open.set(step.producer, await producers[step.producer]!.transaction());
       else if (step.op === 'send') {
         const key = `${step.id}:`.padEnd(KEY_BYTES, 'k');
-        await open.get(step.producer)!.send({ topic: config.topics.sentiment, messages: [{ partition: PARTITION, key, value: await codec.encode('sentiment', result(step.id)) }] });
+        await open.get(step.producer)!.send({
+          topic: config.topics.sentiment,
+          messages: [{ partition: PARTITION, key, value: await codec.encode('sentiment', result(step.id)) }],
+        });
       } else {
         await open.get(step.producer)![step.op]();
         open.delete(step.producer);
@@ -118,7 +134,14 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_00
 async function startLiveReaders(config: TridentConfig): Promise<{ gateway: string[]; bench: string[]; stop: () => Promise<void> }> {
   const gateway: string[] = [];
   const bench: string[] = [];
-  const stream = new ResultStream(createKafka(config, 'read-committed-gateway'), EventCodec.fromConfig(config), config, `gw-${randomUUID()}`, (_task, r) => gateway.push(r.id), stageLogger('test-gateway'));
+  const stream = new ResultStream(
+    createKafka(config, 'read-committed-gateway'),
+    EventCodec.fromConfig(config),
+    config,
+    `gw-${randomUUID()}`,
+    (_task, r) => gateway.push(r.id),
+    stageLogger('test-gateway'),
+  );
   stream.start();
   if (!(await stream.whenRunning(60_000))) throw new Error('the gateway result stream did not start');
   const stopBench = await listenResults(config, (id) => bench.push(id));
@@ -148,7 +171,11 @@ describe.each([
     const kafka = createKafka(config, 'read-committed-writer');
     live = await startLiveReaders(config);
     // A committed first record that both live readers must see proves they read from before the scenario.
-    const steps: Step[] = [{ producer: 0, op: 'begin' }, { producer: 0, op: 'send', id: 'ready' }, { producer: 0, op: 'commit' }];
+    const steps: Step[] = [
+      { producer: 0, op: 'begin' },
+      { producer: 0, op: 'send', id: 'ready' },
+      { producer: 0, op: 'commit' },
+    ];
     await writeSteps(kafka, codec, config, steps);
     await waitFor(() => live.gateway.includes('ready'), 'the gateway result stream to see the first record');
     await waitFor(() => live.bench.includes('ready'), 'the benchmarks’ listener to see the first record');
@@ -165,7 +192,10 @@ describe.each([
   it('trident tail --from-beginning prints exactly the committed records, in order', async () => {
     const tailed = await runCli(['tail', config.topics.sentiment, '--from-beginning', '--timeout', '120'], env);
     expect(tailed.code).toBe(0);
-    const ids = tailed.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id);
+    const ids = tailed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { id: string }).id);
     expect(ids).toEqual(expected);
   });
 
@@ -176,7 +206,11 @@ describe.each([
 
   it('the gateway’s result stream and the benchmarks’ listener receive exactly the committed records, in order', async () => {
     const last = expected[expected.length - 1]!;
-    await waitFor(() => live.gateway.includes(last) && live.bench.includes(last), 'the live readers to see the last committed record', 120_000);
+    await waitFor(
+      () => live.gateway.includes(last) && live.bench.includes(last),
+      'the live readers to see the last committed record',
+      120_000,
+    );
     // Anything read after the last committed record would be a record of an aborted transaction.
     await new Promise((r) => setTimeout(r, 3000));
     expect(live.gateway).toEqual(expected);

@@ -30,7 +30,10 @@ interface Labeled {
 describe('trident replay (real broker and registry)', () => {
   const { config, env } = testConfig('replay');
   const dir = mkdtempSync(join(tmpdir(), 'trident-replay-'));
-  const labeled = readFileSync(join(repoRoot, 'model', 'evaluation', 'fixtures', 'labeled.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Labeled);
+  const labeled = readFileSync(join(repoRoot, 'model', 'evaluation', 'fixtures', 'labeled.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Labeled);
   const texts = new Map<string, { id: string; text: string; questions: string[] }>();
   for (const l of labeled) {
     const t = texts.get(l.id) ?? { id: l.id, text: l.text!, questions: [] };
@@ -38,12 +41,22 @@ describe('trident replay (real broker and registry)', () => {
     texts.set(l.id, t);
   }
   // Texts without labels too: agreement and drift use every event.
-  for (let i = 0; i < 12; i++) texts.set(`u${i}`, { id: `u${i}`, text: `Unlabeled text number ${i}: the service in Madrid was ${i % 2 ? 'slow' : 'great'}.`, questions: [] });
+  for (let i = 0; i < 12; i++)
+    texts.set(`u${i}`, {
+      id: `u${i}`,
+      text: `Unlabeled text number ${i}: the service in Madrid was ${i % 2 ? 'slow' : 'great'}.`,
+      questions: [],
+    });
 
   beforeAll(async () => {
     await createTestTopics(config);
     const inputs = join(dir, 'texts.jsonl');
-    writeFileSync(inputs, [...texts.values()].map((t) => JSON.stringify({ id: t.id, text: t.text, ...(t.questions.length ? { questions: t.questions } : {}) })).join('\n') + '\n');
+    writeFileSync(
+      inputs,
+      [...texts.values()]
+        .map((t) => JSON.stringify({ id: t.id, text: t.text, ...(t.questions.length ? { questions: t.questions } : {}) }))
+        .join('\n') + '\n',
+    );
     const produced = await runCli(['produce', '--file', inputs, '--no-progress'], env);
     expect(produced.code).toBe(0);
     // One message that is not Avro: counted by its dead-letter code, never fatal.
@@ -53,7 +66,9 @@ describe('trident replay (real broker and registry)', () => {
     await producer.disconnect();
     // Feedback labels (feedback events need the text, a head for categories and spans for answers).
     const feedback = join(dir, 'feedback.jsonl');
-    const lines = labeled.filter((l) => !(l.answer && l.answer.text)).map((l) => ({ ...l, text: texts.get(l.id)!.text, ...(l.task === 'categories' ? { head: 'banking77' } : {}) }));
+    const lines = labeled
+      .filter((l) => !(l.answer && l.answer.text))
+      .map((l) => ({ ...l, text: texts.get(l.id)!.text, ...(l.task === 'categories' ? { head: 'banking77' } : {}) }));
     lines.push({ id: 'ghost', text: 'A label for a text that was never sent.', task: 'sentiment', label: 'positive' });
     writeFileSync(feedback, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const fed = await runCli(['produce', '--feedback', '--file', feedback, '--no-progress'], env);
@@ -66,13 +81,24 @@ describe('trident replay (real broker and registry)', () => {
     const replayed = await runCli(['replay', '--models', `${A},${B}`, '--labels', 'feedback', '--out', out], env);
     expect(replayed.stderr).toMatch(/replay: report in/);
     expect(replayed.code).toBe(0);
-    const predictions = readFileSync(join(out, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; model: string; output: { id: string } });
+    const predictions = readFileSync(join(out, 'predictions.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; model: string; output: { id: string } });
     expect(predictions).toHaveLength(2 * texts.size);
-    for (const [artifact, key] of [[A, '0.0.1'], [B, '1.1.0']] as const) {
+    for (const [artifact, key] of [
+      [A, '0.0.1'],
+      [B, '1.1.0'],
+    ] as const) {
       const file = join(dir, `predict-${key}.jsonl`);
       const predicted = await runCli(['predict', '--file', join(dir, 'predict-in.jsonl'), '--out', file, '--model', artifact], env);
       expect(predicted.code).toBe(0);
-      const expected = new Map(readFileSync(file, 'utf8').trim().split('\n').map((l) => [JSON.parse(l).id as string, JSON.parse(l) as unknown]));
+      const expected = new Map(
+        readFileSync(file, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => [JSON.parse(l).id as string, JSON.parse(l) as unknown]),
+      );
       const got = new Map(predictions.filter((p) => p.model === key).map((p) => [p.id, p.output]));
       expect(got.size).toBe(texts.size);
       for (const [id, output] of got) expect(output).toEqual(expected.get(id));
@@ -99,10 +125,16 @@ describe('trident replay (real broker and registry)', () => {
     writeFileSync(labels, labeled.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const out = join(dir, 'max');
     const shadow = `${config.topics.text}-shadow`;
-    const r = await runCli(['replay', '--models', A, '--max', '4', '--partitions', '0', '--labels', labels, '--out', out, '--to-topic', shadow], env);
+    const r = await runCli(
+      ['replay', '--models', A, '--max', '4', '--partitions', '0', '--labels', labels, '--out', out, '--to-topic', shadow],
+      env,
+    );
     expect(r.code).toBe(0);
     // Results went to the shadow topics, none to the production result topics.
-    const tailed = await runCli(['tail', `${shadow}.sentiment`, '--from-beginning', '--timeout', '60'], { ...env, TRIDENT_TOPICS_SENTIMENT: `${shadow}.sentiment` });
+    const tailed = await runCli(['tail', `${shadow}.sentiment`, '--from-beginning', '--timeout', '60'], {
+      ...env,
+      TRIDENT_TOPICS_SENTIMENT: `${shadow}.sentiment`,
+    });
     expect(tailed.stdout.trim().split('\n')).toHaveLength(4);
     const production = await runCli(['tail', 'sentiment', '--from-beginning', '--timeout', '20'], env);
     expect(production.stdout.trim()).toBe('');
@@ -131,10 +163,22 @@ describe('trident replay (real broker and registry)', () => {
     const big = testConfig('replay-sigint');
     await createTestTopics(big.config);
     const file = join(dir, 'many.jsonl');
-    writeFileSync(file, Array.from({ length: 600 }, (_, i) => JSON.stringify({ id: `m${i}`, text: `Review ${i}: the plot of this film about Lisbon and its harbour was ${i % 2 ? 'dull' : 'moving'}.`, questions: ['Where is it set?'] })).join('\n') + '\n');
+    writeFileSync(
+      file,
+      Array.from({ length: 600 }, (_, i) =>
+        JSON.stringify({
+          id: `m${i}`,
+          text: `Review ${i}: the plot of this film about Lisbon and its harbour was ${i % 2 ? 'dull' : 'moving'}.`,
+          questions: ['Where is it set?'],
+        }),
+      ).join('\n') + '\n',
+    );
     expect((await runCli(['produce', '--file', file, '--no-progress'], big.env)).code).toBe(0);
     const out = join(dir, 'sigint');
-    const child = spawn(process.execPath, [cli, 'replay', '--models', B, '--out', out], { env: { ...process.env, ...big.env, TRIDENT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'replay', '--models', B, '--out', out], {
+      env: { ...process.env, ...big.env, TRIDENT_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     setTimeout(() => child.kill('SIGINT'), 4000);

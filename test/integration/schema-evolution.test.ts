@@ -8,7 +8,16 @@ describe('schema evolution against the real registry', () => {
     const { config } = testConfig('schema-ok');
     const registry = new SchemaRegistry({ host: config.registry.url });
     const oldCodec = new EventCodec(registry as unknown as SchemaRegistryClient, config.topics);
-    const event = { id: 'old-1', text: 'written before the change', tasks: null, questions: [], key: null, tenant: null, metadata: {}, createdAt: 1 };
+    const event = {
+      id: 'old-1',
+      text: 'written before the change',
+      tasks: null,
+      questions: [],
+      key: null,
+      tenant: null,
+      metadata: {},
+      createdAt: 1,
+    };
     const oldBytes = await oldCodec.encode('text', event);
 
     const v1 = loadSchema('text');

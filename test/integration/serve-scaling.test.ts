@@ -12,7 +12,11 @@ describe('two `trident serve` on one host', () => {
     await createTestTopics(config);
     const targets = mkdtempSync(join(tmpdir(), 'trident-targets-'));
     // The same configured port for both, as when each is started without flags.
-    const procEnv = processorEnv(env, { TRIDENT_PROCESSOR_METRICS_PORT: '29465', TRIDENT_PROCESSOR_METRICS_TARGETS_DIR: targets, TRIDENT_PROCESSOR_MAX_BATCH_EVENTS: '8' });
+    const procEnv = processorEnv(env, {
+      TRIDENT_PROCESSOR_METRICS_PORT: '29465',
+      TRIDENT_PROCESSOR_METRICS_TARGETS_DIR: targets,
+      TRIDENT_PROCESSOR_MAX_BATCH_EVENTS: '8',
+    });
     const a = await startServe(procEnv);
     const b = await startServe(procEnv);
     try {

@@ -26,7 +26,10 @@ describe('trident stack (a private stack on other ports)', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(`127.0.0.1:${PORTS.kafka}`);
 
-    const { config, env } = testConfig('restart', { kafka: { brokers: [clientEnv.KAFKA_BROKERS] }, registry: { url: clientEnv.SCHEMA_REGISTRY_URL } });
+    const { config, env } = testConfig('restart', {
+      kafka: { brokers: [clientEnv.KAFKA_BROKERS] },
+      registry: { url: clientEnv.SCHEMA_REGISTRY_URL },
+    });
     const privateEnv = { ...env, ...clientEnv };
     await createTestTopics(config);
     const produced = await runCli(['produce', '--file', '-'], privateEnv, '{"id":"before-restart","text":"kept across restarts"}\n');
@@ -43,13 +46,21 @@ describe('trident stack (a private stack on other ports)', () => {
   });
 
   it('fails with one clear line when a port is taken by another process', async () => {
-    const busyEnv = { ...stackEnv, TRIDENT_STACK_DATA_DIR: mkdtempSync(join(tmpdir(), 'trident-busy-')), TRIDENT_STACK_KAFKA_PORT: '29192', TRIDENT_STACK_CONTROLLER_PORT: '29193', TRIDENT_STACK_REGISTRY_PORT: '28185' };
+    const busyEnv = {
+      ...stackEnv,
+      TRIDENT_STACK_DATA_DIR: mkdtempSync(join(tmpdir(), 'trident-busy-')),
+      TRIDENT_STACK_KAFKA_PORT: '29192',
+      TRIDENT_STACK_CONTROLLER_PORT: '29193',
+      TRIDENT_STACK_REGISTRY_PORT: '28185',
+    };
     const server: Server = createServer();
     await new Promise<void>((r) => server.listen(29192, '127.0.0.1', r));
     try {
       const result = await runCli(['stack', 'up'], busyEnv);
       expect(result.code).not.toBe(0);
-      expect(result.stderr.trim().split('\n').pop()).toMatch(/^trident: port 29192 \(kafka\) is already in use by another process; stop it or set TRIDENT_STACK_KAFKA_PORT$/);
+      expect(result.stderr.trim().split('\n').pop()).toMatch(
+        /^trident: port 29192 \(kafka\) is already in use by another process; stop it or set TRIDENT_STACK_KAFKA_PORT$/,
+      );
     } finally {
       server.close();
     }

@@ -32,7 +32,11 @@ describe('trident stack up --secure (a private stack on other ports)', () => {
   beforeAll(async () => {
     const up = await runCli(['stack', 'up', '--secure'], stackEnv);
     if (up.code !== 0) throw new Error(`stack up --secure failed:\n${up.stderr}`);
-    clientEnv = { ...secureClientEnv(stackPaths(loadConfig({ env: stackEnv }))), KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: registryUrl };
+    clientEnv = {
+      ...secureClientEnv(stackPaths(loadConfig({ env: stackEnv }))),
+      KAFKA_BROKERS: brokers.join(','),
+      SCHEMA_REGISTRY_URL: registryUrl,
+    };
     expect(up.stderr).toContain(`TRIDENT_KAFKA_SASL_PASSWORD_FILE=${clientEnv.TRIDENT_KAFKA_SASL_PASSWORD_FILE}`);
     // The password itself is never printed.
     expect(up.stderr + up.stdout).not.toContain(readFileSync(clientEnv.TRIDENT_KAFKA_SASL_PASSWORD_FILE!, 'utf8').trim());
@@ -69,12 +73,16 @@ describe('trident stack up --secure (a private stack on other ports)', () => {
   it('produce → serve → tail works with the trident user’s settings', async () => {
     const base = uniqueName('it-secure');
     const env: NodeJS.ProcessEnv = { ...clientEnv, TRIDENT_TOPICS_PARTITIONS: '1' };
-    for (const k of ['text', 'sentiment', 'entities', 'answers', 'categories', 'feedback', 'dlq', 'models']) env[`TRIDENT_TOPICS_${k.toUpperCase()}`] = `${base}.${k}`;
+    for (const k of ['text', 'sentiment', 'entities', 'answers', 'categories', 'feedback', 'dlq', 'models'])
+      env[`TRIDENT_TOPICS_${k.toUpperCase()}`] = `${base}.${k}`;
     const topics = await runCli(['topics', 'create'], env);
     expect(topics.code).toBe(0);
     const produced = await runCli(['produce', 'Ada Lovelace worked in London.', '--tasks', 'sentiment', '--key', 'secure-1'], env);
     expect(produced.code).toBe(0);
-    const serve = spawn(process.execPath, [cli, 'serve'], { env: { ...process.env, ...processorEnv(env) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const serve = spawn(process.execPath, [cli, 'serve'], {
+      env: { ...process.env, ...processorEnv(env) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     serve.stdout.on('data', (d: Buffer) => (output += d.toString()));
     serve.stderr.on('data', (d: Buffer) => (output += d.toString()));

@@ -7,7 +7,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from trident_training.paths import base_model_dir, data_dir  # noqa: E402
 
-
 # What the data-reader and recipe tests need; the skip reason and the summary line both say it.
 SHARED_DATA = "the shared data sets (SST-2, CoNLL-2003, SQuAD v1.1, banking77)"
 
@@ -25,8 +24,10 @@ def pytest_terminal_summary(terminalreporter):
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if SHARED_DATA in str(r.longrepr)]
     if skipped:
         names = ", ".join(r.nodeid.split("::")[-1] for r in skipped)
-        terminalreporter.write_line(f"{len(skipped)} skipped ({names}): they need {SHARED_DATA} at {data_dir()}; "
-                                    "set TRIDENT_DATA_DIR to run them")
+        terminalreporter.write_line(
+            f"{len(skipped)} skipped ({names}): they need {SHARED_DATA} at {data_dir()}; "
+            "set TRIDENT_DATA_DIR to run them"
+        )
 
 
 @pytest.fixture(scope="session")

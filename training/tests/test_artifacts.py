@@ -47,7 +47,7 @@ def test_artifact_manifest_and_parity(folder):
     for item, got in zip(parity["inputs"], outputs):
         for e in got.get("entities", []):
             units = item["text"].encode("utf-16-le")
-            assert units[2 * e["start"]:2 * e["end"]].decode("utf-16-le") == e["text"]
+            assert units[2 * e["start"] : 2 * e["end"]].decode("utf-16-le") == e["text"]
     assert m["max_length"] > m["stride"]
 
 

@@ -1,4 +1,5 @@
 """Task mixing of the batch plan: the same batches either way, only their order differs."""
+
 from types import SimpleNamespace
 
 import pytest

@@ -4,9 +4,16 @@ import copy
 
 import pytest
 
-from trident_training.parity_check import (CROSS_PATH_TOLERANCE, DECISION_MARGIN, PARITY_TOLERANCE,
-                                           SAME_PATH_TOLERANCE, NearTies, compare_fixture, compare_outputs,
-                                           tolerance_for)
+from trident_training.parity_check import (
+    CROSS_PATH_TOLERANCE,
+    DECISION_MARGIN,
+    PARITY_TOLERANCE,
+    SAME_PATH_TOLERANCE,
+    NearTies,
+    compare_fixture,
+    compare_outputs,
+    tolerance_for,
+)
 from trident_training.parity_fixture import kernel_path, reproduction_error
 
 BASE = {
@@ -20,8 +27,14 @@ BASE = {
         {"question": "q", "answer": None, "start": None, "end": None, "score": 0.01},
         {"question": "who", "answer": "Ann", "start": 0, "end": 3, "score": 0.6},
     ],
-    "categories": {"intents": [{"label": "a", "score": 0.5}, {"label": "b", "score": 0.3},
-                               {"label": "c", "score": 0.1}, {"label": "d", "score": 0.097}]},
+    "categories": {
+        "intents": [
+            {"label": "a", "score": 0.5},
+            {"label": "b", "score": 0.3},
+            {"label": "c", "score": 0.1},
+            {"label": "d", "score": 0.097},
+        ]
+    },
 }
 
 
@@ -58,8 +71,14 @@ def test_reports_changed_decisions_when_nothing_was_a_near_tie():
     actual["answers"][0] = {**actual["answers"][0], "answer": "x", "start": 0, "end": 1}
     del actual["categories"]
     assert paths(base(), actual) == [
-        "x.<tasks>", "x.sentiment.label", "x.entities[0:3 PER]", "x.entities[0:4 PER]",
-        "x.answers[0].answer", "x.answers[0].start", "x.answers[0].end"]
+        "x.<tasks>",
+        "x.sentiment.label",
+        "x.entities[0:3 PER]",
+        "x.entities[0:4 PER]",
+        "x.answers[0].answer",
+        "x.answers[0].start",
+        "x.answers[0].end",
+    ]
     assert paths(base(), {**base(), "entities": []}) == ["x.entities[0:3 PER]", "x.entities[12:16 LOC]"]
 
 
@@ -82,8 +101,12 @@ def test_near_tied_category_ranks_may_swap_but_clear_ranks_may_not():
     assert compare_outputs(base(), entered) == []
     clear = base()
     clear["categories"]["intents"][:2] = [{"label": "b", "score": 0.5}, {"label": "a", "score": 0.3}]
-    assert paths(base(), clear) == ["x.categories.intents[0].label", "x.categories.intents[1].label",
-                                    "x.categories.intents.b.score", "x.categories.intents.a.score"]
+    assert paths(base(), clear) == [
+        "x.categories.intents[0].label",
+        "x.categories.intents[1].label",
+        "x.categories.intents.b.score",
+        "x.categories.intents.a.score",
+    ]
     entering = base()
     entering["categories"]["intents"][1] = {"label": "e", "score": 0.3}
     assert paths(base(), entering) == ["x.categories.intents[1].label"]
@@ -94,7 +117,9 @@ def test_entities_overlapping_a_near_tie_range_are_exempt_and_only_those():
     actual["entities"][0] = {"label": "PER", "text": "Ann B", "start": 0, "end": 5, "score": 0.7}
     assert compare_outputs(base(), actual, NearTies(entity_ranges=((2, 7),))) == []
     assert paths(base(), actual, near_ties=NearTies(entity_ranges=((20, 25),))) == [
-        "x.entities[0:3 PER]", "x.entities[0:5 PER]"]
+        "x.entities[0:3 PER]",
+        "x.entities[0:5 PER]",
+    ]
 
 
 def test_near_tie_answers_are_exempt_from_span_checks_never_from_the_score():
@@ -102,7 +127,10 @@ def test_near_tie_answers_are_exempt_from_span_checks_never_from_the_score():
     actual["answers"][1] = {**actual["answers"][1], "answer": "Rome", "start": 12, "end": 16}
     assert compare_outputs(base(), actual, NearTies(answers=(1,))) == []
     assert paths(base(), actual, near_ties=NearTies(answers=(0,))) == [
-        "x.answers[1].answer", "x.answers[1].start", "x.answers[1].end"]
+        "x.answers[1].answer",
+        "x.answers[1].start",
+        "x.answers[1].end",
+    ]
     actual["answers"][1]["score"] = 0.5
     assert paths(base(), actual, near_ties=NearTies(answers=(1,))) == ["x.answers[1].score"]
 
@@ -115,7 +143,10 @@ def test_compare_fixture_uses_each_inputs_near_ties_and_accepts_old_fixtures():
     actual["answers"][1] = {**actual["answers"][1], "answer": "Rome", "start": 12, "end": 16}
     old = {"expected": {"int8": [base()]}, "kernel": VNNI}
     assert [d.path for d in compare_fixture(old, [actual], "avx512_vnni")] == [
-        "x.answers[1].answer", "x.answers[1].start", "x.answers[1].end"]
+        "x.answers[1].answer",
+        "x.answers[1].start",
+        "x.answers[1].end",
+    ]
     new = {**old, "near_ties": {"epsilon": 0.4, "inputs": {"x": {"answers": [[1, 0.004]]}}}}
     assert compare_fixture(new, [actual], "avx512_vnni") == []
     # A near tie recorded with a margin wider than this comparison's is not exempt.
@@ -136,7 +167,9 @@ def test_tolerance_depends_on_whether_the_int8_paths_are_of_one_kind():
     moved["sentiment"]["scores"] = {"negative": 0.25, "positive": 0.75}  # Δ 0.05: beyond same-path, within cross-path
     fixture = {"expected": {"int8": [base()]}, "kernel": VNNI}
     assert [d.path for d in compare_fixture(fixture, [moved], "avx512_vnni")] == [
-        "x.sentiment.scores.negative", "x.sentiment.scores.positive"]
+        "x.sentiment.scores.negative",
+        "x.sentiment.scores.positive",
+    ]
     assert compare_fixture(fixture, [moved], "avx2 (u8s8 saturating)") == []
 
 

@@ -20,13 +20,27 @@ def test_ece_by_hand():
 
 def test_score_reads_prediction_lines():
     lines = [
-        {"id": "a", "model": "m", "gold": {"sentiment": "positive", "entities": [{"label": "PER", "start": 0, "end": 3}]},
-         "output": {"sentiment": {"label": "positive", "scores": {"negative": 0.1, "positive": 0.9}},
-                    "entities": [{"label": "PER", "start": 0, "end": 3, "score": 0.8},
-                                 {"label": "LOC", "start": 5, "end": 9, "score": 0.6}]}},
-        {"id": "b", "model": "m", "gold": {"sentiment": "negative", "answers": {"Where?": ["in Paris", "Paris"]}},
-         "output": {"sentiment": {"label": "positive", "scores": {"negative": 0.3, "positive": 0.7}},
-                    "answers": [{"question": "Where?", "answer": "Paris", "score": 0.5}]}},
+        {
+            "id": "a",
+            "model": "m",
+            "gold": {"sentiment": "positive", "entities": [{"label": "PER", "start": 0, "end": 3}]},
+            "output": {
+                "sentiment": {"label": "positive", "scores": {"negative": 0.1, "positive": 0.9}},
+                "entities": [
+                    {"label": "PER", "start": 0, "end": 3, "score": 0.8},
+                    {"label": "LOC", "start": 5, "end": 9, "score": 0.6},
+                ],
+            },
+        },
+        {
+            "id": "b",
+            "model": "m",
+            "gold": {"sentiment": "negative", "answers": {"Where?": ["in Paris", "Paris"]}},
+            "output": {
+                "sentiment": {"label": "positive", "scores": {"negative": 0.3, "positive": 0.7}},
+                "answers": [{"question": "Where?", "answer": "Paris", "score": 0.5}],
+            },
+        },
         {"id": "c", "model": "m", "error": {"code": "INPUT_TEXT_TOO_LONG", "message": "x"}},
     ]
     out = score(lines, {"sentiment": ["negative", "positive"]}, [])

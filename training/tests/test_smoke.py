@@ -9,11 +9,40 @@ from .test_artifacts import check_manifest
 
 
 def test_recipe_smoke(data_root, tmp_path):
-    argv = ["--base", "tiny", "--sst2-examples", "48", "--conll-examples", "48", "--squad-examples", "24",
-            "--banking77-examples", "96", "--final-eval-limit", "16", "--mid-evals", "1",
-            "--mid-eval-limit", "8", "--max-length", "64", "--stride", "16", "--max-question-tokens", "24",
-            "--out", str(tmp_path / "art"), "--run-dir", str(tmp_path / "run"),
-            "--checkpoint-dir", str(tmp_path / "ckpt"), "--mlflow", "false", "--threads", "1"]
+    argv = [
+        "--base",
+        "tiny",
+        "--sst2-examples",
+        "48",
+        "--conll-examples",
+        "48",
+        "--squad-examples",
+        "24",
+        "--banking77-examples",
+        "96",
+        "--final-eval-limit",
+        "16",
+        "--mid-evals",
+        "1",
+        "--mid-eval-limit",
+        "8",
+        "--max-length",
+        "64",
+        "--stride",
+        "16",
+        "--max-question-tokens",
+        "24",
+        "--out",
+        str(tmp_path / "art"),
+        "--run-dir",
+        str(tmp_path / "run"),
+        "--checkpoint-dir",
+        str(tmp_path / "ckpt"),
+        "--mlflow",
+        "false",
+        "--threads",
+        "1",
+    ]
     cfg = train.parse_args(argv)
     manifest = train.run(cfg, "smoke")
     art = tmp_path / "art"
@@ -21,8 +50,12 @@ def test_recipe_smoke(data_root, tmp_path):
     assert m == manifest
     assert set(m["metrics"]) == {"fp32", "int8"}
     for kind in ("fp32", "int8"):
-        assert set(m["metrics"][kind]) == {"sst2/dev", "conll2003/testa", "squad_v1.1/dev-articles-00-31",
-                                           "banking77/validation"}
+        assert set(m["metrics"][kind]) == {
+            "sst2/dev",
+            "conll2003/testa",
+            "squad_v1.1/dev-articles-00-31",
+            "banking77/validation",
+        }
     assert m["casing"] == {"input": "case_ids", "classes": 5}
     assert len(m["heads"]["banking77"]["labels"]) == 77
     assert {d["path"] for d in m["training"]["data"]} >= {"sst2/train.tsv", "conll2003/eng.train"}

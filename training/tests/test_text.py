@@ -67,7 +67,7 @@ def test_qa_windows_layout(tokenizer):
         assert w.input_ids[:18] == [cls_id] + q.ids[:16] + [sep_id]  # question cut to 16 tokens
         assert w.ctx_start == 18 and w.input_ids[-1] == sep_id
         assert w.token_type_ids[:18] == [0] * 18 and set(w.token_type_ids[18:]) == {1}
-    assert ws[0].token_index[ws[0].ctx_stop - 8:ws[0].ctx_stop] == ws[1].token_index[18:26]
+    assert ws[0].token_index[ws[0].ctx_stop - 8 : ws[0].ctx_stop] == ws[1].token_index[18:26]
 
 
 def test_case_classes():

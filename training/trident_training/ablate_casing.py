@@ -46,7 +46,8 @@ def one(casing: bool, args, tok, train, dev) -> dict:
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     warm = max(1, int(0.06 * len(plan)))
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (len(plan) - s) / max(1, len(plan) - warm)))
+        opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (len(plan) - s) / max(1, len(plan) - warm))
+    )
     t = time.time()
     model.train()
     for task, idx in plan:
@@ -63,9 +64,15 @@ def one(casing: bool, args, tok, train, dev) -> dict:
     m = numpy_model(cfg, model, tok)
     m.heads = {"entities": m.heads["entities"]}
     report = eval_entities(m, "entities", dev)
-    return {"casing": casing, "batches": len(plan), "train_seconds": round(seconds),
-            "f1": report["f1"], "precision": report["precision"], "recall": report["recall"],
-            "per_type": report["per_type"]}
+    return {
+        "casing": casing,
+        "batches": len(plan),
+        "train_seconds": round(seconds),
+        "f1": report["f1"],
+        "precision": report["precision"],
+        "recall": report["recall"],
+        "per_type": report["per_type"],
+    }
 
 
 def main(argv=None) -> None:
@@ -85,16 +92,22 @@ def main(argv=None) -> None:
     train = subset(D.read_conll(root / D.CONLL_TRAIN), args.sentences, args.seed)
     dev = D.read_conll(root / D.CONLL_DEV)
     if args.dev_limit:
-        dev = dev[:args.dev_limit]
+        dev = dev[: args.dev_limit]
     results = [one(c, args, tok, train, dev) for c in (False, True)]
-    out = {"command": "python -m trident_training.ablate_casing " + " ".join(argv or sys.argv[1:]),
-           "train_sentences": len(train), "dev": "conll2003/testa", "dev_sentences": len(dev),
-           "results": results}
+    out = {
+        "command": "python -m trident_training.ablate_casing " + " ".join(argv or sys.argv[1:]),
+        "train_sentences": len(train),
+        "dev": "conll2003/testa",
+        "dev_sentences": len(dev),
+        "results": results,
+    }
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=2)
     for r in results:
-        print(f"casing={r['casing']}: F1 {100 * r['f1']:.2f} (P {100 * r['precision']:.2f}, "
-              f"R {100 * r['recall']:.2f}), {r['batches']} batches, {r['train_seconds']} s")
+        print(
+            f"casing={r['casing']}: F1 {100 * r['f1']:.2f} (P {100 * r['precision']:.2f}, "
+            f"R {100 * r['recall']:.2f}), {r['batches']} batches, {r['train_seconds']} s"
+        )
 
 
 if __name__ == "__main__":

@@ -125,9 +125,16 @@ def read_squad(path: Path) -> list[QAExample]:
     for a, article in enumerate(data):
         for para in article["paragraphs"]:
             for qa in para["qas"]:
-                out.append(QAExample(qa["id"], a, qa["question"], para["context"],
-                                     [x["text"] for x in qa["answers"]],
-                                     [x["answer_start"] for x in qa["answers"]]))
+                out.append(
+                    QAExample(
+                        qa["id"],
+                        a,
+                        qa["question"],
+                        para["context"],
+                        [x["text"] for x in qa["answers"]],
+                        [x["answer_start"] for x in qa["answers"]],
+                    )
+                )
     return out
 
 

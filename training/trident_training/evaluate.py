@@ -16,8 +16,7 @@ def _bar(desc: str, total: int, show: bool):
     return tqdm(total=total, desc=desc, unit="win", leave=False, disable=not show, mininterval=5)
 
 
-def eval_classification(model: Model, head_name: str, texts: list[str], gold: list[int],
-                        show: bool = False) -> dict:
+def eval_classification(model: Model, head_name: str, texts: list[str], gold: list[int], show: bool = False) -> dict:
     head = model.heads[head_name]
     with _bar(f"eval {head_name}", len(texts), show) as bar:
         probs = model.classify(texts, head, progress=bar)
@@ -63,8 +62,12 @@ def headline(report: dict) -> dict:
         if "exact_match" in r:
             out[split] = {"exact_match": r["exact_match"], "f1": r["f1"], "questions": r["questions"]}
         elif "per_type" in r:
-            out[split] = {"precision": r["precision"], "recall": r["recall"], "f1": r["f1"],
-                          "sentences": r["sentences"]}
+            out[split] = {
+                "precision": r["precision"],
+                "recall": r["recall"],
+                "f1": r["f1"],
+                "sentences": r["sentences"],
+            }
         else:
             out[split] = {"accuracy": r["accuracy"], "macro_f1": r["macro_f1"], "examples": r["examples"]}
     return out

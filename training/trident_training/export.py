@@ -36,9 +36,17 @@ def export_onnx(encoder: Encoder, path: Path) -> None:
     axes = {n: {0: "batch", 1: "sequence"} for n in names}
     axes["last_hidden_state"] = {0: "batch", 1: "sequence"}
     with torch.no_grad():
-        torch.onnx.export(enc, args, str(path), input_names=names, output_names=["last_hidden_state"],
-                          dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True,
-                          dynamo=False)
+        torch.onnx.export(
+            enc,
+            args,
+            str(path),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,
+        )
 
 
 def quantize(fp32: Path, int8: Path) -> None:
@@ -52,8 +60,7 @@ def quantize(fp32: Path, int8: Path) -> None:
         quantize_dynamic(str(pre), str(int8), weight_type=QuantType.QInt8, per_channel=True)
 
 
-def export_checks(encoder: Encoder, fp32: Path, int8: Path, tokenizer_src: Path, max_length: int,
-                  threads: int) -> dict:
+def export_checks(encoder: Encoder, fp32: Path, int8: Path, tokenizer_src: Path, max_length: int, threads: int) -> dict:
     """PyTorch vs ONNX fp32 vs ONNX int8 on a padded batch of the parity texts (real tokens only)."""
     from .text import load_tokenizer, pad_batch, text_windows, tokenize
 
@@ -69,26 +76,47 @@ def export_checks(encoder: Encoder, fp32: Path, int8: Path, tokenizer_src: Path,
     b = OrtEncoder(int8, threads)(feeds)
     r, b_ = ref[mask], b[mask]
     cos = (r * b_).sum(-1) / (np.linalg.norm(r, axis=-1) * np.linalg.norm(b_, axis=-1) + 1e-12)
-    out = {"onnx_fp32_max_abs_diff": float(np.abs(a[mask] - r).max()),
-           "int8_token_cosine_mean": float(cos.mean()), "int8_token_cosine_min": float(cos.min()),
-           "windows": len(windows)}
+    out = {
+        "onnx_fp32_max_abs_diff": float(np.abs(a[mask] - r).max()),
+        "int8_token_cosine_mean": float(cos.mean()),
+        "int8_token_cosine_min": float(cos.min()),
+        "windows": len(windows),
+    }
     if out["onnx_fp32_max_abs_diff"] > 1e-3:
         raise RuntimeError(f"ONNX fp32 encoder differs from PyTorch: {out}")
     return out
 
 
 def head_manifest(name: str, task: str, labels: list[str], file: str, extra: dict) -> dict:
-    spec = {"task": task, "file": file, "sha256": "",
-            "pooling": "cls" if task in ("sentiment", "categories") else "none",
-            "layers": head_layers(task), "labels": list(labels)}
+    spec = {
+        "task": task,
+        "file": file,
+        "sha256": "",
+        "pooling": "cls" if task in ("sentiment", "categories") else "none",
+        "layers": head_layers(task),
+        "labels": list(labels),
+    }
     spec.update(extra)
     return spec
 
 
-def write_artifact(model: MultitaskModel, out: Path, *, name: str, version: str, tokenizer_src: Path,
-                   base_encoder: str, max_length: int, stride: int, head_extra: dict[str, dict],
-                   parity_inputs: list[dict], metrics_fn=None, training: dict | None = None,
-                   threads: int = 2, keep_fp32: Path | None = None) -> dict:
+def write_artifact(
+    model: MultitaskModel,
+    out: Path,
+    *,
+    name: str,
+    version: str,
+    tokenizer_src: Path,
+    base_encoder: str,
+    max_length: int,
+    stride: int,
+    head_extra: dict[str, dict],
+    parity_inputs: list[dict],
+    metrics_fn=None,
+    training: dict | None = None,
+    threads: int = 2,
+    keep_fp32: Path | None = None,
+) -> dict:
     """Exports everything into `out` (replaced). metrics_fn(fp32_model, int8_model) -> {"fp32": .., "int8": ..}.
 
     Returns the manifest.
@@ -113,8 +141,7 @@ def write_artifact(model: MultitaskModel, out: Path, *, name: str, version: str,
     heads = {}
     for head_name, (task, labels) in model.head_specs.items():
         file = f"heads/{head_name}.safetensors"
-        tensors = {k: v.detach().float().contiguous().clone()
-                   for k, v in model.heads[head_name].state_dict().items()}
+        tensors = {k: v.detach().float().contiguous().clone() for k, v in model.heads[head_name].state_dict().items()}
         save_file(tensors, str(out / file))
         (out / file).chmod(0o644)
         spec = head_manifest(head_name, task, labels, file, head_extra.get(head_name, {}))
@@ -131,8 +158,10 @@ def write_artifact(model: MultitaskModel, out: Path, *, name: str, version: str,
         "max_length": max_length,
         "stride": stride,
         "encoder": {
-            "file": "encoder.onnx", "sha256": sha256(out / "encoder.onnx"),
-            "inputs": input_names(casing), "outputs": ["last_hidden_state"],
+            "file": "encoder.onnx",
+            "sha256": sha256(out / "encoder.onnx"),
+            "inputs": input_names(casing),
+            "outputs": ["last_hidden_state"],
             "hidden_size": model.encoder.bert.config.hidden_size,
             "quantization": "int8-dynamic-per-channel",
         },
@@ -171,14 +200,19 @@ def write_profile(out: Path, data_root: Path, per_dataset: int = 250, seed: int 
     with tempfile.TemporaryDirectory() as tmp:
         texts = Path(tmp) / "profile-texts.jsonl"
         n = write_sample(texts, per_dataset, seed, data_root)
-        source = f"training sample: SST-2, CoNLL-2003, SQuAD v1.1, banking77 train splits, {per_dataset} each, seed {seed} ({n} texts)"
+        source = (
+            "training sample: SST-2, CoNLL-2003, SQuAD v1.1, banking77 train splits, "
+            f"{per_dataset} each, seed {seed} ({n} texts)"
+        )
         subprocess.run(["node", str(script), str(out), str(texts), source], check=True)
     return True
 
 
 def write_parity(out: Path, fp32_model: Model, int8_model: Model, parity_inputs: list[dict]) -> None:
-    tasks = sorted({h.spec["task"] for h in int8_model.heads.values()},
-                   key=["sentiment", "entities", "answers", "categories"].index)
+    tasks = sorted(
+        {h.spec["task"] for h in int8_model.heads.values()},
+        key=["sentiment", "entities", "answers", "categories"].index,
+    )
     parity = {
         "offsets": "utf-16",
         "inputs": parity_inputs,
@@ -204,7 +238,7 @@ LONG_TEXT = (
     "The region includes territory belonging to nine nations. The majority of the forest is contained "
     "within Brazil, with 60% of the rainforest, followed by Peru with 13%, Colombia with 10%, and with "
     "minor amounts in Venezuela, Ecuador, Bolivia, Guyana, Suriname and French Guiana. States or "
-    "departments in four nations contain \"Amazonas\" in their names. The Amazon represents over half "
+    'departments in four nations contain "Amazonas" in their names. The Amazon represents over half '
     "of the planet's remaining rainforests, and comprises the largest and most biodiverse tract of "
     "tropical rainforest in the world, with an estimated 390 billion individual trees divided into "
     "16,000 species. Apple Inc. opened an office in São Paulo in 2008, according to Tim Cook."
@@ -216,7 +250,7 @@ LONG_TEXT_2 = (
     "day in Geneva on Monday, trying to close the remaining gaps in a draft agreement on nuclear safety "
     "inspections. The talks, hosted by the Swiss Federal Department of Foreign Affairs, began last week "
     "after a report by the International Atomic Energy Agency (IAEA) said that the cooling system of the "
-    "reactor at Zaporizhzhia had been running on backup power for nine days. \"We are not there yet, "
+    'reactor at Zaporizhzhia had been running on backup power for nine days. "We are not there yet, '
     "but we are closer than we were on Friday,\" said Annalena Baerbock, Germany's foreign minister, "
     "speaking to reporters outside the Palais des Nations.\n\n"
     "On Tuesday a delegation from Siemens Energy arrived in Lausanne to brief officials on the turbine "
@@ -227,7 +261,7 @@ LONG_TEXT_2 = (
     "The IAEA report, published in Vienna on February 27, said that the reactor was stable but that "
     "inspectors had been denied access to two of its six units for more than a month. Rafael Grossi, the "
     "agency's director general, told the Security Council in New York that the situation remained "
-    "\"precarious\" and called for a permanent inspection mission. Officials in Kyiv and Moscow gave "
+    '"precarious" and called for a permanent inspection mission. Officials in Kyiv and Moscow gave '
     "conflicting accounts of who controlled the access roads.\n\n"
     "The final session in Geneva was chaired by Ignazio Cassis, the Swiss foreign minister, who said "
     "that a signed text could be presented to the United Nations General Assembly in April. Delegates "
@@ -247,17 +281,32 @@ PARITY_INPUTS = [
     {"id": "p4", "text": "My card 💳 was declined twice 😡😡 at the ATM — why?? 🤔"},
     {"id": "p5", "text": "北京 is the capital of 中国, and 東京 is in Japan. Samsung 삼성 is Korean."},
     {"id": "p6", "text": "  Multiple   spaces,\ttabs\t\tand\nnew\n\nlines   around  Microsoft   and  Google.  "},
-    {"id": "p7", "text": LONG_TEXT,
-     "questions": ["How many square kilometres does the basin span?",
-                   "Which country contains the majority of the forest?",
-                   "Who opened an office in São Paulo?"]},
-    {"id": "p8", "text": "I lost my card yesterday and I need a new one sent to my address.",
-     "questions": ["What did I lose?"]},
-    {"id": "p9",
-     "text": "U.S. President Bill Clinton visited the UN headquarters in New York ; NASA and the EU were not there."},
+    {
+        "id": "p7",
+        "text": LONG_TEXT,
+        "questions": [
+            "How many square kilometres does the basin span?",
+            "Which country contains the majority of the forest?",
+            "Who opened an office in São Paulo?",
+        ],
+    },
+    {
+        "id": "p8",
+        "text": "I lost my card yesterday and I need a new one sent to my address.",
+        "questions": ["What did I lose?"],
+    },
+    {
+        "id": "p9",
+        "text": "U.S. President Bill Clinton visited the UN headquarters in New York ; NASA and the EU were not there.",
+    },
     {"id": "p10", "text": ""},
-    {"id": "p11", "text": LONG_TEXT_2,
-     "questions": ["Where did the delegation from Siemens arrive on Tuesday?",
-                   "What did the IAEA report say about the reactor?",
-                   "Who chaired the final session in Geneva?"]},
+    {
+        "id": "p11",
+        "text": LONG_TEXT_2,
+        "questions": [
+            "Where did the delegation from Siemens arrive on Tuesday?",
+            "What did the IAEA report say about the reactor?",
+            "Who chaired the final session in Geneva?",
+        ],
+    },
 ]

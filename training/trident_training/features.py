@@ -106,8 +106,7 @@ def qa_features(tok, examples: list[QAExample], max_length: int, stride: int, ma
         if a < 0:
             dropped += 1
             continue
-        for win in qa_windows(tokenize(tok, ex.question), c, max_length, stride, max_question_tokens,
-                              cls_id, sep_id):
+        for win in qa_windows(tokenize(tok, ex.question), c, max_length, stride, max_question_tokens, cls_id, sep_id):
             first = win.token_index[win.ctx_start]
             last = win.token_index[win.ctx_stop - 1]
             if first <= a and b <= last:

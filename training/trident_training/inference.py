@@ -88,9 +88,15 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 # ---------------------------------------------------------------- running the encoder
 
 
-def run_windows(encoder: Encoder, windows: list[Window], with_case: bool,
-                fn: Callable[[int, np.ndarray], object], batch_size: int = 32,
-                max_batch_tokens: int = 8192, progress=None) -> list:
+def run_windows(
+    encoder: Encoder,
+    windows: list[Window],
+    with_case: bool,
+    fn: Callable[[int, np.ndarray], object],
+    batch_size: int = 32,
+    max_batch_tokens: int = 8192,
+    progress=None,
+) -> list:
     """Runs windows through the encoder in length-sorted, dynamically padded batches.
 
     Calls fn(i, hidden_i) with the unpadded hidden states of window i and returns the results in
@@ -102,11 +108,11 @@ def run_windows(encoder: Encoder, windows: list[Window], with_case: bool,
     while pos < len(order):
         longest = len(windows[order[min(pos + batch_size, len(order)) - 1]].input_ids)
         n = max(1, min(batch_size, max_batch_tokens // max(longest, 1)))
-        idx = order[pos:pos + n]
+        idx = order[pos : pos + n]
         batch = [windows[i] for i in idx]
         hidden = encoder(pad_batch(batch, with_case))
         for j, i in enumerate(idx):
-            results[i] = fn(i, hidden[j, :len(windows[i].input_ids)])
+            results[i] = fn(i, hidden[j, : len(windows[i].input_ids)])
         pos += len(idx)
         if progress is not None:
             progress.update(len(idx))
@@ -255,8 +261,9 @@ class Model:
         folder = Path(folder)
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         tok = load_tokenizer(folder / manifest["tokenizer"]["file"])
-        heads = {name: Head(name, spec, load_file(str(folder / spec["file"])))
-                 for name, spec in manifest["heads"].items()}
+        heads = {
+            name: Head(name, spec, load_file(str(folder / spec["file"]))) for name, spec in manifest["heads"].items()
+        }
         if encoder is None:
             encoder = OrtEncoder(folder / manifest["encoder"]["file"], threads)
         return cls(manifest, tok, heads, encoder)
@@ -273,8 +280,9 @@ class Model:
         windows = []
         for i, t in enumerate(tokenize_batch(self.tokenizer, texts)):
             windows += text_windows(t, L, S, cls_id, sep_id, source=i)
-        probs = run_windows(self.encoder, windows, self.with_case,
-                            lambda i, h: softmax(head(head.pool(h))), progress=progress)
+        probs = run_windows(
+            self.encoder, windows, self.with_case, lambda i, h: softmax(head(head.pool(h))), progress=progress
+        )
         out = np.zeros((len(texts), len(head.spec["labels"])), dtype=np.float64)
         count = np.zeros(len(texts))
         for w, p in zip(windows, probs):
@@ -290,8 +298,9 @@ class Model:
         windows = []
         for i, t in enumerate(toks):
             windows += text_windows(t, L, S, cls_id, sep_id, source=i)
-        probs = run_windows(self.encoder, windows, self.with_case,
-                            lambda i, h: softmax(head(h)).astype(np.float32), progress=progress)
+        probs = run_windows(
+            self.encoder, windows, self.with_case, lambda i, h: softmax(head(h)).astype(np.float32), progress=progress
+        )
         by_text: dict[int, tuple[list, list]] = {}
         for w, p in zip(windows, probs):
             by_text.setdefault(w.source, ([], []))
@@ -333,8 +342,7 @@ class Model:
             ct = ctx_cache[c]
             ctx_of.append(ct)
             windows += qa_windows(tokenize(self.tokenizer, q), ct, L, S, maxq, cls_id, sep_id, source=i)
-        logits = run_windows(self.encoder, windows, self.with_case, lambda i, h: head(h),
-                             progress=progress)
+        logits = run_windows(self.encoder, windows, self.with_case, lambda i, h: head(h), progress=progress)
         groups: dict[int, tuple[list, list]] = {}
         for w, lg in zip(windows, logits):
             groups.setdefault(w.source, ([], []))
@@ -351,24 +359,27 @@ class Model:
         for head in self.head_for("sentiment"):
             p = self.classify([text], head)[0]
             labels = head.spec["labels"]
-            result["sentiment"] = {"label": labels[int(np.argmax(p))],
-                                   "scores": {label: float(v) for label, v in zip(labels, p)}}
+            result["sentiment"] = {
+                "label": labels[int(np.argmax(p))],
+                "scores": {label: float(v) for label, v in zip(labels, p)},
+            }
         for head in self.head_for("entities"):
             t, probs = self.token_probs([text], head)[0]
             words = word_predictions(t, probs, head.spec.get("aggregation", "first")) if t.ids else []
             result["entities"] = [
                 {"label": typ, "text": text[s:e], "start": conv(s), "end": conv(e), "score": sc}
-                for typ, s, e, sc in bio_entities(words, head.spec["labels"])]
+                for typ, s, e, sc in bio_entities(words, head.spec["labels"])
+            ]
         for head in self.head_for("answers"):
             answers = []
             qs = item.get("questions", [])
             for q, (score, s, e) in zip(qs, self.answer([(q, text) for q in qs], head)):
                 if s < 0 or score < head.spec["no_answer_threshold"]:
-                    answers.append({"question": q, "answer": None, "start": None, "end": None,
-                                    "score": score})
+                    answers.append({"question": q, "answer": None, "start": None, "end": None, "score": score})
                 else:
-                    answers.append({"question": q, "answer": text[s:e], "start": conv(s),
-                                    "end": conv(e), "score": score})
+                    answers.append(
+                        {"question": q, "answer": text[s:e], "start": conv(s), "end": conv(e), "score": score}
+                    )
             result["answers"] = answers
         cats = {}
         for head in self.head_for("categories"):

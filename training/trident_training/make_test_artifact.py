@@ -20,22 +20,22 @@ from .modeling import MultitaskModel, tiny_bert
 from .paths import REPO_ROOT, base_model_dir
 
 ENTITY_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
-TEST_CATEGORIES = ["activate_my_card", "card_arrival", "lost_or_stolen_card", "declined_card_payment",
-                   "exchange_rate"]
+TEST_CATEGORIES = ["activate_my_card", "card_arrival", "lost_or_stolen_card", "declined_card_payment", "exchange_rate"]
 
 
-def build(out: Path, seed: int = 1234, casing: bool = True, hidden: int = 32,
-          parity_inputs=None) -> dict:
+def build(out: Path, seed: int = 1234, casing: bool = True, hidden: int = 32, parity_inputs=None) -> dict:
     torch.manual_seed(seed)
     base = base_model_dir()
     from .text import load_tokenizer
 
     vocab = load_tokenizer(base / "tokenizer.json").get_vocab_size()
     bert = tiny_bert(vocab, seed, hidden=hidden)
-    heads = {"sentiment": ("sentiment", ["negative", "positive"]),
-             "entities": ("entities", ENTITY_LABELS),
-             "answers": ("answers", ["start", "end"]),
-             "banking77": ("categories", TEST_CATEGORIES)}
+    heads = {
+        "sentiment": ("sentiment", ["negative", "positive"]),
+        "entities": ("entities", ENTITY_LABELS),
+        "answers": ("answers", ["start", "end"]),
+        "banking77": ("categories", TEST_CATEGORIES),
+    }
     model = MultitaskModel(bert, heads, casing=casing)
     # Random heads with spread-out logits, so labels do not hinge on near-ties.
     g = torch.Generator().manual_seed(seed + 1)
@@ -46,19 +46,38 @@ def build(out: Path, seed: int = 1234, casing: bool = True, hidden: int = 32,
                 layer.bias.copy_(torch.randn(layer.bias.shape, generator=g) * 0.3)
         if casing:
             model.encoder.case_embeddings.weight.copy_(
-                torch.randn(model.encoder.case_embeddings.weight.shape, generator=g) * 0.5)
-    extra = {"entities": {"aggregation": "first"},
-             "answers": {"max_answer_tokens": 30, "no_answer_threshold": 0.027, "max_question_tokens": 16},
-             "banking77": {"top_k": 3}}
+                torch.randn(model.encoder.case_embeddings.weight.shape, generator=g) * 0.5
+            )
+    extra = {
+        "entities": {"aggregation": "first"},
+        "answers": {"max_answer_tokens": 30, "no_answer_threshold": 0.027, "max_question_tokens": 16},
+        "banking77": {"top_k": 3},
+    }
     return write_artifact(
-        model, out, name="trident-test", version="0.0.1", tokenizer_src=base / "tokenizer.json",
+        model,
+        out,
+        name="trident-test",
+        version="0.0.1",
+        tokenizer_src=base / "tokenizer.json",
         base_encoder=f"random tiny BERT ({bert.config.num_hidden_layers} layers, hidden {hidden}, seed {seed}) "
-                     "with the tokenizer of sentence-transformers/all-MiniLM-L6-v2",
-        max_length=32, stride=8, head_extra=extra,
+        "with the tokenizer of sentence-transformers/all-MiniLM-L6-v2",
+        max_length=32,
+        stride=8,
+        head_extra=extra,
         parity_inputs=parity_inputs if parity_inputs is not None else PARITY_INPUTS,
-        training={"command": "python -m trident_training.make_test_artifact", "seconds": 0,
-                  "params": {"seed": seed, "hidden": hidden, "layers": 2, "casing": casing,
-                             "note": "random weights, not trained"}, "data": []})
+        training={
+            "command": "python -m trident_training.make_test_artifact",
+            "seconds": 0,
+            "params": {
+                "seed": seed,
+                "hidden": hidden,
+                "layers": 2,
+                "casing": casing,
+                "note": "random weights, not trained",
+            },
+            "data": [],
+        },
+    )
 
 
 def main() -> None:

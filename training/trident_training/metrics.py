@@ -76,8 +76,9 @@ def entity_f1(gold: list[list[str]], pred: list[list[str]]) -> dict:
         return {"precision": prec, "recall": rec, "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0}
 
     out = prf(sum(tp.values()), sum(n_gold.values()), sum(n_pred.values()))
-    out["per_type"] = {t: dict(prf(tp[t], n_gold[t], n_pred[t]), support=n_gold[t])
-                       for t in sorted(set(n_gold) | set(n_pred))}
+    out["per_type"] = {
+        t: dict(prf(tp[t], n_gold[t], n_pred[t]), support=n_gold[t]) for t in sorted(set(n_gold) | set(n_pred))
+    }
     correct_tokens = sum(a == b for g, p in zip(gold, pred) for a, b in zip(g, p))
     out["token_accuracy"] = correct_tokens / max(1, sum(len(g) for g in gold))
     out["sentences"] = len(gold)

@@ -33,8 +33,7 @@ class Encoder(nn.Module):
         embeds = self.bert.embeddings.word_embeddings(input_ids)
         if self.casing:
             embeds = embeds + self.case_embeddings(case_ids)
-        out = self.bert(inputs_embeds=embeds, attention_mask=attention_mask,
-                        token_type_ids=token_type_ids)
+        out = self.bert(inputs_embeds=embeds, attention_mask=attention_mask, token_type_ids=token_type_ids)
         return out.last_hidden_state
 
 
@@ -46,8 +45,10 @@ def make_head(task: str, hidden: int, labels: int) -> nn.ModuleDict:
 
 def head_layers(task: str) -> list[dict]:
     if task in POOLED:
-        return [{"weight": "dense.weight", "bias": "dense.bias", "activation": "tanh"},
-                {"weight": "out.weight", "bias": "out.bias", "activation": "none"}]
+        return [
+            {"weight": "dense.weight", "bias": "dense.bias", "activation": "tanh"},
+            {"weight": "out.weight", "bias": "out.bias", "activation": "none"},
+        ]
     return [{"weight": "out.weight", "bias": "out.bias", "activation": "none"}]
 
 
@@ -62,14 +63,16 @@ def apply_head(task: str, head: nn.ModuleDict, hidden: torch.Tensor, dropout: nn
 class MultitaskModel(nn.Module):
     """heads: {name: (task, labels)}."""
 
-    def __init__(self, bert: BertModel, heads: dict[str, tuple[str, list[str]]], casing: bool,
-                 head_dropout: float = 0.1):
+    def __init__(
+        self, bert: BertModel, heads: dict[str, tuple[str, list[str]]], casing: bool, head_dropout: float = 0.1
+    ):
         super().__init__()
         self.encoder = Encoder(bert, casing)
         self.head_specs = heads
         hidden = bert.config.hidden_size
-        self.heads = nn.ModuleDict({name: make_head(task, hidden, len(labels))
-                                    for name, (task, labels) in heads.items()})
+        self.heads = nn.ModuleDict(
+            {name: make_head(task, hidden, len(labels)) for name, (task, labels) in heads.items()}
+        )
         self.dropout = nn.Dropout(head_dropout)
 
     def forward(self, head: str, input_ids, attention_mask, token_type_ids, case_ids=None):
@@ -82,17 +85,23 @@ def load_base(folder, attn: str = "sdpa", attention_dropout: float = 0.0) -> Ber
     """The pretrained MiniLM encoder from its local folder (offline)."""
     config = BertConfig.from_pretrained(str(folder))
     config.attention_probs_dropout_prob = attention_dropout
-    return BertModel.from_pretrained(str(folder), config=config, attn_implementation=attn,
-                                     add_pooling_layer=False)
+    return BertModel.from_pretrained(str(folder), config=config, attn_implementation=attn, add_pooling_layer=False)
 
 
-def tiny_bert(vocab_size: int, seed: int, hidden: int = 32, layers: int = 2, heads: int = 2,
-              attn: str = "sdpa") -> BertModel:
+def tiny_bert(
+    vocab_size: int, seed: int, hidden: int = 32, layers: int = 2, heads: int = 2, attn: str = "sdpa"
+) -> BertModel:
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers,
-                        num_attention_heads=heads, intermediate_size=hidden * 2,
-                        max_position_embeddings=512, type_vocab_size=2,
-                        attention_probs_dropout_prob=0.0)
+    config = BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=hidden * 2,
+        max_position_embeddings=512,
+        type_vocab_size=2,
+        attention_probs_dropout_prob=0.0,
+    )
     config._attn_implementation = attn
     return BertModel(config, add_pooling_layer=False)
 

@@ -62,15 +62,22 @@ class NearTies:
     answers: tuple[int, ...] = ()
 
     @classmethod
-    def from_json(cls, data: dict | None, margin: float) -> "NearTies":
+    def from_json(cls, data: dict | None, margin: float) -> NearTies:
         """The recorded near ties ([start, end, margin] / [index, margin]) whose margin is ≤ `margin`."""
         data = data or {}
-        return cls(tuple((s, e) for s, e, m in data.get("entities", []) if m <= margin),
-                   tuple(i for i, m in data.get("answers", []) if m <= margin))
+        return cls(
+            tuple((s, e) for s, e, m in data.get("entities", []) if m <= margin),
+            tuple(i for i, m in data.get("answers", []) if m <= margin),
+        )
 
 
-def compare_outputs(expected: dict, actual: dict, near_ties: NearTies = NearTies(),
-                    tolerance: float = PARITY_TOLERANCE, margin: float | None = None) -> list[ParityDiff]:
+def compare_outputs(
+    expected: dict,
+    actual: dict,
+    near_ties: NearTies = NearTies(),
+    tolerance: float = PARITY_TOLERANCE,
+    margin: float | None = None,
+) -> list[ParityDiff]:
     """Every difference that the rules above do not allow; [] when the outputs agree."""
     margin = 2 * tolerance if margin is None else margin
     diffs: list[ParityDiff] = []
@@ -170,16 +177,19 @@ def _answers(e: list, a: list, path: str, near: tuple[int, ...], diff, close) ->
                 diff(f"{path}[{i}].{field}", x[field], y[field])
 
 
-def compare_fixture(parity: dict, outputs: list[dict], runtime_int8_gemm: str | None,
-                    tolerance: float | None = None) -> list[ParityDiff]:
+def compare_fixture(
+    parity: dict, outputs: list[dict], runtime_int8_gemm: str | None, tolerance: float | None = None
+) -> list[ParityDiff]:
     """All differences between a parity.json's int8 outputs and `outputs` (same order) computed on a
     machine whose int8 path is `runtime_int8_gemm` (parity_fixture.kernel_path()["int8_gemm"])."""
     if tolerance is None:
         tolerance = tolerance_for(parity.get("kernel"), runtime_int8_gemm)
     recorded = parity.get("near_ties")
     if recorded is not None and recorded["epsilon"] < 2 * tolerance:
-        raise ValueError(f"parity.json lists near ties within {recorded['epsilon']}, but tolerance {tolerance} "
-                         f"needs those within {2 * tolerance}: rerun python -m trident_training.parity_fixture")
+        raise ValueError(
+            f"parity.json lists near ties within {recorded['epsilon']}, but tolerance {tolerance} "
+            f"needs those within {2 * tolerance}: rerun python -m trident_training.parity_fixture"
+        )
     ties = (recorded or {}).get("inputs", {})
     diffs: list[ParityDiff] = []
     for expected, actual in zip(parity["expected"]["int8"], outputs):

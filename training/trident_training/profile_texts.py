@@ -26,7 +26,9 @@ def sample_texts(root: Path, per_dataset: int, seed: int) -> list[dict]:
     rows = [{"text": text} for text, _ in pick(D.read_sst2(root / D.SST2_TRAIN))]
     rows += [{"text": " ".join(s.tokens)} for s in pick(D.read_conll(root / D.CONLL_TRAIN))]
     rows += [{"text": q.context, "questions": [q.question]} for q in pick(D.read_squad(root / D.SQUAD_TRAIN))]
-    rows += [{"text": text} for text, _ in pick(D.read_banking77(root / D.BANKING_TRAIN, root / D.BANKING_CATEGORIES)[0])]
+    rows += [
+        {"text": text} for text, _ in pick(D.read_banking77(root / D.BANKING_TRAIN, root / D.BANKING_CATEGORIES)[0])
+    ]
     return rows
 
 

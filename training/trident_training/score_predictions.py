@@ -107,28 +107,46 @@ def score(lines: list[dict], labels: dict[str, list[str]], cat_heads: list[str])
         index = {name: i for i, name in enumerate(names)}
         m = metrics.classification([index[g] for g in d["gold"]], [index[p] for p in d["pred"]], names)
         result[task] = {
-            "n": m["examples"], "accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
-            "macro_precision": m["macro_precision"], "macro_recall": m["macro_recall"],
+            "n": m["examples"],
+            "accuracy": m["accuracy"],
+            "macro_f1": m["macro_f1"],
+            "macro_precision": m["macro_precision"],
+            "macro_recall": m["macro_recall"],
             "per_label": {k: v for k, v in m["per_class"].items()},
             "confusion": {"labels": names, "matrix": m["confusion_matrix"]["rows_gold_cols_pred"]},
             "ece": ece(d["conf"], [g == p for g, p in zip(d["gold"], d["pred"])]),
         }
     if ents["gold"]:
         m = metrics.entity_f1(ents["gold"], ents["pred"])
-        result["entities"] = {"n": m["sentences"], "precision": m["precision"], "recall": m["recall"], "f1": m["f1"],
-                              "per_type": m["per_type"], "ece": ece(ents["conf"], ents["ok"])}
+        result["entities"] = {
+            "n": m["sentences"],
+            "precision": m["precision"],
+            "recall": m["recall"],
+            "f1": m["f1"],
+            "per_type": m["per_type"],
+            "ece": ece(ents["conf"], ents["ok"]),
+        }
     if qa["pred"]:
         m = metrics.squad(qa["pred"], qa["refs"])
-        result["answers"] = {"n": m["questions"], "exact_match": m["exact_match"], "f1": m["f1"],
-                             "ece": ece(qa["conf"], qa["ok"])}
+        result["answers"] = {
+            "n": m["questions"],
+            "exact_match": m["exact_match"],
+            "f1": m["f1"],
+            "ece": ece(qa["conf"], qa["ok"]),
+        }
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("predictions", type=Path)
-    parser.add_argument("--labels", action="append", default=[], metavar="MODEL=ARTIFACT_DIR",
-                        help="the artifact of a model key, for its label order (repeatable)")
+    parser.add_argument(
+        "--labels",
+        action="append",
+        default=[],
+        metavar="MODEL=ARTIFACT_DIR",
+        help="the artifact of a model key, for its label order (repeatable)",
+    )
     args = parser.parse_args(argv)
     artifacts = dict(item.split("=", 1) for item in args.labels)
     by_model = defaultdict(list)

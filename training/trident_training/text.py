@@ -128,8 +128,9 @@ class Window:
     extra: dict = field(default_factory=dict)
 
 
-def text_windows(t: TextTokens, max_length: int, stride: int, cls_id: int, sep_id: int,
-                 source: int = 0) -> list[Window]:
+def text_windows(
+    t: TextTokens, max_length: int, stride: int, cls_id: int, sep_id: int, source: int = 0
+) -> list[Window]:
     out = []
     for a, b in window_ranges(len(t.ids), max_length - 2, stride):
         ids = [cls_id] + t.ids[a:b] + [sep_id]
@@ -139,8 +140,16 @@ def text_windows(t: TextTokens, max_length: int, stride: int, cls_id: int, sep_i
     return out
 
 
-def qa_windows(q: TextTokens, c: TextTokens, max_length: int, stride: int, max_question_tokens: int,
-               cls_id: int, sep_id: int, source: int = 0) -> list[Window]:
+def qa_windows(
+    q: TextTokens,
+    c: TextTokens,
+    max_length: int,
+    stride: int,
+    max_question_tokens: int,
+    cls_id: int,
+    sep_id: int,
+    source: int = 0,
+) -> list[Window]:
     """`[CLS] question [SEP] context-part [SEP]`; question cut to max_question_tokens; context windowed."""
     q_ids = q.ids[:max_question_tokens]
     q_cases = q.case_ids[:max_question_tokens]

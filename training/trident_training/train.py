@@ -39,8 +39,12 @@ from .text import load_tokenizer, pad_batch
 
 TASKS = ("sst2", "conll", "squad", "banking77")
 HEAD_OF = {"sst2": "sentiment", "conll": "entities", "squad": "answers", "banking77": "banking77"}
-SPLIT_NAMES = {"sst2": "sst2/dev", "conll": "conll2003/testa",
-               "squad": "squad_v1.1/dev-articles-00-31", "banking77": "banking77/validation"}
+SPLIT_NAMES = {
+    "sst2": "sst2/dev",
+    "conll": "conll2003/testa",
+    "squad": "squad_v1.1/dev-articles-00-31",
+    "banking77": "banking77/validation",
+}
 
 
 @dataclass
@@ -95,18 +99,28 @@ class Config:
 # Settings added after checkpoints existed, with the value those checkpoints were trained with.
 SETTINGS_BEFORE_THEY_EXISTED = {"mixing": "sized"}
 
-RUNTIME_ONLY = {"out", "run_dir", "checkpoint_dir", "threads", "mlflow", "final_eval_limit",
-                "mid_eval_limit", "mid_evals", "checkpoint_minutes", "finish_now"}
+RUNTIME_ONLY = {
+    "out",
+    "run_dir",
+    "checkpoint_dir",
+    "threads",
+    "mlflow",
+    "final_eval_limit",
+    "mid_eval_limit",
+    "mid_evals",
+    "checkpoint_minutes",
+    "finish_now",
+}
 
 
 def parse_args(argv=None) -> Config:
     p = argparse.ArgumentParser(description="Trident multitask recipe")
     for f in dataclasses.fields(Config):
-        kind = f.type if not isinstance(f.type, str) else {"str": str, "int": int, "float": float,
-                                                             "bool": bool}[f.type]
+        kind = f.type if not isinstance(f.type, str) else {"str": str, "int": int, "float": float, "bool": bool}[f.type]
         if kind is bool:
-            p.add_argument(f"--{f.name.replace('_', '-')}", type=lambda s: s.lower() in ("1", "true", "yes"),
-                           default=f.default)
+            p.add_argument(
+                f"--{f.name.replace('_', '-')}", type=lambda s: s.lower() in ("1", "true", "yes"), default=f.default
+            )
         else:
             p.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default)
     return Config(**vars(p.parse_args(argv)))
@@ -120,8 +134,9 @@ def seed_all(seed: int) -> None:
 
 def git_commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except Exception:
         return "unknown"
 
@@ -157,38 +172,78 @@ def load_data(cfg: Config):
     }
     dev = {"sst2": sst_dev, "conll": conll_dev, "squad": squad_dev, "banking77": bank_val}
     provenance = [
-        {"path": D.SST2_TRAIN, "sha256": D.file_sha256(root / D.SST2_TRAIN), "examples": len(sst_train),
-         "used": f"train: {len(used['sst2'])} sentences (seeded sample), {cfg.sst2_epochs} epochs"},
-        {"path": D.SST2_DEV, "sha256": D.file_sha256(root / D.SST2_DEV), "examples": len(sst_dev),
-         "used": "evaluation (sst2/dev)"},
-        {"path": D.CONLL_TRAIN, "sha256": D.file_sha256(root / D.CONLL_TRAIN), "examples": len(conll_train),
-         "used": f"train: {len(used['conll'])} sentences, IOB1->BIO, {cfg.conll_epochs} epochs"},
-        {"path": D.CONLL_DEV, "sha256": D.file_sha256(root / D.CONLL_DEV), "examples": len(conll_dev),
-         "used": "evaluation (conll2003/testa)"},
-        {"path": D.SQUAD_TRAIN, "sha256": D.file_sha256(root / D.SQUAD_TRAIN), "examples": len(squad_train),
-         "used": f"train: {len(used['squad'])} questions (seeded sample), {cfg.squad_epochs} epochs"},
-        {"path": D.SQUAD_DEV, "sha256": D.file_sha256(root / D.SQUAD_DEV), "examples": len(squad_dev),
-         "used": "evaluation (squad_v1.1/dev-articles-00-31)"},
-        {"path": D.BANKING_TRAIN, "sha256": D.file_sha256(root / D.BANKING_TRAIN), "examples": len(bank_rows),
-         "used": f"stratified split seed {cfg.seed}: {len(bank_train)} train ({len(used['banking77'])} used, "
-                 f"{cfg.banking77_epochs} epochs) / {len(bank_val)} validation (banking77/validation)"},
-        {"path": D.BANKING_CATEGORIES, "sha256": D.file_sha256(root / D.BANKING_CATEGORIES),
-         "examples": len(bank_cats), "used": "label names"},
+        {
+            "path": D.SST2_TRAIN,
+            "sha256": D.file_sha256(root / D.SST2_TRAIN),
+            "examples": len(sst_train),
+            "used": f"train: {len(used['sst2'])} sentences (seeded sample), {cfg.sst2_epochs} epochs",
+        },
+        {
+            "path": D.SST2_DEV,
+            "sha256": D.file_sha256(root / D.SST2_DEV),
+            "examples": len(sst_dev),
+            "used": "evaluation (sst2/dev)",
+        },
+        {
+            "path": D.CONLL_TRAIN,
+            "sha256": D.file_sha256(root / D.CONLL_TRAIN),
+            "examples": len(conll_train),
+            "used": f"train: {len(used['conll'])} sentences, IOB1->BIO, {cfg.conll_epochs} epochs",
+        },
+        {
+            "path": D.CONLL_DEV,
+            "sha256": D.file_sha256(root / D.CONLL_DEV),
+            "examples": len(conll_dev),
+            "used": "evaluation (conll2003/testa)",
+        },
+        {
+            "path": D.SQUAD_TRAIN,
+            "sha256": D.file_sha256(root / D.SQUAD_TRAIN),
+            "examples": len(squad_train),
+            "used": f"train: {len(used['squad'])} questions (seeded sample), {cfg.squad_epochs} epochs",
+        },
+        {
+            "path": D.SQUAD_DEV,
+            "sha256": D.file_sha256(root / D.SQUAD_DEV),
+            "examples": len(squad_dev),
+            "used": "evaluation (squad_v1.1/dev-articles-00-31)",
+        },
+        {
+            "path": D.BANKING_TRAIN,
+            "sha256": D.file_sha256(root / D.BANKING_TRAIN),
+            "examples": len(bank_rows),
+            "used": f"stratified split seed {cfg.seed}: {len(bank_train)} train ({len(used['banking77'])} used, "
+            f"{cfg.banking77_epochs} epochs) / {len(bank_val)} validation (banking77/validation)",
+        },
+        {
+            "path": D.BANKING_CATEGORIES,
+            "sha256": D.file_sha256(root / D.BANKING_CATEGORIES),
+            "examples": len(bank_cats),
+            "used": "label names",
+        },
     ]
     return used, dev, bank_cats, provenance
 
 
 def head_specs(bank_cats: list[str]) -> dict:
-    return {"sentiment": ("sentiment", D.SST2_LABELS), "entities": ("entities", D.ENTITY_LABELS),
-            "answers": ("answers", ["start", "end"]), "banking77": ("categories", list(bank_cats))}
+    return {
+        "sentiment": ("sentiment", D.SST2_LABELS),
+        "entities": ("entities", D.ENTITY_LABELS),
+        "answers": ("answers", ["start", "end"]),
+        "banking77": ("categories", list(bank_cats)),
+    }
 
 
 def head_extra(cfg: Config) -> dict:
-    return {"entities": {"aggregation": "first"},
-            "answers": {"max_answer_tokens": cfg.max_answer_tokens,
-                        "no_answer_threshold": cfg.no_answer_threshold,
-                        "max_question_tokens": cfg.max_question_tokens},
-            "banking77": {"top_k": 5}}
+    return {
+        "entities": {"aggregation": "first"},
+        "answers": {
+            "max_answer_tokens": cfg.max_answer_tokens,
+            "no_answer_threshold": cfg.no_answer_threshold,
+            "max_question_tokens": cfg.max_question_tokens,
+        },
+        "banking77": {"top_k": 5},
+    }
 
 
 def build_features(cfg: Config, tok, used: dict, bank_cats: list[str]) -> dict:
@@ -197,8 +252,9 @@ def build_features(cfg: Config, tok, used: dict, bank_cats: list[str]) -> dict:
     feats = {
         "sst2": classification_features(tok, [t for t, _ in used["sst2"]], [y for _, y in used["sst2"]], L, S),
         "conll": entity_features(tok, used["conll"], L, S),
-        "banking77": classification_features(tok, [t for t, _ in used["banking77"]],
-                                              [cat_id[c] for _, c in used["banking77"]], L, S),
+        "banking77": classification_features(
+            tok, [t for t, _ in used["banking77"]], [cat_id[c] for _, c in used["banking77"]], L, S
+        ),
     }
     feats["squad"], dropped = qa_features(tok, used["squad"], L, S, cfg.max_question_tokens)
     if dropped:
@@ -236,9 +292,9 @@ def batch_plan(cfg: Config, feats: dict) -> list[tuple[str, list[int]]]:
         order = order[:total]
         chunk = bs * 50
         for c in range(0, len(order), chunk):
-            part = sorted(order[c:c + chunk], key=lambda i: len(feats[task][i].window.input_ids))
+            part = sorted(order[c : c + chunk], key=lambda i: len(feats[task][i].window.input_ids))
             for b in range(0, len(part), bs):
-                plan.append((task, part[b:b + bs]))
+                plan.append((task, part[b : b + bs]))
     if cfg.mixing == "round-robin":
         queues = []
         for task in TASKS:
@@ -261,12 +317,12 @@ def collate(task: str, feats: list, with_case: bool) -> dict:
     if task == "conll":
         labels = torch.full((len(feats), seq), IGNORE, dtype=torch.long)
         for i, f in enumerate(feats):
-            labels[i, :len(f.label)] = torch.tensor(f.label)
+            labels[i, : len(f.label)] = torch.tensor(f.label)
         batch["labels"] = labels
     elif task == "squad":
         ctx = torch.zeros((len(feats), seq), dtype=torch.bool)
         for i, f in enumerate(feats):
-            ctx[i, f.window.ctx_start:f.window.ctx_stop] = True
+            ctx[i, f.window.ctx_start : f.window.ctx_stop] = True
         batch["context_mask"] = ctx
         batch["labels"] = torch.tensor([f.label for f in feats], dtype=torch.long)
     else:
@@ -296,8 +352,11 @@ def numpy_model(cfg: Config, model: MultitaskModel, tok, encoder=None) -> Model:
         spec = head_manifest(name, task, labels, "", extra.get(name, {}))
         tensors = {k: v.detach().float().numpy().copy() for k, v in model.heads[name].state_dict().items()}
         heads[name] = Head(name, spec, tensors)
-    manifest = {"max_length": cfg.max_length, "stride": cfg.stride,
-                "casing": {"input": "case_ids", "classes": 5} if cfg.casing else None}
+    manifest = {
+        "max_length": cfg.max_length,
+        "stride": cfg.stride,
+        "casing": {"input": "case_ids", "classes": 5} if cfg.casing else None,
+    }
     return Model(manifest, tok, heads, encoder or TorchEncoder(model.encoder))
 
 
@@ -312,8 +371,9 @@ def evaluate_all(m: Model, dev: dict, limit: int, show: bool = False) -> dict:
         SPLIT_NAMES["sst2"]: eval_classification(m, "sentiment", [t for t, _ in sst], [y for _, y in sst], show),
         SPLIT_NAMES["conll"]: eval_entities(m, "entities", lim(dev["conll"]), show),
         SPLIT_NAMES["squad"]: eval_answers(m, "answers", lim(dev["squad"]), show),
-        SPLIT_NAMES["banking77"]: eval_classification(m, "banking77", [t for t, _ in bank],
-                                                      [cat_id[c] for _, c in bank], show),
+        SPLIT_NAMES["banking77"]: eval_classification(
+            m, "banking77", [t for t, _ in bank], [cat_id[c] for _, c in bank], show
+        ),
     }
 
 
@@ -384,9 +444,19 @@ class TrainState:
 
     def save(self, cfg: Config, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
-        torch.save({"model": self.model.state_dict(), "opt": self.opt.state_dict(), "sched": self.sched.state_dict(),
-                    "rng": torch.get_rng_state(), "step": self.step, "elapsed": self.seconds(),
-                    "config": dataclasses.asdict(cfg), "mlflow_run_id": self.mlflow_run_id}, tmp)
+        torch.save(
+            {
+                "model": self.model.state_dict(),
+                "opt": self.opt.state_dict(),
+                "sched": self.sched.state_dict(),
+                "rng": torch.get_rng_state(),
+                "step": self.step,
+                "elapsed": self.seconds(),
+                "config": dataclasses.asdict(cfg),
+                "mlflow_run_id": self.mlflow_run_id,
+            },
+            tmp,
+        )
         os.replace(tmp, path)
 
 
@@ -394,8 +464,10 @@ def new_state(cfg: Config, model: MultitaskModel, total: int) -> TrainState:
     """AdamW (no decay on biases, LayerNorm and case embeddings), linear warm-up then linear decay."""
     no_decay = ("bias", "LayerNorm.weight", "case_embeddings.weight")
     groups = [
-        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
-         "weight_decay": cfg.weight_decay},
+        {
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": cfg.weight_decay,
+        },
         {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     opt = torch.optim.AdamW(groups, lr=cfg.lr)
@@ -431,8 +503,17 @@ def resume(cfg: Config, state: TrainState, ckpt_path: Path, total: int) -> None:
     print(f"resumed from {ckpt_path} at step {state.step}/{total}", file=sys.stderr)
 
 
-def train_loop(cfg: Config, state: TrainState, plan: list, feats: dict, tok, dev: dict, tracker: Tracker,
-               log_path: Path, ckpt_path: Path) -> None:
+def train_loop(
+    cfg: Config,
+    state: TrainState,
+    plan: list,
+    feats: dict,
+    tok,
+    dev: dict,
+    tracker: Tracker,
+    log_path: Path,
+    ckpt_path: Path,
+) -> None:
     """Runs the plan from `state.step` (losses and mid-run evaluations to `log_path`), checkpointing
     every `checkpoint_minutes` and at the end."""
     model, total = state.model, len(plan)
@@ -441,8 +522,10 @@ def train_loop(cfg: Config, state: TrainState, plan: list, feats: dict, tok, dev
     last_ckpt = time.time()
     running = {t: None for t in TASKS}
     model.train()
-    with open(log_path, "a", encoding="utf-8") as log, \
-            tqdm(total=total, initial=state.step, desc="train", unit="batch", mininterval=10, smoothing=0.05) as bar:
+    with (
+        open(log_path, "a", encoding="utf-8") as log,
+        tqdm(total=total, initial=state.step, desc="train", unit="batch", mininterval=10, smoothing=0.05) as bar,
+    ):
         while state.step < total and not cfg.finish_now:
             task, idx = plan[state.step]
             batch = collate(task, [feats[task][i] for i in idx], cfg.casing)
@@ -461,8 +544,18 @@ def train_loop(cfg: Config, state: TrainState, plan: list, feats: dict, tok, dev
             bar.update(1)
             if step % 20 == 0:
                 bar.set_postfix({t: f"{loss:.3f}" for t, loss in running.items() if loss is not None})
-                log.write(json.dumps({"step": step, "task": task, "loss": v, "lr": state.sched.get_last_lr()[0],
-                                      "elapsed": state.seconds()}) + "\n")
+                log.write(
+                    json.dumps(
+                        {
+                            "step": step,
+                            "task": task,
+                            "loss": v,
+                            "lr": state.sched.get_last_lr()[0],
+                            "elapsed": state.seconds(),
+                        }
+                    )
+                    + "\n"
+                )
                 log.flush()
                 tracker.metrics({f"loss.{t}": loss for t, loss in running.items() if loss is not None}, step)
             if step in mid_points:
@@ -473,8 +566,12 @@ def train_loop(cfg: Config, state: TrainState, plan: list, feats: dict, tok, dev
                 tracker.metrics(flat, step)
                 log.write(json.dumps({"step": step, "eval": flat}) + "\n")
                 log.flush()
-                bar.write(f"step {step}: " + ", ".join(f"{k.split('.', 2)[2]}={v:.4f}" for k, v in flat.items()
-                                                       if k.endswith(("accuracy", ".f1"))))
+                bar.write(
+                    f"step {step}: "
+                    + ", ".join(
+                        f"{k.split('.', 2)[2]}={v:.4f}" for k, v in flat.items() if k.endswith(("accuracy", ".f1"))
+                    )
+                )
             if time.time() - last_ckpt > cfg.checkpoint_minutes * 60 or step == total:
                 state.save(cfg, ckpt_path)
                 last_ckpt = time.time()
@@ -489,24 +586,45 @@ def final_evaluation(cfg: Config, dev: dict, tracker: Tracker, step: int, report
             reports[kind] = evaluate_all(m, dev, cfg.final_eval_limit, show=True)
             reports[f"{kind}_seconds"] = time.time() - t
             tracker.metrics(flat_metrics(kind, reports[kind]), step)
-            print(f"{kind} evaluation ({reports[f'{kind}_seconds']:.0f} s): "
-                  + json.dumps(headline(reports[kind])), file=sys.stderr)
+            print(
+                f"{kind} evaluation ({reports[f'{kind}_seconds']:.0f} s): " + json.dumps(headline(reports[kind])),
+                file=sys.stderr,
+            )
         return {"fp32": headline(reports["fp32"]), "int8": headline(reports["int8"])}
 
     return metrics_fn
 
 
-def export(cfg: Config, state: TrainState, out: Path, run_dir: Path, tracker: Tracker, dev: dict,
-           training: dict, tokenizer_src: Path, total: int, t_start: float) -> dict:
+def export(
+    cfg: Config,
+    state: TrainState,
+    out: Path,
+    run_dir: Path,
+    tracker: Tracker,
+    dev: dict,
+    training: dict,
+    tokenizer_src: Path,
+    total: int,
+    t_start: float,
+) -> dict:
     """Evaluates (fp32 and int8), writes the artifact folder and its evaluation, logs it to MLflow."""
     state.model.eval()
     reports: dict = {}
     manifest = write_artifact(
-        state.model, out, name=cfg.name, version=cfg.version, tokenizer_src=tokenizer_src,
+        state.model,
+        out,
+        name=cfg.name,
+        version=cfg.version,
+        tokenizer_src=tokenizer_src,
         base_encoder="sentence-transformers/all-MiniLM-L6-v2" if cfg.base == "minilm" else "random tiny BERT",
-        max_length=cfg.max_length, stride=cfg.stride, head_extra=head_extra(cfg),
-        parity_inputs=PARITY_INPUTS, metrics_fn=final_evaluation(cfg, dev, tracker, total, reports),
-        training=training, threads=cfg.threads)
+        max_length=cfg.max_length,
+        stride=cfg.stride,
+        head_extra=head_extra(cfg),
+        parity_inputs=PARITY_INPUTS,
+        metrics_fn=final_evaluation(cfg, dev, tracker, total, reports),
+        training=training,
+        threads=cfg.threads,
+    )
     manifest["training"]["seconds"] = round(time.time() - t_start + state.elapsed)
     write_json(out / "manifest.json", manifest)
     write_json(out / "evaluation.json", {"splits": SPLIT_NAMES, **reports})
@@ -539,8 +657,7 @@ def run(cfg: Config, command: str) -> dict:
     feats = build_features(cfg, tok, used, bank_cats)
     plan = batch_plan(cfg, feats)
     counts = {t: sum(1 for task, _ in plan if task == t) for t in TASKS}
-    print(f"features: { {t: len(f) for t, f in feats.items()} }; batches: {counts}; total {len(plan)}",
-          file=sys.stderr)
+    print(f"features: { {t: len(f) for t, f in feats.items()} }; batches: {counts}; total {len(plan)}", file=sys.stderr)
 
     if cfg.base == "tiny":
         bert = tiny_bert(tok.get_vocab_size(), cfg.seed)
@@ -559,11 +676,17 @@ def run(cfg: Config, command: str) -> dict:
     print(f"training done: {state.step}/{total} batches in {train_seconds:.0f} s", file=sys.stderr)
 
     params = dataclasses.asdict(cfg)
-    params.update({"features": {t: len(f) for t, f in feats.items()}, "batches": counts,
-                   "torch": torch.__version__, "train_seconds": round(train_seconds),
-                   "steps_done": state.step, "steps_planned": total})
-    training = {"commit": commit, "command": command, "seconds": 0, "params": params,
-                "data": provenance}
+    params.update(
+        {
+            "features": {t: len(f) for t, f in feats.items()},
+            "batches": counts,
+            "torch": torch.__version__,
+            "train_seconds": round(train_seconds),
+            "steps_done": state.step,
+            "steps_planned": total,
+        }
+    )
+    training = {"commit": commit, "command": command, "seconds": 0, "params": params, "data": provenance}
     return export(cfg, state, out, run_dir, tracker, dev, training, base / "tokenizer.json", total, t_start)
 
 
