@@ -5,7 +5,7 @@
  * message by its dead-letter code, and says what was skipped.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka, defaultPartitioner } from '../../common/kafka';
@@ -181,7 +181,15 @@ describe('trident replay (real broker and registry)', () => {
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    setTimeout(() => child.kill('SIGINT'), 4000);
+    // Interrupt once the replay has begun (its predictions file exists before the first chunk runs),
+    // so the first of its three chunks is in flight: a fixed delay races a fast machine to the end.
+    const begun = setInterval(() => {
+      if (existsSync(join(out, 'predictions.jsonl'))) {
+        clearInterval(begun);
+        child.kill('SIGINT');
+      }
+    }, 20);
+    child.on('close', () => clearInterval(begun));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(stderr).toMatch(/SIGINT — finishing the current chunk and writing a partial report/);
     expect(code).toBe(130);
