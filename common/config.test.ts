@@ -94,12 +94,16 @@ describe('loadConfig', () => {
 
 describe('modelConfigFromEnv', () => {
   it('reads the model section from the environment alone', () => {
-    expect(modelConfigFromEnv({ TRIDENT_MODEL_DIR: '/m', TRIDENT_NO_SIMD: '1' })).toMatchObject({ path: '/m', simd: false, ortSpinning: false, batching: 'per-input' });
+    expect(modelConfigFromEnv({ TRIDENT_MODEL_DIR: '/m', TRIDENT_NO_SIMD: '1' })).toMatchObject({ path: '/m', simd: false, ortSpinning: false });
+    // Unset: the artifact's default (mixed for batch-independent quantisation, see model/pipeline.ts).
+    expect(modelConfigFromEnv({}).batching).toBeUndefined();
+    expect(modelConfigFromEnv({ TRIDENT_MODEL_BATCHING: 'mixed' }).batching).toBe('mixed');
     expect(modelConfigFromEnv({ TRIDENT_MODEL_ORT_SPINNING: 'true' }).ortSpinning).toBe(true);
   });
 
   it('names the key of a bad value', () => {
     expect(() => modelConfigFromEnv({ TRIDENT_MODEL_THREADS: 'many' })).toThrow(/model\.threads: .*\(from TRIDENT_MODEL_THREADS\)/);
+    expect(() => modelConfigFromEnv({ TRIDENT_MODEL_BATCHING: 'fast' })).toThrow(/model\.batching: .*\(from TRIDENT_MODEL_BATCHING\)/);
   });
 });
 

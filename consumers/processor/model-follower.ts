@@ -95,7 +95,7 @@ export class ModelFollower {
     const previous = this.model.swap(next);
     markServed(next, previous);
     modelSwapSeconds.observe((performance.now() - started) / 1000);
-    this.log.info({ model: name, version, previous: previous.identity.version, ms: Math.round(performance.now() - started) }, 'now serving the new production version');
+    this.log.info({ model: name, version, previous: previous.identity.version, batching: next.batching, ms: Math.round(performance.now() - started) }, 'now serving the new production version');
   }
 
   private async refuse(wanted: VersionState, error: unknown): Promise<void> {
