@@ -134,13 +134,16 @@ describe('modelConfigFromEnv', () => {
       path: '/m',
       simd: false,
       ortSpinning: false,
-      batching: 'per-input',
     });
+    // Unset: the artifact's default (mixed for batch-independent quantisation, see model/pipeline.ts).
+    expect(modelConfigFromEnv({}).batching).toBeUndefined();
+    expect(modelConfigFromEnv({ TRIDENT_MODEL_BATCHING: 'mixed' }).batching).toBe('mixed');
     expect(modelConfigFromEnv({ TRIDENT_MODEL_ORT_SPINNING: 'true' }).ortSpinning).toBe(true);
   });
 
   it('names the key of a bad value', () => {
     expect(() => modelConfigFromEnv({ TRIDENT_MODEL_THREADS: 'many' })).toThrow(/model\.threads: .*\(from TRIDENT_MODEL_THREADS\)/);
+    expect(() => modelConfigFromEnv({ TRIDENT_MODEL_BATCHING: 'fast' })).toThrow(/model\.batching: .*\(from TRIDENT_MODEL_BATCHING\)/);
   });
 });
 

@@ -128,11 +128,13 @@ export const configSchema = z
         /** The model artifact folder (see model/README.md); default: the released artifact, else the test artifact. Also $TRIDENT_MODEL_DIR. */
         path: z.string().min(1).optional(),
         /**
-         * `per-input`: every output depends on its input alone (int8 dynamic quantisation scales
-         * activations per batch, so shared batches make outputs depend on neighbours); `mixed`:
-         * inputs of a micro-batch share encoder batches, faster on short texts. See model/pipeline.ts.
+         * `per-input`: a batch holds one input's rows, so every output depends on its input alone
+         * even with int8 dynamic quantisation (which scales activations per batch tensor); `mixed`:
+         * inputs of a micro-batch share encoder batches, faster on short texts. Default (unset): the
+         * artifact's — `mixed` when its manifest says its quantisation is batch-independent (static
+         * int8), else `per-input`. See model/pipeline.ts.
          */
-        batching: z.enum(['per-input', 'mixed']).default('per-input'),
+        batching: z.enum(['per-input', 'mixed']).optional(),
         /** ONNX Runtime intra-op threads; 0 = one per CPU core. */
         threads: z.number().int().min(0).max(256).default(0),
         /** Let ORT's threads busy-wait between ops (lower latency on an idle machine, see model/RUNTIME.md). Also $TRIDENT_ORT_SPINNING=1. */

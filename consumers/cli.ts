@@ -46,6 +46,7 @@ async function served(load: () => Promise<Pipeline>, digest: string | null, log:
   };
   const first = await loadModel();
   const identity = { name: first.pipeline.manifest.name, version: first.pipeline.manifest.version };
+  const batching = first.pipeline.batching;
   const availability = new ModelAvailability(first, loadModel, {
     onStateChange: (status) =>
       status.state === 'ready'
@@ -56,6 +57,7 @@ async function served(load: () => Promise<Pipeline>, digest: string | null, log:
   return {
     identity,
     digest,
+    batching,
     run: async (inputs, tasks) => {
       const outputs = await availability.run(inputs, tasks);
       drift?.observe(inputs, outputs);
@@ -144,17 +146,14 @@ export async function startProcessor(config: TridentConfig): Promise<RunningProc
   const options: PipelineOptions = {
     batchSize: config.processor.maxBatchEvents,
     maxBatchTokens: config.processor.maxBatchTokens,
-    batching: config.model.batching,
+    ...(config.model.batching ? { batching: config.model.batching } : {}),
     spinning: config.model.ortSpinning,
     ...(config.model.threads > 0 ? { threads: config.model.threads } : {}),
   };
   const { model: first, registry } = await initialModel(config, options, log);
   const model = new SwappableModel(first);
   markServed(first);
-  log.info(
-    { model: first.identity.name, version: first.identity.version, digest: first.digest, batching: config.model.batching },
-    'model loaded',
-  );
+  log.info({ model: first.identity.name, version: first.identity.version, digest: first.digest, batching: first.batching }, 'model loaded');
   let follower: ModelFollower | null = null;
   if (registry) {
     const load = (dir: string, version: VersionState) =>

@@ -3,9 +3,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { registerPredictCommand } from './cli';
-import { TEST_ARTIFACT } from './testing';
+import { Pipeline } from './pipeline';
+import { TEST_ARTIFACT, testArtifactWithQuantization } from './testing';
 
 async function predict(...argv: string[]): Promise<string> {
+  return predictOn(TEST_ARTIFACT, ...argv);
+}
+
+async function predictOn(model: string, ...argv: string[]): Promise<string> {
   const program = new Command().exitOverride();
   registerPredictCommand(program);
   const chunks: string[] = [];
@@ -15,7 +20,7 @@ async function predict(...argv: string[]): Promise<string> {
   });
   const errSpy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
-    await program.parseAsync(['node', 'trident', 'predict', ...argv, '--model', TEST_ARTIFACT]);
+    await program.parseAsync(['node', 'trident', 'predict', ...argv, '--model', model]);
   } finally {
     spy.mockRestore();
     errSpy.mockRestore();
@@ -57,5 +62,39 @@ describe('trident predict', () => {
   it('rejects an unknown task and a missing text with typed errors', async () => {
     await expect(predict('hi', '--tasks', 'summary')).rejects.toMatchObject({ code: 'TASK_UNKNOWN' });
     await expect(predict()).rejects.toMatchObject({ code: 'CLI_USAGE' });
+  });
+
+  describe('batching', () => {
+    const staticDir = testArtifactWithQuantization({ method: 'static-qdq-smoothquant', batch_independent: true });
+    const saved = process.env.TRIDENT_MODEL_BATCHING;
+    afterAll(() => {
+      rmSync(staticDir, { recursive: true, force: true });
+      if (saved === undefined) delete process.env.TRIDENT_MODEL_BATCHING;
+      else process.env.TRIDENT_MODEL_BATCHING = saved;
+    });
+
+    /** The batching of the pipeline predict loaded, with TRIDENT_MODEL_BATCHING set to `env` (or unset). */
+    async function batchingOf(model: string, env: string | undefined): Promise<string> {
+      if (env === undefined) delete process.env.TRIDENT_MODEL_BATCHING;
+      else process.env.TRIDENT_MODEL_BATCHING = env;
+      const load = jest.spyOn(Pipeline, 'load');
+      try {
+        await predictOn(model, 'Paris is in France.', '--tasks', 'sentiment');
+        return (await (load.mock.results[0].value as Promise<Pipeline>)).batching;
+      } finally {
+        load.mockRestore();
+      }
+    }
+
+    it('honours model.batching (TRIDENT_MODEL_BATCHING) as serve does, else the artifact default', async () => {
+      expect(await batchingOf(staticDir, undefined)).toBe('mixed');
+      expect(await batchingOf(staticDir, 'per-input')).toBe('per-input');
+      expect(await batchingOf(TEST_ARTIFACT, undefined)).toBe('per-input');
+      expect(await batchingOf(TEST_ARTIFACT, 'mixed')).toBe('mixed');
+    });
+
+    it('names the key of a bad value', async () => {
+      await expect(batchingOf(TEST_ARTIFACT, 'fast')).rejects.toThrow(/model\.batching.*TRIDENT_MODEL_BATCHING/);
+    });
   });
 });

@@ -52,9 +52,12 @@ export function registerPredictCommand(program: Command, context?: CliContext): 
       }
       // A registry version (1.1.0, NAME@VERSION, production) is fetched from the store; a folder is used as it is.
       const { resolveModelArgument } = await import('./registry/resolve');
-      const { dir } = await resolveModelArgument(options.model, context?.config() ?? loadConfig());
+      const config = context?.config() ?? loadConfig();
+      const { dir } = await resolveModelArgument(options.model, config);
+      // model.batching (TRIDENT_MODEL_BATCHING) as the processor reads it; unset: the artifact's default.
       const pipeline = await Pipeline.load(dir, {
         batchSize: Number(options.batchSize),
+        ...(config.model.batching ? { batching: config.model.batching } : {}),
         ...(options.maxChars ? { maxChars: Number(options.maxChars) } : {}),
       });
       try {

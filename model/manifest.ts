@@ -67,6 +67,12 @@ export const manifestSchema = z
       hidden_size: z.number().int().positive(),
       quantization: z.string(),
     }),
+    /**
+     * How the encoder is quantised and whether its outputs depend on each input alone
+     * (`batch_independent`: static, calibrated int8) or on the whole batch tensor (dynamic int8,
+     * which scales activations per batch). Absent in artifacts that predate it: dynamic.
+     */
+    quantization: z.object({ method: z.string().min(1), batch_independent: z.boolean() }).optional(),
     casing: z.object({ input: z.string(), classes: z.number().int().positive() }).nullable().optional(),
     heads: z.record(z.string(), headSchema),
     metrics: z.unknown().optional(),
@@ -88,6 +94,11 @@ export const manifestSchema = z
   });
 
 export type Manifest = z.infer<typeof manifestSchema>;
+
+/** True when the manifest says the encoder's outputs depend on each input alone (absent: dynamic int8, false). */
+export function isBatchIndependent(manifest: Pick<Manifest, 'quantization'>): boolean {
+  return manifest.quantization?.batch_independent === true;
+}
 export type HeadSpec = z.infer<typeof headSchema>;
 
 /** A manifest with the folder its file names are relative to. */

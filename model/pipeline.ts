@@ -5,7 +5,7 @@ import { batchFeeds } from './batches';
 import type { RowJob } from './decoders';
 import { Encoder, EncoderFeeds, EncoderOptions, WorkerEncoder } from './encoder';
 import { Head, loadHeads } from './heads';
-import { LoadedManifest, Manifest, loadManifest, readVerified } from './manifest';
+import { LoadedManifest, Manifest, isBatchIndependent, loadManifest, readVerified } from './manifest';
 import { planRun, RunPlan } from './plan';
 import { TextTokenizer } from './tokenize';
 import type { PredictInput, PredictOutput } from './types';
@@ -19,7 +19,9 @@ export interface PipelineOptions extends EncoderOptions, Partial<InputLimits> {
   /** `sorted`: rows grouped by length so batches pad little (default); `arrival`: input order. */
   padding?: 'sorted' | 'arrival';
   /**
-   * `per-input` (default): a batch holds only one input's text windows, or only its question
+   * Default: the artifact's (`defaultBatching`): `mixed` when its manifest says the encoder's
+   * outputs are batch-independent (static int8), else `per-input`.
+   * `per-input`: a batch holds only one input's text windows, or only its question
    * windows, exactly as the Python reference batches (inference.py). int8 *dynamic* quantisation
    * scales activations per batch tensor, so with `mixed` a text's outputs depend on its batch
    * neighbours (measured on trident-multitask-1.0.0, 256 SST-2 texts: top category differs for 14 %,
@@ -99,6 +101,11 @@ export class Pipeline {
     return new Pipeline(loaded.dir, manifest, tokenizer, encoder, heads, options);
   }
 
+  /** How this pipeline batches inputs: the option when given, else the artifact's default. */
+  get batching(): 'mixed' | 'per-input' {
+    return this.options.batching ?? defaultBatching(this.manifest);
+  }
+
   /** Tasks this artifact can serve. */
   get tasks(): TaskName[] {
     const tasks = new Set<TaskName>();
@@ -150,7 +157,7 @@ export class Pipeline {
         batchSize: this.options.batchSize ?? 32,
         maxBatchTokens: this.options.maxBatchTokens ?? 8192,
         padding: this.options.padding ?? 'sorted',
-        batching: this.options.batching ?? 'per-input',
+        batching: this.batching,
       },
     });
   }
@@ -255,6 +262,15 @@ export class Pipeline {
   async close(): Promise<void> {
     await this.encoder.close();
   }
+}
+
+/**
+ * The batching an artifact gets when none is configured: `mixed` only when its outputs depend on each
+ * input alone (static int8), since then sharing batches changes nothing but speed; dynamic int8
+ * keeps `per-input` so outputs never depend on batch neighbours.
+ */
+export function defaultBatching(manifest: Pick<Manifest, 'quantization'>): 'mixed' | 'per-input' {
+  return isBatchIndependent(manifest) ? 'mixed' : 'per-input';
 }
 
 function pickLimits(options: Partial<InputLimits>): Partial<InputLimits> {

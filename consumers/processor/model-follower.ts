@@ -96,7 +96,7 @@ export class ModelFollower {
     markServed(next, previous);
     modelSwapSeconds.observe((performance.now() - started) / 1000);
     this.log.info(
-      { model: name, version, previous: previous.identity.version, ms: Math.round(performance.now() - started) },
+      { model: name, version, previous: previous.identity.version, batching: next.batching, ms: Math.round(performance.now() - started) },
       'now serving the new production version',
     );
   }

@@ -13,6 +13,8 @@ export interface ServedModel {
   identity: ModelIdentity;
   /** sha256 of its manifest.json; null for a folder served outside the registry. */
   digest: string | null;
+  /** How its pipeline batches inputs (model.batching, else the artifact's default); absent in fakes. */
+  batching?: 'mixed' | 'per-input';
   run: RunModel;
   /** Whether its worker is up (absent: always ready). */
   status?(): ModelStatus;

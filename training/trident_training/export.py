@@ -49,6 +49,9 @@ def export_onnx(encoder: Encoder, path: Path) -> None:
         )
 
 
+QUANTIZATIONS = ("dynamic", "static")
+
+
 def quantize(fp32: Path, int8: Path) -> None:
     """Dynamic int8, per-channel weights (per-tensor lost too much: token cosine 0.950 vs 0.989)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -58,6 +61,36 @@ def quantize(fp32: Path, int8: Path) -> None:
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
         quantize_dynamic(str(pre), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+
+
+def quantize_encoder(
+    fp32: Path,
+    int8: Path,
+    method: str,
+    calibration: list[dict] | None,
+    *,
+    tokenizer_src: Path,
+    max_length: int,
+    stride: int,
+    max_question_tokens: int,
+    casing: bool,
+) -> tuple[dict, dict]:
+    """int8 by `method` ("dynamic" or "static"). Returns (the manifest's quantization record, what the
+    static calibration did, for the export checks). `calibration`: items like the parity inputs
+    ({"text", "questions"?}), texts of every task; only the static method uses them."""
+    from .quantize_static import DYNAMIC, STATIC, calibration_windows, quantize_static_int8, unpadded_feeds
+    from .text import load_tokenizer
+
+    if method == "dynamic":
+        quantize(fp32, int8)
+        return dict(DYNAMIC), {}
+    if method != "static":
+        raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {method!r}")
+    windows = calibration_windows(
+        load_tokenizer(tokenizer_src), calibration or [], max_length, stride, max_question_tokens
+    )
+    done = quantize_static_int8(fp32, int8, list(unpadded_feeds(windows, casing)))
+    return dict(STATIC), done
 
 
 def export_checks(encoder: Encoder, fp32: Path, int8: Path, tokenizer_src: Path, max_length: int, threads: int) -> dict:
@@ -116,13 +149,19 @@ def write_artifact(
     training: dict | None = None,
     threads: int = 2,
     keep_fp32: Path | None = None,
+    quantization: str = "dynamic",
+    calibration: list[dict] | None = None,
 ) -> dict:
     """Exports everything into `out` (replaced). metrics_fn(fp32_model, int8_model) -> {"fp32": .., "int8": ..}.
+    quantization: "dynamic" or "static" (calibrated on `calibration`, items of every task; see
+    quantize_static.py).
 
     Returns the manifest.
     """
     from safetensors.torch import save_file
 
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
     if out.exists():
         shutil.rmtree(out)
     (out / "heads").mkdir(parents=True)
@@ -133,8 +172,27 @@ def write_artifact(
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "encoder.fp32.onnx"
         export_onnx(model.encoder, fp32)
-        quantize(fp32, out / "encoder.onnx")
+        max_question_tokens = next(
+            (
+                head_extra[h]["max_question_tokens"]
+                for h, (task, _) in model.head_specs.items()
+                if task == "answers" and "max_question_tokens" in head_extra.get(h, {})
+            ),
+            max_length // 4,
+        )
+        quant, calibrated = quantize_encoder(
+            fp32,
+            out / "encoder.onnx",
+            quantization,
+            calibration,
+            tokenizer_src=tokenizer_src,
+            max_length=max_length,
+            stride=stride,
+            max_question_tokens=max_question_tokens,
+            casing=casing,
+        )
         checks = export_checks(model.encoder, fp32, out / "encoder.onnx", tokenizer_src, max_length, threads)
+        checks.update(calibrated)
         if keep_fp32 is not None:
             shutil.copy(fp32, keep_fp32)
 
@@ -163,8 +221,12 @@ def write_artifact(
             "inputs": input_names(casing),
             "outputs": ["last_hidden_state"],
             "hidden_size": model.encoder.bert.config.hidden_size,
-            "quantization": "int8-dynamic-per-channel",
+            # Kept as a string for runtimes that predate the top-level "quantization" record.
+            "quantization": f"int8-{quant['method']}",
         },
+        # Whether the encoder's outputs depend on the input alone (static) or on the whole batch
+        # tensor (dynamic): the runtime batches mixed inputs by default only when they do not.
+        "quantization": quant,
         "casing": {"input": "case_ids", "classes": 5} if casing else None,
         "heads": heads,
         "metrics": {},

@@ -1,7 +1,7 @@
 """Writes model/test-artifact/: a tiny randomly initialised BERT with the real MiniLM tokenizer and
 all four kinds of head, exported and int8-quantized exactly as the real recipe does.
 
-    python -m trident_training.make_test_artifact [--out model/test-artifact]
+    python -m trident_training.make_test_artifact [--out model/test-artifact] [--quantization dynamic|static]
 
 It exists so the runtime's tests run without the released model; its predictions are meaningless.
 Small windows (max_length 32, stride 8) make the long parity text span several windows; the no-answer
@@ -23,7 +23,16 @@ ENTITY_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-M
 TEST_CATEGORIES = ["activate_my_card", "card_arrival", "lost_or_stolen_card", "declined_card_payment", "exchange_rate"]
 
 
-def build(out: Path, seed: int = 1234, casing: bool = True, hidden: int = 32, parity_inputs=None) -> dict:
+def build(
+    out: Path,
+    seed: int = 1234,
+    casing: bool = True,
+    hidden: int = 32,
+    parity_inputs=None,
+    quantization: str = "dynamic",
+    keep_fp32: Path | None = None,
+) -> dict:
+    """The static quantisation calibrates on the parity texts (every task's kind of text)."""
     torch.manual_seed(seed)
     base = base_model_dir()
     from .text import load_tokenizer
@@ -65,6 +74,9 @@ def build(out: Path, seed: int = 1234, casing: bool = True, hidden: int = 32, pa
         stride=8,
         head_extra=extra,
         parity_inputs=parity_inputs if parity_inputs is not None else PARITY_INPUTS,
+        quantization=quantization,
+        calibration=PARITY_INPUTS,
+        keep_fp32=keep_fp32,
         training={
             "command": "python -m trident_training.make_test_artifact",
             "seconds": 0,
@@ -84,9 +96,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(REPO_ROOT / "model" / "test-artifact"))
     p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--quantization", choices=["dynamic", "static"], default="dynamic")
     args = p.parse_args()
     torch.set_num_threads(2)
-    manifest = build(Path(args.out), seed=args.seed)
+    manifest = build(Path(args.out), seed=args.seed, quantization=args.quantization)
     print(f"wrote {args.out} ({manifest['name']} {manifest['version']})")
 
 

@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from . import data as D
 from .evaluate import eval_answers, eval_classification, eval_entities, headline
-from .export import PARITY_INPUTS, head_manifest, write_artifact, write_json, write_profile
+from .export import PARITY_INPUTS, QUANTIZATIONS, head_manifest, write_artifact, write_json, write_profile
 from .features import IGNORE, classification_features, entity_features, qa_features
 from .inference import Head, Model, TorchEncoder
 from .modeling import MultitaskModel, load_base, tiny_bert
@@ -93,6 +93,11 @@ class Config:
     # Stop training at the loaded checkpoint and go straight to evaluation and export (a fallback when
     # time runs out; the manifest records steps done vs planned).
     finish_now: bool = False
+    # Encoder int8: "dynamic" (scales per batch tensor, so outputs depend on the batch) or "static"
+    # (QDQ calibrated on this many training texts of each task; outputs depend on the input alone, so
+    # the runtime batches mixed inputs by default). See quantize_static.py.
+    quantization: str = "dynamic"
+    calibration_per_dataset: int = 100
 
 
 # Settings that do not change what is trained; a checkpoint can be resumed with other values.
@@ -110,6 +115,8 @@ RUNTIME_ONLY = {
     "mid_evals",
     "checkpoint_minutes",
     "finish_now",
+    "quantization",
+    "calibration_per_dataset",
 }
 
 
@@ -123,7 +130,10 @@ def parse_args(argv=None) -> Config:
             )
         else:
             p.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default)
-    return Config(**vars(p.parse_args(argv)))
+    cfg = Config(**vars(p.parse_args(argv)))
+    if cfg.quantization not in QUANTIZATIONS:  # fail at start, not after hours of training
+        p.error(f"--quantization must be one of {', '.join(QUANTIZATIONS)}, got {cfg.quantization!r}")
+    return cfg
 
 
 def seed_all(seed: int) -> None:
@@ -595,6 +605,16 @@ def final_evaluation(cfg: Config, dev: dict, tracker: Tracker, step: int, report
     return metrics_fn
 
 
+def calibration_items(cfg: Config) -> list[dict] | None:
+    """Unpadded training texts of every task for static quantisation (a seeded sample, like the drift
+    profile's, with a different seed so the two samples are independent)."""
+    if cfg.quantization != "static":
+        return None
+    from .profile_texts import sample_texts
+
+    return sample_texts(data_dir(), cfg.calibration_per_dataset, cfg.seed + 1)
+
+
 def export(
     cfg: Config,
     state: TrainState,
@@ -624,6 +644,8 @@ def export(
         metrics_fn=final_evaluation(cfg, dev, tracker, total, reports),
         training=training,
         threads=cfg.threads,
+        quantization=cfg.quantization,
+        calibration=calibration_items(cfg),
     )
     manifest["training"]["seconds"] = round(time.time() - t_start + state.elapsed)
     write_json(out / "manifest.json", manifest)
