@@ -111,3 +111,69 @@ export interface BuildCandidateOptions {
   seed?: number;
   onProgress?: (event: LearnProgress) => void;
 }
+
+// ---- The trainer (model/learn/train-heads.ts, on tfjs): pure functions over feature arrays. ----
+
+/** Rows of features and a class per row. Pooled heads: one row per text window; token heads: one row per token. */
+export interface ClassifierData {
+  /** `[rows × dim]`, row-major. */
+  x: Float32Array;
+  rows: number;
+  dim: number;
+  /** Class index per row; -1 = ignored (e.g. continuation sub-words under `first` aggregation, special tokens). */
+  y: Int32Array;
+}
+
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  heldoutLoss: number | null;
+}
+
+export interface ClassifierTrainOptions {
+  /**
+   * Starting weights, `nn.Linear` layout (model/heads.ts LinearLayer: weight `[out × in]`). Warm start:
+   * the production head's layers. A new head: newHeadLayers(dim, hidden, classes, seed).
+   */
+  init: ReadonlyArray<import('../heads').LinearLayer>;
+  classes: number;
+  train: ClassifierData;
+  /** Early stopping watches this split's loss; null = run maxEpochs. */
+  heldout: ClassifierData | null;
+  maxEpochs: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Epochs without held-back improvement before stopping. */
+  patience?: number;
+  seed?: number;
+  onEpoch?: (progress: TrainProgress) => void;
+}
+
+/** Answers: per example the hidden states of one encoder row and the gold start/end positions in it. */
+export interface SpanData {
+  /** `[n × maxLen × dim]`, zero-padded. */
+  x: Float32Array;
+  n: number;
+  maxLen: number;
+  dim: number;
+  /** `[n × maxLen]`: 1 where an answer may start or end (context tokens of the row), else 0. */
+  mask: Uint8Array;
+  start: Int32Array;
+  end: Int32Array;
+}
+
+export interface SpanTrainOptions extends Omit<ClassifierTrainOptions, 'train' | 'heldout' | 'classes'> {
+  train: SpanData;
+  heldout: SpanData | null;
+}
+
+export interface TrainResult {
+  /** Best held-back epoch's weights (or the last epoch's without a held-back split). */
+  layers: Array<import('../heads').LinearLayer>;
+  epochs: number;
+  bestEpoch: number;
+  history: TrainProgress[];
+  /** tfjs backend that ran: `tensorflow` (tfjs-node), `wasm` or `cpu`. */
+  backend: string;
+}
