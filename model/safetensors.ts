@@ -42,3 +42,33 @@ export function parseSafetensors(bytes: Buffer, file: string): Map<string, Tenso
   }
   return tensors;
 }
+
+/**
+ * Serialises F32 tensors as safetensors (8-byte little-endian header length, JSON header with
+ * `data_offsets` relative to the data section, raw little-endian data), tensors in the given order.
+ * The header is padded with spaces to a multiple of 8 bytes, as the reference writer does, so data
+ * stays aligned. Pure; throws RangeError when a tensor's data does not fit its shape.
+ */
+export function writeSafetensors(tensors: ReadonlyArray<[name: string, tensor: Tensor]>, metadata?: Record<string, string>): Buffer {
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const [name, { shape, data }] of tensors) {
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (count !== data.length) throw new RangeError(`tensor ${name}: ${data.length} values do not fit shape [${shape}]`);
+    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + 4 * count] };
+    offset += 4 * count;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const headerBytes = Buffer.from(json, 'utf8');
+  const out = Buffer.alloc(8 + headerBytes.length + offset);
+  out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
+  headerBytes.copy(out, 8);
+  let at = 8 + headerBytes.length;
+  for (const [, { data }] of tensors) {
+    for (let i = 0; i < data.length; i++) out.writeFloatLE(data[i], at + 4 * i);
+    at += 4 * data.length;
+  }
+  return out;
+}
