@@ -40,7 +40,12 @@ export interface RowJob {
 }
 
 export interface TaskDecoder {
-  readonly task: TaskName;
+  /** The task it decodes; `features` for the learner's feature decoder (model/feature-decoder.ts). */
+  readonly task: TaskName | 'features';
+  /** Whether the plan must make text windows for it (default true). */
+  readonly readsTextRows?: boolean;
+  /** When set, the plan makes (question, context window) rows for it, the question cut to this many tokens. */
+  readonly maxQuestionTokens?: number;
   /** Prepares what this task gathers for `text`, whose text windows are `rows` (empty when no task reads them). */
   begin(text: PlannedText, rows: readonly EncoderRow[]): void;
   /** Reads this task's rows of one batch; `hidden` is `[batch.length × seq × hiddenSize]`. */
@@ -75,7 +80,7 @@ export function createDecoders(wanted: ReadonlySet<TaskName>, heads: ReadonlyMap
 }
 
 /** Text windows of a batch, with their position in it. */
-function textRowsOf(batch: readonly RowJob[]): Array<{ job: RowJob; b: number }> {
+export function textRowsOf(batch: readonly RowJob[]): Array<{ job: RowJob; b: number }> {
   return batch.map((job, b) => ({ job, b })).filter(({ job }) => job.question < 0);
 }
 
@@ -193,6 +198,7 @@ type Span = { score: number; start: number; end: number } | null;
 /** Answers: the best span in each (question, window) row, then the best across windows, or no answer below the threshold. */
 export class AnswersDecoder implements TaskDecoder {
   readonly task = 'answers';
+  readonly readsTextRows = false;
   /** Per text, per question, per window: the best span in token indexes. */
   private readonly best: Span[][][] = [];
 
@@ -251,7 +257,7 @@ export class AnswersDecoder implements TaskDecoder {
 }
 
 /** Writes the CLS vector (position 0), or the mean over the window's real positions, into `out` at `at`. */
-function pool(hidden: Float32Array, base: number, len: number, h: number, mean: boolean, out: Float32Array, at: number): void {
+export function pool(hidden: Float32Array, base: number, len: number, h: number, mean: boolean, out: Float32Array, at: number): void {
   if (!mean) {
     out.set(hidden.subarray(base, base + h), at);
     return;

@@ -1,9 +1,11 @@
 import * as path from 'node:path';
-import { ModelArtifactError } from '../common/errors';
+import { ModelArtifactError, TridentError } from '../common/errors';
+import { modelErrorCodes } from '../common/error-codes';
 import type { TaskName } from '../common/tasks';
 import { batchFeeds } from './batches';
-import type { RowJob } from './decoders';
+import type { RowJob, TaskDecoder } from './decoders';
 import { Encoder, EncoderFeeds, EncoderOptions, WorkerEncoder } from './encoder';
+import { FeatureDecoder, FeatureRequest, TextFeatures } from './feature-decoder';
 import { Head, loadHeads } from './heads';
 import { LoadedManifest, Manifest, isBatchIndependent, loadManifest, readVerified } from './manifest';
 import { planRun, RunPlan } from './plan';
@@ -146,20 +148,25 @@ export class Pipeline {
     return this.headsManifest;
   }
 
-  /** Validates, tokenises and windows the inputs; sets up each task's decoder; groups rows into batches. */
-  private plan(inputs: readonly PredictInput[], tasks: readonly string[]): Promise<RunPlan> {
-    return planRun(inputs, tasks, {
-      manifest: this.manifest,
-      heads: this.heads,
-      tokenizer: this.tokenizer,
-      limits: this.limits,
-      batching: {
-        batchSize: this.options.batchSize ?? 32,
-        maxBatchTokens: this.options.maxBatchTokens ?? 8192,
-        padding: this.options.padding ?? 'sorted',
-        batching: this.batching,
+  /** Validates, tokenises and windows the inputs; sets up each task's decoder (or `custom`); groups rows into batches. */
+  private plan(inputs: readonly PredictInput[], tasks: readonly string[], custom?: FeatureDecoder): Promise<RunPlan> {
+    return planRun(
+      inputs,
+      tasks,
+      {
+        manifest: this.manifest,
+        heads: this.heads,
+        tokenizer: this.tokenizer,
+        limits: this.limits,
+        batching: {
+          batchSize: this.options.batchSize ?? 32,
+          maxBatchTokens: this.options.maxBatchTokens ?? 8192,
+          padding: this.options.padding ?? 'sorted',
+          batching: this.batching,
+        },
       },
-    });
+      custom && [custom],
+    );
   }
 
   /**
@@ -198,19 +205,7 @@ export class Pipeline {
       headsMs: 0,
       totalMs: 0,
     };
-    const output = this.manifest.encoder.outputs[0];
-    // encoder → heads: each decoder runs its heads on its rows of the batch
-    const encodeAndCollect = async (batch: RowJob[]): Promise<void> => {
-      const { feeds, seq } = this.feeds(batch, casing);
-      stats.realTokens += batch.reduce((n, j) => n + j.row.ids.length, 0);
-      stats.paddedTokens += batch.length * seq;
-      const result = await this.encoder.run(feeds, output);
-      stats.encoderMs += result.ms;
-      const headsStarted = performance.now();
-      for (const decoder of decoders) decoder.collect(batch, result.data, seq);
-      stats.headsMs += performance.now() - headsStarted;
-    };
-    await this.inFlight(batches, encodeAndCollect);
+    await this.encodeAll(batches, decoders, casing, stats);
 
     // decoders: per text, combine windows and decode each task.
     const headsStarted = performance.now();
@@ -223,6 +218,69 @@ export class Pipeline {
     stats.totalMs = performance.now() - started;
     this.lastRun = stats;
     return results;
+  }
+
+  /**
+   * The encoder's hidden states for each input, in the shapes the heads read them (the learner trains
+   * heads on these): per text window the CLS and mean vectors, per token its vector from its best
+   * window, per question row every position's vector. Tokenisation, windows, casing ids and batching
+   * are those of `run` with the tasks that read the same rows (sentiment/categories/entities for
+   * text windows, answers for question rows), so the features equal what those heads see in
+   * production. Does not block the event loop for long; throws what `run` throws on input, and
+   * TridentError MODEL_TASK_UNAVAILABLE for question features when the artifact has no answers head
+   * (its max_question_tokens cuts the questions).
+   */
+  async features(inputs: readonly PredictInput[], request: FeatureRequest): Promise<TextFeatures[]> {
+    if (inputs.length === 0) return [];
+    const answers = [...this.heads.values()].find((h) => h.spec.task === 'answers');
+    if (request.questions && answers?.spec.task !== 'answers')
+      throw new TridentError(
+        modelErrorCodes.MODEL_TASK_UNAVAILABLE,
+        `artifact ${this.manifest.name}-${this.manifest.version} has no answers head`,
+      );
+    const decoder = new FeatureDecoder(
+      request,
+      this.manifest.encoder.hidden_size,
+      answers?.spec.task === 'answers' ? answers.spec.max_question_tokens : 0,
+    );
+    // The tasks only validate the inputs here (questions are checked either way).
+    const { texts, batches, jobs, casing, tokenizeMs } = await this.plan(inputs, request.questions ? ['answers'] : ['sentiment'], decoder);
+    const started = performance.now();
+    const stats: RunStats = {
+      inputs: inputs.length,
+      rows: jobs.length,
+      batches: batches.length,
+      realTokens: 0,
+      paddedTokens: 0,
+      tokenizeMs,
+      encoderMs: 0,
+      headsMs: 0,
+      totalMs: 0,
+    };
+    await this.encodeAll(batches, [decoder], casing, stats);
+    stats.totalMs = performance.now() - started + tokenizeMs;
+    this.lastRun = stats;
+    return texts.map((t) => decoder.result(t.index));
+  }
+
+  /** encoder → decoders: each batch through the encoder, then every decoder reads its rows of it. */
+  private async encodeAll(
+    batches: readonly RowJob[][],
+    decoders: readonly TaskDecoder[],
+    casing: string | null,
+    stats: RunStats,
+  ): Promise<void> {
+    const output = this.manifest.encoder.outputs[0];
+    await this.inFlight(batches, async (batch) => {
+      const { feeds, seq } = this.feeds(batch, casing);
+      stats.realTokens += batch.reduce((n, j) => n + j.row.ids.length, 0);
+      stats.paddedTokens += batch.length * seq;
+      const result = await this.encoder.run(feeds, output);
+      stats.encoderMs += result.ms;
+      const headsStarted = performance.now();
+      for (const decoder of decoders) decoder.collect(batch, result.data, seq);
+      stats.headsMs += performance.now() - headsStarted;
+    });
   }
 
   /**

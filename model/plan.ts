@@ -6,7 +6,7 @@ import { TridentError } from '../common/errors';
 import { modelErrorCodes } from '../common/error-codes';
 import type { TaskName } from '../common/tasks';
 import { makeBatches, rowCaseIds } from './batches';
-import { AnswersDecoder, createDecoders, PlannedText, RowJob, TaskDecoder } from './decoders';
+import { createDecoders, PlannedText, RowJob, TaskDecoder } from './decoders';
 import type { Head } from './heads';
 import type { Manifest } from './manifest';
 import { caseIdsOf, TextTokenizer } from './tokenize';
@@ -36,27 +36,30 @@ export interface RunPlan {
 }
 
 /**
- * Plans a run. Throws InvalidInputError naming the input (empty text, too long, bad questions,
- * unknown task), TridentError MODEL_TASK_UNAVAILABLE when the artifact has no head for a task.
+ * Plans a run. With `decoders`, those replace the wanted tasks' decoders (the learner's feature
+ * decoder) and `tasks` only validate the inputs. Throws InvalidInputError naming the input (empty
+ * text, too long, bad questions, unknown task), TridentError MODEL_TASK_UNAVAILABLE when the
+ * artifact has no head for a task.
  */
 export async function planRun(
   inputs: readonly PredictInput[],
   tasks: readonly string[],
   model: { manifest: Manifest; heads: ReadonlyMap<string, Head>; tokenizer: TextTokenizer; limits: InputLimits; batching: BatchingOptions },
+  custom?: TaskDecoder[],
 ): Promise<RunPlan> {
   const { manifest: m, heads, tokenizer } = model;
   const wanted = new Set(checkTasks(tasks, String(inputs[0]?.id)));
   const checked = inputs.map((input) => validateInput(input, tasks, model.limits));
   const available = new Set([...heads.values()].map((h) => h.spec.task));
-  for (const task of wanted) {
+  for (const task of custom ? [] : wanted) {
     if (!available.has(task))
       throw new TridentError(modelErrorCodes.MODEL_TASK_UNAVAILABLE, `artifact ${m.name}-${m.version} has no ${task} head`);
   }
   const casing = m.casing ? m.casing.input : null;
-  const decoders = createDecoders(wanted, heads, m.encoder.hidden_size);
-  const answers = decoders.find((d): d is AnswersDecoder => d instanceof AnswersDecoder) ?? null;
+  const decoders = custom ?? createDecoders(wanted, heads, m.encoder.hidden_size);
+  const answers = decoders.find((d) => d.maxQuestionTokens !== undefined) ?? null;
   // Sentiment, entities and categories share one encoder pass per text window.
-  const needTextRows = decoders.some((d) => d !== answers);
+  const needTextRows = decoders.some((d) => d.readsTextRows !== false);
 
   // 1. Tokenise every text and question once.
   const tokenizeStarted = performance.now();
@@ -74,7 +77,7 @@ export async function planRun(
     const rows = needTextRows ? textRows(tokens.ids, m.max_length, m.stride, tokenizer.specials) : [];
     rows.forEach((row, window) => jobs.push({ row, caseIds: caseIds ? rowCaseIds(row, caseIds, null) : null, text, question: -1, window }));
     if (answers) {
-      const maxQ = answers.maxQuestionTokens;
+      const maxQ = answers.maxQuestionTokens!;
       for (const question of input.questions ?? []) {
         const qt = questionTokens[q++];
         const qCase = casing ? caseIdsOf(qt) : null;
