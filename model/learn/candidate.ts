@@ -237,7 +237,14 @@ async function buildHead(
   const init = initialLayers(production, template, labels, pm.encoder.hidden_size, options.seed ?? 1);
   const onEpoch = (p: { epoch: number; epochs: number; loss: number; heldoutLoss: number | null }): void =>
     progress({ kind: 'epoch', head, ...p });
-  const common = { init, maxEpochs: options.maxEpochs ?? 30, seed: options.seed ?? 1, onEpoch };
+  const common = {
+    init,
+    maxEpochs: options.maxEpochs ?? 30,
+    seed: options.seed ?? 1,
+    onEpoch,
+    ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
+    ...(options.patience !== undefined ? { patience: options.patience } : {}),
+  };
   const result =
     task === 'answers'
       ? await trainSpanHead({ ...common, train: trainData as SpanData, heldout: heldoutData as SpanData | null })
@@ -281,7 +288,8 @@ function specFor(head: string, task: TaskName, labels: string[], production: Hea
     task: 'categories',
     file: `heads/${head}.safetensors`,
     sha256: '0'.repeat(64),
-    pooling: 'cls',
+    // Same pooling as the artifact's categories heads (cls in the released artifacts).
+    pooling: template && template.task === 'categories' ? template.pooling : 'cls',
     layers: [
       { weight: 'dense.weight', bias: 'dense.bias', activation: 'tanh' },
       { weight: 'out.weight', bias: 'out.bias', activation: 'none' },

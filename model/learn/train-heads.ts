@@ -169,8 +169,7 @@ async function train<D>(
     const { loss, weight } = batchLoss(layers, d, all, false);
     return weight > 0 ? loss / weight : 0;
   };
-  let epoch = 0;
-  for (epoch = 1; epoch <= options.maxEpochs; epoch++) {
+  for (let epoch = 1; epoch <= options.maxEpochs; epoch++) {
     const order = Array.from({ length: count(trainData) }, (_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));

@@ -108,6 +108,9 @@ export interface BuildCandidateOptions {
   /** Optional dev-split data folder (../shared/data); evaluated when present. */
   evalDataDir?: string | null;
   maxEpochs?: number;
+  /** Trainer's learning rate and early-stopping patience (its defaults when absent). */
+  learningRate?: number;
+  patience?: number;
   seed?: number;
   onProgress?: (event: LearnProgress) => void;
 }
