@@ -77,8 +77,20 @@ function wheel() {
   if (cached) return { file: cached, downloaded: false };
   fs.mkdirSync(wheelDir, { recursive: true });
   sh('python3', [
-    '-m', 'pip', 'download', `tensorflow-cpu==${TF_WHEEL_VERSION}`, '--no-deps', '--only-binary=:all:',
-    '--python-version', '3.11', '--platform', 'manylinux2014_x86_64', '--disable-pip-version-check', '--quiet', '-d', wheelDir,
+    '-m',
+    'pip',
+    'download',
+    `tensorflow-cpu==${TF_WHEEL_VERSION}`,
+    '--no-deps',
+    '--only-binary=:all:',
+    '--python-version',
+    '3.11',
+    '--platform',
+    'manylinux2014_x86_64',
+    '--disable-pip-version-check',
+    '--quiet',
+    '-d',
+    wheelDir,
   ]);
   const file = findWheel();
   if (!file) throw new Error(`pip download left no tensorflow_cpu-${TF_WHEEL_VERSION} wheel in ${wheelDir}`);
@@ -111,7 +123,11 @@ with zipfile.ZipFile(whl) as z:
   const lib = join(deps, 'lib');
   // Without strip the libraries stay ~2× larger; they work the same.
   const strip = spawnSync('strip', ['--strip-unneeded', join(lib, 'libtensorflow_cc.so.2'), join(lib, 'libtensorflow_framework.so.2')]);
-  const links = { 'libtensorflow.so': 'libtensorflow_cc.so.2', 'libtensorflow_framework.so': 'libtensorflow_framework.so.2', [INSTALL_JS_SENTINEL]: 'libtensorflow_cc.so.2' };
+  const links = {
+    'libtensorflow.so': 'libtensorflow_cc.so.2',
+    'libtensorflow_framework.so': 'libtensorflow_framework.so.2',
+    [INSTALL_JS_SENTINEL]: 'libtensorflow_cc.so.2',
+  };
   for (const [link, target] of Object.entries(links)) {
     fs.rmSync(join(lib, link), { force: true });
     fs.symlinkSync(target, join(lib, link));
@@ -136,7 +152,8 @@ function build(dir) {
 
 /** Loads the built package in a child (so this process never holds TensorFlow) and returns its backend name. */
 function verify() {
-  const code = "const tf=require('@tensorflow/tfjs-node');process.stdout.write(tf.getBackend()+' '+tf.add(tf.scalar(1),tf.scalar(2)).dataSync()[0])";
+  const code =
+    "const tf=require('@tensorflow/tfjs-node');process.stdout.write(tf.getBackend()+' '+tf.add(tf.scalar(1),tf.scalar(2)).dataSync()[0])";
   const out = sh(process.execPath, ['-e', code], { cwd: root, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } }).trim();
   if (out !== 'tensorflow 3') throw new Error(`the built package loads but answers "${out}" (expected "tensorflow 3")`);
 }
@@ -150,7 +167,8 @@ function installTfjs({ force = false } = {}) {
   const started = Date.now();
   console.error(`trident: installing tfjs-node's native TensorFlow for the learner (once, about a minute)…`);
   try {
-    if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`no tensorflow-cpu wheel recipe for ${process.platform}-${process.arch}`);
+    if (process.platform !== 'linux' || process.arch !== 'x64')
+      throw new Error(`no tensorflow-cpu wheel recipe for ${process.platform}-${process.arch}`);
     const deps = join(dir, 'deps');
     fs.rmSync(deps, { recursive: true, force: true });
     const { file, downloaded } = wheel();
