@@ -179,7 +179,7 @@ function installTfjs({ force = false } = {}) {
     const mb = (sizeOf(deps) / 1e6).toFixed(0);
     console.error(
       `trident: tfjs-node ready (backend tensorflow): libtensorflow from tensorflow-cpu ${TF_WHEEL_VERSION} ` +
-        `(${downloaded ? 'downloaded' : 'cached'} in ${wheelDir}), ${mb} MB${stripped ? ' stripped' : ''} in node_modules, binding compiled, ${seconds} s`,
+        `(${downloaded ? 'downloaded to' : 'cached in'} ${wheelDir}), ${mb} MB${stripped ? ' stripped' : ''} in node_modules, binding compiled, ${seconds} s`,
     );
     fs.writeFileSync(marker, JSON.stringify({ ok: true, at: new Date().toISOString(), seconds: Number(seconds) }) + '\n');
     return 'installed';
