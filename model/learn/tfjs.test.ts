@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { runHead, type LinearLayer } from '../heads';
 import { blobs, headOf } from './testing';
 import { tfBackendNames, loadTf } from './tfjs';
@@ -21,6 +23,26 @@ describe('loadTf', () => {
 
   it('refuses an unknown backend name', async () => {
     await expect(loadTf('gpu')).rejects.toMatchObject({ code: 'TFJS_BACKEND_UNAVAILABLE' });
+  });
+});
+
+describe('what loads tfjs', () => {
+  /** Source files (no tests) under the folders the processor, gateway and CLI are built from. */
+  function sources(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) return entry.name === 'node_modules' || entry.name === 'artifacts' ? [] : sources(file);
+      return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [file] : [];
+    });
+  }
+
+  it('only model/learn/tfjs.ts imports a tfjs package at run time (everything else: types only), so nothing else starts TensorFlow', () => {
+    const root = path.join(__dirname, '..', '..');
+    const importers = ['common', 'consumers', 'model', 'gateway', 'cli', 'producers', 'schemas', 'stack']
+      .flatMap((folder) => sources(path.join(root, folder)))
+      .filter((file) => /(?<!import type [^;]*)from '@tensorflow\/|import\('@tensorflow\/|require\('@tensorflow\//.test(readFileSync(file, 'utf8')))
+      .map((file) => path.relative(root, file));
+    expect(importers).toEqual([path.join('model', 'learn', 'tfjs.ts')]);
   });
 });
 
