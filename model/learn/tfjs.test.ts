@@ -40,7 +40,9 @@ describe('what loads tfjs', () => {
     const root = path.join(__dirname, '..', '..');
     const importers = ['common', 'consumers', 'model', 'gateway', 'cli', 'producers', 'schemas', 'stack']
       .flatMap((folder) => sources(path.join(root, folder)))
-      .filter((file) => /(?<!import type [^;]*)from '@tensorflow\/|import\('@tensorflow\/|require\('@tensorflow\//.test(readFileSync(file, 'utf8')))
+      .filter((file) =>
+        /(?<!import type [^;]*)from '@tensorflow\/|import\('@tensorflow\/|require\('@tensorflow\//.test(readFileSync(file, 'utf8')),
+      )
       .map((file) => path.relative(root, file));
     expect(importers).toEqual([path.join('model', 'learn', 'tfjs.ts')]);
   });
