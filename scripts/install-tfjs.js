@@ -164,6 +164,17 @@ function installTfjs({ force = false } = {}) {
   if (installed(dir)) return 'present';
   const marker = markerPath(dir);
   if (!force && fs.existsSync(marker) && JSON.parse(fs.readFileSync(marker, 'utf8')).ok === false) return 'failed-before';
+  // Two commands started together after an install must not build into the same deps/ at once.
+  const lock = join(dir, '.trident-installing');
+  try {
+    fs.mkdirSync(lock);
+  } catch {
+    if (Date.now() - fs.statSync(lock).mtimeMs < 10 * 60_000) {
+      console.error(`trident: tfjs-node is being installed by another process (${lock}); this one goes on without it`);
+      return 'busy';
+    }
+    // A lock older than any install: its process died.
+  }
   const started = Date.now();
   console.error(`trident: installing tfjs-node's native TensorFlow for the learner (once, about a minute)…`);
   try {
@@ -191,6 +202,8 @@ function installTfjs({ force = false } = {}) {
       `trident: tfjs-node not installed (${reason}); the learner will train on tfjs-wasm instead; retry with \`node scripts/install-tfjs.js --force\``,
     );
     return 'failed';
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
   }
 }
 
