@@ -7,7 +7,9 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # onnxruntime-node's install script would download CUDA binaries; the CPU ones ship in the package.
-ENV ONNXRUNTIME_NODE_INSTALL=skip
+# tfjs-node's native TensorFlow (scripts/install-tfjs.js: 450 MB, needs python3) stays out of the
+# image: `trident learn` in a container trains on tfjs-wasm and says so.
+ENV ONNXRUNTIME_NODE_INSTALL=skip TRIDENT_TFJS_NODE=skip
 # The whole context (see .dockerignore) before installing: .npmrc makes `npm ci` run no lifecycle
 # scripts, so scripts/setup.js then applies patches/ to node_modules and compiles dist/.
 COPY . .

@@ -95,3 +95,9 @@ export const stackErrorCodes = {
   SECURE_SETUP_FAILED: 'SECURE_SETUP_FAILED',
   STACK_NOT_SECURE: 'STACK_NOT_SECURE',
 } as const;
+
+/** The head trainer (model/learn/): its tfjs backend and the arrays it is handed. */
+export const trainerErrorCodes = {
+  TFJS_BACKEND_UNAVAILABLE: 'TFJS_BACKEND_UNAVAILABLE',
+  TRAIN_DATA_INVALID: 'TRAIN_DATA_INVALID',
+} as const;

@@ -2,8 +2,10 @@
 'use strict';
 /**
  * What `npm install` leaves to the project (.npmrc sets ignore-scripts, so no lifecycle script runs):
- * apply `patches/` to node_modules (patch-package) and compile `dist/`. Idempotent and quick when
- * both are done; run by the CLI's first command after an install, by `npm test` and `npm run setup`.
+ * apply `patches/` to node_modules (patch-package), install tfjs-node's native TensorFlow for the
+ * learner (scripts/install-tfjs.js; on failure it says why and the learner uses tfjs-wasm) and
+ * compile `dist/`. Idempotent and quick when all are done; run by the CLI's first command after an
+ * install, by `npm test` and `npm run setup`.
  * Usage: node scripts/setup.js [--build | --patch-only]   (--build compiles even when dist/ exists)
  */
 const { spawnSync } = require('node:child_process');
@@ -26,8 +28,15 @@ function run(what, args) {
   }
 }
 
+/** tfjs-node's native part; a few stats when present. The Docker runtime image ships setup.js alone. */
+function installTfjs() {
+  const script = join(__dirname, 'install-tfjs.js');
+  if (existsSync(script)) require(script).installTfjs();
+}
+
 function setup({ build = false, patchOnly = false } = {}) {
   const built = existsSync(join(root, 'dist', 'cli', 'main.js'));
+  installTfjs();
   if (kafkajsPatched() && (patchOnly || (built && !build))) return;
   if (!existsSync(join(root, 'node_modules', 'patch-package')) || (!patchOnly && !existsSync(join(root, 'node_modules', 'typescript')))) {
     console.error('trident: dependencies are missing; run `npm install` in the Trident folder first');

@@ -1,250 +1,301 @@
 /**
- * REFERENCE TRAINER, pure TypeScript — a stand-in written on the learn-model branch so candidate.ts
- * can be built and tested before the tfjs trainer lands. At merge this whole file is replaced by the
- * tfjs one (same exported signatures: trainClassifier, trainSpanHead, newHeadLayers); nothing else
- * may import from it except through those three. It is honest but slow: plain mini-batch Adam on
- * softmax cross-entropy over the given layers (dense tanh/relu/none), in JavaScript loops;
- * `backend` says `js-reference`.
+ * The head trainer: fits `nn.Linear` stacks (model/heads.ts LinearLayer) on frozen encoder features
+ * with tfjs. Weights stay in PyTorch's layout (`weight [out × in]`, `y = x·Wᵀ + b`) on both sides, so
+ * what is trained here is what model/heads.ts runHead computes, with no transposes on export.
+ *
+ * Training: Adam on softmax cross-entropy, shuffled mini-batches from a seeded generator (the same
+ * seed, data and backend give the same weights), early stopping on the held-back loss with
+ * patience, returning the best epoch's weights. Epoch 0 is the starting point: when no epoch beats
+ * the starting weights on the held-back split (a warm start that cannot be improved), they are
+ * returned unchanged (bestEpoch 0).
  */
+import type * as tfjs from '@tensorflow/tfjs';
+import { TridentError } from '../../common/errors';
+import { trainerErrorCodes } from '../../common/error-codes';
 import type { Activation, LinearLayer } from '../heads';
-import { withPadding } from '../heads';
-import { seededRandom } from '../evaluation/metrics';
+import { loadTf, type Tf } from './tfjs';
 import type { ClassifierData, ClassifierTrainOptions, SpanData, SpanTrainOptions, TrainProgress, TrainResult } from './types';
 
-/** A new pooled head: dense `dim → hidden` (tanh) then `hidden → classes`, Xavier-uniform weights, zero biases. */
-export function newHeadLayers(dim: number, hidden: number, classes: number, seed = 1): LinearLayer[] {
+export const trainDefaults = { batchSize: 32, learningRate: 1e-3, patience: 3, seed: 1 } as const;
+
+/** Added to the logits of positions outside the span mask: their softmax share is e^-10000 = 0. */
+const MASKED_LOGIT = -1e4;
+
+function invalid(message: string): TridentError {
+  return new TridentError(trainerErrorCodes.TRAIN_DATA_INVALID, message);
+}
+
+/** mulberry32: a small seeded generator, uniform in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle(items: number[], random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+}
+
+/**
+ * Fresh layers for a new head, PyTorch's `nn.Linear` default initialisation (U(±1/√in) for weight
+ * and bias), seeded: `dim → hidden (tanh) → classes`, or `dim → classes` when `hidden` is 0. Pure.
+ */
+export function newHeadLayers(dim: number, hidden: number, classes: number, seed: number): LinearLayer[] {
   const random = seededRandom(seed);
   const layer = (inSize: number, outSize: number, activation: Activation): LinearLayer => {
-    const limit = Math.sqrt(6 / (inSize + outSize));
-    const weight = Float32Array.from({ length: inSize * outSize }, () => (2 * random() - 1) * limit);
-    return { weight, bias: new Float32Array(outSize), inSize, outSize, activation };
+    const bound = 1 / Math.sqrt(inSize);
+    const weight = new Float32Array(outSize * inSize).map(() => (random() * 2 - 1) * bound);
+    const bias = new Float32Array(outSize).map(() => (random() * 2 - 1) * bound);
+    return { weight, bias, inSize, outSize, activation };
   };
-  return [layer(dim, hidden, 'tanh'), layer(hidden, classes, 'none')];
+  return hidden > 0 ? [layer(dim, hidden, 'tanh'), layer(hidden, classes, 'none')] : [layer(dim, classes, 'none')];
 }
 
-const clone = (layers: ReadonlyArray<LinearLayer>): LinearLayer[] =>
-  layers.map((l) => ({
-    weight: Float32Array.from(l.weight),
-    bias: Float32Array.from(l.bias),
-    inSize: l.inSize,
-    outSize: l.outSize,
-    activation: l.activation,
-  }));
-
-/** Activations of every layer for `rows` inputs (index 0 = the input). */
-function forward(layers: readonly LinearLayer[], x: Float32Array, rows: number): Float32Array[] {
-  const acts = [x];
-  for (const l of layers) {
-    const input = acts[acts.length - 1];
-    const out = new Float32Array(rows * l.outSize);
-    for (let r = 0; r < rows; r++) {
-      for (let o = 0; o < l.outSize; o++) {
-        let sum = l.bias[o];
-        const wb = o * l.inSize;
-        const xb = r * l.inSize;
-        for (let i = 0; i < l.inSize; i++) sum += input[xb + i] * l.weight[wb + i];
-        out[r * l.outSize + o] = l.activation === 'tanh' ? Math.tanh(sum) : l.activation === 'relu' ? Math.max(0, sum) : sum;
-      }
+function checkLayers(init: ReadonlyArray<LinearLayer>, dim: number, outputs: number, what: string): void {
+  if (init.length === 0) throw invalid(`${what}: init has no layers`);
+  let inSize = dim;
+  init.forEach((layer, l) => {
+    if (layer.inSize !== inSize || layer.weight.length !== layer.outSize * layer.inSize || layer.bias.length !== layer.outSize) {
+      throw invalid(
+        `${what}: init layer ${l} is ${layer.outSize}×${layer.inSize} (weight ${layer.weight.length}, bias ${layer.bias.length}) after input size ${inSize}`,
+      );
     }
-    acts.push(out);
-  }
-  return acts;
+    inSize = layer.outSize;
+  });
+  if (inSize !== outputs) throw invalid(`${what}: init ends with ${inSize} outputs, expected ${outputs}`);
 }
 
-/** Gradients of the layers given d(loss)/d(last output) (the last layer must be linear). */
-function backward(layers: readonly LinearLayer[], acts: Float32Array[], dOut: Float32Array, rows: number): LinearLayer[] {
-  const grads = layers.map((l) => ({ ...l, weight: new Float32Array(l.weight.length), bias: new Float32Array(l.bias.length) }));
-  let dz = dOut;
-  for (let k = layers.length - 1; k >= 0; k--) {
-    const l = layers[k];
-    const input = acts[k];
-    const g = grads[k];
-    for (let r = 0; r < rows; r++) {
-      for (let o = 0; o < l.outSize; o++) {
-        const d = dz[r * l.outSize + o];
-        if (d === 0) continue;
-        g.bias[o] += d;
-        const wb = o * l.inSize;
-        const xb = r * l.inSize;
-        for (let i = 0; i < l.inSize; i++) g.weight[wb + i] += d * input[xb + i];
-      }
-    }
-    if (k === 0) break;
-    const below = layers[k - 1];
-    const dIn = new Float32Array(rows * l.inSize);
-    for (let r = 0; r < rows; r++) {
-      for (let o = 0; o < l.outSize; o++) {
-        const d = dz[r * l.outSize + o];
-        if (d === 0) continue;
-        const wb = o * l.inSize;
-        for (let i = 0; i < l.inSize; i++) dIn[r * l.inSize + i] += d * l.weight[wb + i];
-      }
-    }
-    for (let j = 0; j < dIn.length; j++) {
-      const a = input[j];
-      if (below.activation === 'tanh') dIn[j] *= 1 - a * a;
-      else if (below.activation === 'relu') dIn[j] *= a > 0 ? 1 : 0;
-      else if (below.activation === 'gelu') throw new Error('the reference trainer cannot train gelu layers');
-    }
-    dz = dIn;
-  }
-  return grads;
+interface Params {
+  weight: tfjs.Variable;
+  bias: tfjs.Variable;
+  activation: Activation;
 }
 
-class Adam {
-  private t = 0;
-  private readonly m: Float32Array[];
-  private readonly v: Float32Array[];
-  constructor(
-    private readonly params: Float32Array[],
-    private readonly lr: number,
-  ) {
-    this.m = params.map((p) => new Float32Array(p.length));
-    this.v = params.map((p) => new Float32Array(p.length));
+function activate(tf: Tf, x: tfjs.Tensor2D, activation: Activation): tfjs.Tensor2D {
+  switch (activation) {
+    case 'none':
+      return x;
+    case 'tanh':
+      return tf.tanh(x);
+    case 'relu':
+      return tf.relu(x);
+    case 'gelu':
+      // PyTorch's exact GELU, as model/heads.ts computes it.
+      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))) as tfjs.Tensor2D;
   }
-  step(grads: Float32Array[]): void {
-    this.t++;
-    const c1 = 1 - 0.9 ** this.t;
-    const c2 = 1 - 0.999 ** this.t;
-    this.params.forEach((p, k) => {
-      const g = grads[k];
-      const m = this.m[k];
-      const v = this.v[k];
-      for (let i = 0; i < p.length; i++) {
-        m[i] = 0.9 * m[i] + 0.1 * g[i];
-        v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
-        p[i] -= (this.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + 1e-8);
+}
+
+function forward(tf: Tf, params: Params[], x: tfjs.Tensor2D): tfjs.Tensor2D {
+  let y = x;
+  for (const p of params) y = activate(tf, tf.add(tf.matMul(y, p.weight, false, true), p.bias) as tfjs.Tensor2D, p.activation);
+  return y;
+}
+
+/** Copies out of the backend (tfjs-node's arrays come from another realm; jest and callers want plain ones). */
+function read(tensor: tfjs.Tensor): Float32Array {
+  return Float32Array.from(tensor.dataSync() as Float32Array);
+}
+
+function snapshot(params: Params[]): LinearLayer[] {
+  return params.map((p) => {
+    const [outSize, inSize] = p.weight.shape;
+    return { weight: read(p.weight), bias: read(p.bias), inSize, outSize, activation: p.activation };
+  });
+}
+
+/** One problem for fit(): items are rows (classifier) or examples (span head). */
+interface Problem {
+  train: number[];
+  heldout: number[] | null;
+  /** Mean loss over `items` of one split; called inside tf.tidy / optimizer.minimize. */
+  loss(split: 'train' | 'heldout', items: number[], params: Params[]): tfjs.Scalar;
+  /** Items per held-back evaluation call (bounds memory on big span batches). */
+  evalChunk: number;
+}
+
+type FitOptions = Omit<ClassifierTrainOptions, 'train' | 'heldout' | 'classes'>;
+
+async function fit(tf: Tf, backend: string, problem: Problem, options: FitOptions): Promise<TrainResult> {
+  const batchSize = options.batchSize ?? trainDefaults.batchSize;
+  const patience = options.patience ?? trainDefaults.patience;
+  const random = seededRandom(options.seed ?? trainDefaults.seed);
+  // tidy: the variables keep their values; the tensors they were made from go.
+  const params: Params[] = options.init.map((layer, l) =>
+    tf.tidy(() => ({
+      weight: tf.variable(tf.tensor2d(layer.weight, [layer.outSize, layer.inSize]), true, `w${l}`),
+      bias: tf.variable(tf.tensor1d(layer.bias), true, `b${l}`),
+      activation: layer.activation,
+    })),
+  );
+  const variables = params.flatMap((p) => [p.weight, p.bias]);
+  const optimizer = tf.train.adam(options.learningRate ?? trainDefaults.learningRate);
+
+  const heldoutLoss = (): number | null => {
+    if (!problem.heldout || problem.heldout.length === 0) return null;
+    let sum = 0;
+    for (let i = 0; i < problem.heldout.length; i += problem.evalChunk) {
+      const items = problem.heldout.slice(i, i + problem.evalChunk);
+      sum += tf.tidy(() => problem.loss('heldout', items, params).dataSync()[0]) * items.length;
+    }
+    return sum / problem.heldout.length;
+  };
+
+  try {
+    const history: TrainProgress[] = [];
+    const initialLoss = heldoutLoss();
+    let best = { loss: initialLoss, epoch: 0, layers: initialLoss === null ? [] : snapshot(params) };
+    let epoch = 0;
+    const order = [...problem.train];
+    while (epoch < options.maxEpochs) {
+      epoch++;
+      shuffle(order, random);
+      let sum = 0;
+      for (let i = 0; i < order.length; i += batchSize) {
+        const items = order.slice(i, i + batchSize);
+        sum += tf.tidy(() => optimizer.minimize(() => problem.loss('train', items, params), true, variables)!.dataSync()[0]) * items.length;
+        // Lets the learner's consumer heartbeat and its progress bar draw while a long epoch runs.
+        if ((i / batchSize) % 16 === 15) await new Promise<void>((resolve) => setImmediate(resolve));
       }
+      const progress: TrainProgress = {
+        epoch,
+        epochs: options.maxEpochs,
+        loss: sum / Math.max(1, order.length),
+        heldoutLoss: heldoutLoss(),
+      };
+      history.push(progress);
+      options.onEpoch?.(progress);
+      if (progress.heldoutLoss === null) {
+        best = { loss: null, epoch, layers: [] };
+      } else if (best.loss === null || progress.heldoutLoss < best.loss) {
+        best = { loss: progress.heldoutLoss, epoch, layers: snapshot(params) };
+      } else if (epoch - best.epoch >= patience) {
+        break;
+      }
+    }
+    const layers = best.loss === null ? snapshot(params) : best.layers;
+    return { layers, epochs: epoch, bestEpoch: best.epoch, history, backend };
+  } finally {
+    optimizer.dispose();
+    for (const v of variables) v.dispose();
+  }
+}
+
+function checkClassifierData(data: ClassifierData, classes: number, what: string): number[] {
+  if (data.x.length !== data.rows * data.dim || data.y.length !== data.rows) {
+    throw invalid(`${what}: x has ${data.x.length} values and y ${data.y.length} for ${data.rows} rows × ${data.dim}`);
+  }
+  const kept: number[] = [];
+  for (let r = 0; r < data.rows; r++) {
+    const y = data.y[r];
+    if (y === -1) continue;
+    if (!Number.isInteger(y) || y < 0 || y >= classes) throw invalid(`${what}: row ${r} has class ${y}, expected -1 or 0..${classes - 1}`);
+    kept.push(r);
+  }
+  return kept;
+}
+
+/**
+ * Trains a classifier head (pooled rows or token rows) from `init`. Rows with class -1 take no part
+ * (they are dropped before shuffling: the result equals training without them). Async: yields to the
+ * event loop between batches, but each batch blocks it (milliseconds). Throws TridentError
+ * TRAIN_DATA_INVALID on inconsistent shapes or classes, TFJS_BACKEND_UNAVAILABLE without a backend.
+ */
+export async function trainClassifier(options: ClassifierTrainOptions): Promise<TrainResult> {
+  const { train, heldout, classes } = options;
+  checkLayers(options.init, train.dim, classes, 'classifier');
+  const trainRows = checkClassifierData(train, classes, 'train');
+  const heldoutRows = heldout ? checkClassifierData(heldout, classes, 'heldout') : null;
+  if (heldout && heldout.dim !== train.dim) throw invalid(`heldout dim ${heldout.dim} ≠ train dim ${train.dim}`);
+  if (trainRows.length === 0) throw invalid('train: no row has a class');
+  const { tf, backend } = await loadTf();
+
+  const loss = (split: 'train' | 'heldout', rows: number[], params: Params[]): tfjs.Scalar => {
+    const data = split === 'train' ? train : heldout!;
+    const x = new Float32Array(rows.length * data.dim);
+    const y = new Int32Array(rows.length);
+    rows.forEach((r, i) => {
+      x.set(data.x.subarray(r * data.dim, (r + 1) * data.dim), i * data.dim);
+      y[i] = data.y[r];
     });
-  }
-}
-
-const flat = (layers: LinearLayer[]): Float32Array[] => layers.flatMap((l) => [l.weight, l.bias]);
-
-/** Softmax cross-entropy over `n` logits at `at`, restricted to `mask` when given; writes (p − onehot)·scale into d. */
-function softmaxLoss(
-  logits: Float32Array,
-  at: number,
-  stride: number,
-  n: number,
-  target: number,
-  scale: number,
-  d: Float32Array | null,
-  mask?: Uint8Array,
-  maskAt = 0,
-): number {
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) if (!mask || mask[maskAt + i]) max = Math.max(max, logits[at + i * stride]);
-  let sum = 0;
-  for (let i = 0; i < n; i++) if (!mask || mask[maskAt + i]) sum += Math.exp(logits[at + i * stride] - max);
-  if (d)
-    for (let i = 0; i < n; i++)
-      d[at + i * stride] +=
-        mask && !mask[maskAt + i] ? 0 : scale * (Math.exp(logits[at + i * stride] - max) / sum - (i === target ? 1 : 0));
-  return -(logits[at + target * stride] - max - Math.log(sum));
-}
-
-/** Generic loop: shuffled mini-batches, Adam, early stopping on the held-back loss, best weights kept. */
-async function train<D>(
-  options: Omit<ClassifierTrainOptions, 'train' | 'heldout' | 'classes'>,
-  count: (d: D) => number,
-  batchLoss: (
-    layers: LinearLayer[],
-    d: D,
-    items: number[],
-    withGrads: boolean,
-  ) => { loss: number; grads: LinearLayer[] | null; weight: number },
-  trainData: D,
-  heldout: D | null,
-): Promise<TrainResult> {
-  const layers = clone(options.init);
-  const optimizer = new Adam(flat(layers), options.learningRate ?? 1e-3);
-  const random = seededRandom(options.seed ?? 1);
-  const batchSize = options.batchSize ?? 32;
-  const patience = options.patience ?? 3;
-  const history: TrainProgress[] = [];
-  let best = { loss: Infinity, epoch: 0, layers: clone(layers) };
-  const meanLoss = (d: D): number => {
-    const all = Array.from({ length: count(d) }, (_, i) => i);
-    const { loss, weight } = batchLoss(layers, d, all, false);
-    return weight > 0 ? loss / weight : 0;
+    const logits = forward(tf, params, tf.tensor2d(x, [rows.length, data.dim]));
+    const target = tf.oneHot(tf.tensor1d(y, 'int32'), classes);
+    return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 1))) as tfjs.Scalar;
   };
-  for (let epoch = 1; epoch <= options.maxEpochs; epoch++) {
-    const order = Array.from({ length: count(trainData) }, (_, i) => i);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
-    let total = 0;
-    let weight = 0;
-    for (let at = 0; at < order.length; at += batchSize) {
-      const result = batchLoss(layers, trainData, order.slice(at, at + batchSize), true);
-      total += result.loss;
-      weight += result.weight;
-      if (result.grads && result.weight > 0) optimizer.step(flat(result.grads).map((g) => g.map((v) => v / result.weight)));
-    }
-    const heldoutLoss = heldout && count(heldout) > 0 ? meanLoss(heldout) : null;
-    const progress = { epoch, epochs: options.maxEpochs, loss: weight > 0 ? total / weight : 0, heldoutLoss };
-    history.push(progress);
-    options.onEpoch?.(progress);
-    await new Promise((resolve) => setImmediate(resolve)); // let the event loop breathe between epochs
-    const watched = heldoutLoss ?? progress.loss;
-    if (watched < best.loss) best = { loss: watched, epoch, layers: clone(layers) };
-    else if (heldoutLoss !== null && epoch - best.epoch >= patience) break;
+  return fit(tf, backend, { train: trainRows, heldout: heldoutRows, loss, evalChunk: 1024 }, options);
+}
+
+function checkSpanData(data: SpanData, what: string): number[] {
+  const { n, maxLen, dim } = data;
+  if (data.x.length !== n * maxLen * dim || data.mask.length !== n * maxLen || data.start.length !== n || data.end.length !== n) {
+    throw invalid(
+      `${what}: x ${data.x.length}, mask ${data.mask.length}, start ${data.start.length}, end ${data.end.length} do not fit ${n} × ${maxLen} × ${dim}`,
+    );
   }
-  const final = heldout ? best.layers : clone(layers);
-  return {
-    layers: final.map(withPadding),
-    epochs: history.length,
-    bestEpoch: heldout ? best.epoch : history.length,
-    history,
-    backend: 'js-reference',
+  const kept: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = data.start[i];
+    const end = data.end[i];
+    if (start === -1 && end === -1) continue;
+    for (const [name, p] of [
+      ['start', start],
+      ['end', end],
+    ] as const) {
+      if (!Number.isInteger(p) || p < 0 || p >= maxLen || data.mask[i * maxLen + p] !== 1) {
+        throw invalid(`${what}: example ${i} has ${name} ${p}, not a masked position of 0..${maxLen - 1}`);
+      }
+    }
+    if (end < start) throw invalid(`${what}: example ${i} ends (${end}) before it starts (${start})`);
+    kept.push(i);
+  }
+  return kept;
+}
+
+/**
+ * Trains the answers head: `init` maps each token's hidden state to two logits (start, end); the loss
+ * is the cross-entropy of the gold start over the row's masked positions plus that of the gold end.
+ * Examples with start and end -1 take no part. Async like trainClassifier; same errors.
+ */
+export async function trainSpanHead(options: SpanTrainOptions): Promise<TrainResult> {
+  const { train, heldout } = options;
+  checkLayers(options.init, train.dim, 2, 'span head');
+  const trainItems = checkSpanData(train, 'train');
+  const heldoutItems = heldout ? checkSpanData(heldout, 'heldout') : null;
+  if (heldout && (heldout.dim !== train.dim || heldout.maxLen !== train.maxLen)) {
+    throw invalid(`heldout ${heldout.maxLen} × ${heldout.dim} ≠ train ${train.maxLen} × ${train.dim}`);
+  }
+  if (trainItems.length === 0) throw invalid('train: no example has a span');
+  const { tf, backend } = await loadTf();
+  const { maxLen, dim } = train;
+
+  const loss = (split: 'train' | 'heldout', items: number[], params: Params[]): tfjs.Scalar => {
+    const data = split === 'train' ? train : heldout!;
+    const b = items.length;
+    const x = new Float32Array(b * maxLen * dim);
+    const penalty = new Float32Array(b * maxLen);
+    const start = new Int32Array(b);
+    const end = new Int32Array(b);
+    items.forEach((e, i) => {
+      x.set(data.x.subarray(e * maxLen * dim, (e + 1) * maxLen * dim), i * maxLen * dim);
+      for (let t = 0; t < maxLen; t++) penalty[i * maxLen + t] = data.mask[e * maxLen + t] === 1 ? 0 : MASKED_LOGIT;
+      start[i] = data.start[e];
+      end[i] = data.end[e];
+    });
+    const logits = tf.reshape(forward(tf, params, tf.tensor2d(x, [b * maxLen, dim])), [b, maxLen, 2]);
+    const maskAdd = tf.tensor2d(penalty, [b, maxLen]);
+    const ce = (column: number, gold: Int32Array): tfjs.Scalar => {
+      const scores = tf.add(tf.reshape(tf.slice(logits, [0, 0, column], [b, maxLen, 1]), [b, maxLen]), maskAdd);
+      const target = tf.oneHot(tf.tensor1d(gold, 'int32'), maxLen);
+      return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(scores)), 1))) as tfjs.Scalar;
+    };
+    return tf.add(ce(0, start), ce(1, end));
   };
-}
-
-/** Rows → classes, softmax cross-entropy, rows with y = -1 ignored. */
-export function trainClassifier(options: ClassifierTrainOptions): Promise<TrainResult> {
-  const classes = options.classes;
-  return train<ClassifierData>(
-    options,
-    (d) => d.rows,
-    (layers, d, items, withGrads) => {
-      const kept = items.filter((i) => d.y[i] >= 0);
-      const x = new Float32Array(kept.length * d.dim);
-      kept.forEach((i, k) => x.set(d.x.subarray(i * d.dim, (i + 1) * d.dim), k * d.dim));
-      const acts = forward(layers, x, kept.length);
-      const logits = acts[acts.length - 1];
-      const dOut = withGrads ? new Float32Array(logits.length) : null;
-      let loss = 0;
-      kept.forEach((i, k) => (loss += softmaxLoss(logits, k * classes, 1, classes, d.y[i], 1, dOut)));
-      return { loss, weight: kept.length, grads: dOut && kept.length > 0 ? backward(layers, acts, dOut, kept.length) : null };
-    },
-    options.train,
-    options.heldout,
-  );
-}
-
-/** Start/end over the context positions of each row: two softmaxes over the masked positions, mean of their cross-entropies. */
-export function trainSpanHead(options: SpanTrainOptions): Promise<TrainResult> {
-  return train<SpanData>(
-    options,
-    (d) => d.n,
-    (layers, d, items, withGrads) => {
-      const rows = items.length * d.maxLen;
-      const x = new Float32Array(rows * d.dim);
-      items.forEach((i, k) => x.set(d.x.subarray(i * d.maxLen * d.dim, (i + 1) * d.maxLen * d.dim), k * d.maxLen * d.dim));
-      const acts = forward(layers, x, rows);
-      const logits = acts[acts.length - 1];
-      const dOut = withGrads ? new Float32Array(logits.length) : null;
-      let loss = 0;
-      items.forEach((i, k) => {
-        const at = k * d.maxLen * 2;
-        loss += 0.5 * softmaxLoss(logits, at, 2, d.maxLen, d.start[i], 0.5, dOut, d.mask, i * d.maxLen);
-        loss += 0.5 * softmaxLoss(logits, at + 1, 2, d.maxLen, d.end[i], 0.5, dOut, d.mask, i * d.maxLen);
-      });
-      return { loss, weight: items.length, grads: dOut && items.length > 0 ? backward(layers, acts, dOut, rows) : null };
-    },
-    options.train,
-    options.heldout,
-  );
+  return fit(tf, backend, { train: trainItems, heldout: heldoutItems, loss, evalChunk: 64 }, options);
 }
