@@ -216,7 +216,8 @@ describe('trainSpanHead', () => {
   it('learns to start where feature 0 peaks and end where feature 1 peaks, within the mask', async () => {
     const { tf } = await loadTf();
     const train = spanProblem(300, 12, dim, 1);
-    const heldout = spanProblem(60, 12, dim, 2);
+    // Each split is padded to its own longest row (the learner's held-back rows are rarely as long as the longest training row).
+    const heldout = spanProblem(60, 9, dim, 2);
     const init = newHeadLayers(dim, 0, 2, 3);
     expect(spanAccuracy(init, heldout).start).toBeLessThan(0.5);
     const before = tf.memory().numTensors;

@@ -268,15 +268,15 @@ export async function trainSpanHead(options: SpanTrainOptions): Promise<TrainRes
   checkLayers(options.init, train.dim, 2, 'span head');
   const trainItems = checkSpanData(train, 'train');
   const heldoutItems = heldout ? checkSpanData(heldout, 'heldout') : null;
-  if (heldout && (heldout.dim !== train.dim || heldout.maxLen !== train.maxLen)) {
-    throw invalid(`heldout ${heldout.maxLen} × ${heldout.dim} ≠ train ${train.maxLen} × ${train.dim}`);
-  }
+  // Each split is padded to its own longest row; only the hidden size must agree.
+  if (heldout && heldout.dim !== train.dim) throw invalid(`heldout hidden size ${heldout.dim} ≠ train ${train.dim}`);
   if (trainItems.length === 0) throw invalid('train: no example has a span');
   const { tf, backend } = await loadTf();
-  const { maxLen, dim } = train;
+  const { dim } = train;
 
   const loss = (split: 'train' | 'heldout', items: number[], params: Params[]): tfjs.Scalar => {
     const data = split === 'train' ? train : heldout!;
+    const { maxLen } = data;
     const b = items.length;
     const x = new Float32Array(b * maxLen * dim);
     const penalty = new Float32Array(b * maxLen);
