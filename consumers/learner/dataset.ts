@@ -175,7 +175,9 @@ export class DatasetState {
     const hash = createHash('sha256');
     const heads: DatasetSnapshot['heads'] = {};
     for (const e of this.all()) {
-      hash.update(`${e.key}\t${JSON.stringify([e.task, e.head, e.text, e.label ?? null, e.entities ?? null, e.answer ?? null, e.split])}\n`);
+      hash.update(
+        `${e.key}\t${JSON.stringify([e.task, e.head, e.text, e.label ?? null, e.entities ?? null, e.answer ?? null, e.split])}\n`,
+      );
       const head = (heads[e.head] ??= { task: e.task as TaskName, train: 0, heldout: 0, labels: {} });
       head[e.split === 'train' ? 'train' : 'heldout'] += 1;
       for (const label of labelsCounted(e)) head.labels[label] = (head.labels[label] ?? 0) + 1;

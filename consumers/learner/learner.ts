@@ -99,7 +99,12 @@ export class Learner {
     );
     observeDataset(this.state, this.topic);
     this.log.info(
-      { changelog: this.config.topics.learnChangelog, records, examples: this.state.size, lastTrained: this.state.lastTrained?.version ?? null },
+      {
+        changelog: this.config.topics.learnChangelog,
+        records,
+        examples: this.state.size,
+        lastTrained: this.state.lastTrained?.version ?? null,
+      },
       'dataset restored from the changelog',
     );
   }
@@ -168,12 +173,19 @@ export class Learner {
     });
   }
 
-  /** Stops consuming and leaves the group; the batch in hand commits first. */
+  /** Leaves the group (the batch in hand commits first); the producer stays for markTrained. */
+  async stopConsuming(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = null;
+    await consumer?.disconnect().catch((e: unknown) => this.log.warn({ err: e }, 'consumer disconnect failed'));
+    await this.queue;
+  }
+
+  /** Stops consuming, leaves the group, closes the producer. */
   async stop(): Promise<void> {
     if (this.stopped) return;
+    await this.stopConsuming();
     this.stopped = true;
-    await this.consumer?.disconnect().catch((e: unknown) => this.log.warn({ err: e }, 'consumer disconnect failed'));
-    await this.queue;
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
     this.finish();
@@ -287,7 +299,12 @@ export async function ensureChangelogTopic(admin: Admin, config: TridentConfig):
     .createTopics({
       waitForLeaders: false,
       topics: [
-        { topic, numPartitions: 1, replicationFactor: config.topics.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+        {
+          topic,
+          numPartitions: 1,
+          replicationFactor: config.topics.replicationFactor,
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
       ],
     })
     .catch((error: unknown) => {

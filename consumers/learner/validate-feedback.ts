@@ -83,13 +83,17 @@ export function checkFeedback(
   }
 
   const head = event.head ?? task;
-  if (head !== task) return fail(deadLetterCodes.HEAD_UNKNOWN, `task ${task} has one head, ${JSON.stringify(task)}; got ${JSON.stringify(head)}`);
+  if (head !== task)
+    return fail(deadLetterCodes.HEAD_UNKNOWN, `task ${task} has one head, ${JSON.stringify(task)}; got ${JSON.stringify(head)}`);
 
   if (task === 'sentiment') {
     if (!model.sentiment) return fail(deadLetterCodes.HEAD_UNKNOWN, `the production model ${model.version} has no sentiment head`);
     if (!event.label) return fail(deadLetterCodes.LABEL_MISSING, 'sentiment feedback needs a label');
     if (!model.sentiment.includes(event.label))
-      return fail(deadLetterCodes.LABEL_UNKNOWN, `sentiment label ${JSON.stringify(event.label)} is not one of ${model.sentiment.join(', ')}`);
+      return fail(
+        deadLetterCodes.LABEL_UNKNOWN,
+        `sentiment label ${JSON.stringify(event.label)} is not one of ${model.sentiment.join(', ')}`,
+      );
     return { ok: true, example: { ...base, key: exampleKey(task, head, text), head, label: event.label } };
   }
 
@@ -125,7 +129,12 @@ export function checkFeedback(
     }
     return {
       ok: true,
-      example: { ...base, key: exampleKey(task, head, text), head, entities: spans.map(({ label, start, end }) => ({ label, start, end })) },
+      example: {
+        ...base,
+        key: exampleKey(task, head, text),
+        head,
+        entities: spans.map(({ label, start, end }) => ({ label, start, end })),
+      },
     };
   }
 
@@ -135,7 +144,10 @@ export function checkFeedback(
   if (!answer) return fail(deadLetterCodes.LABEL_MISSING, 'answers feedback needs an answer {question, start, end}');
   if (answer.question.trim().length === 0) return fail(deadLetterCodes.QUESTION_EMPTY, 'the answer’s question is empty');
   if (!(answer.start >= 0 && answer.end <= text.length && answer.start <= answer.end))
-    return fail(deadLetterCodes.ANSWER_SPAN_OUT_OF_RANGE, `answer span ${answer.start}-${answer.end} is outside the text (length ${text.length})`);
+    return fail(
+      deadLetterCodes.ANSWER_SPAN_OUT_OF_RANGE,
+      `answer span ${answer.start}-${answer.end} is outside the text (length ${text.length})`,
+    );
   if (text.slice(answer.start, answer.end).trim().length === 0)
     return fail(deadLetterCodes.ANSWER_SPAN_EMPTY, `answer span ${answer.start}-${answer.end} is empty or only whitespace`);
   return {
