@@ -98,6 +98,23 @@ async function learnContinuously(config: TridentConfig, log: Log): Promise<void>
     log,
     health: () => ({ healthy: !learnerFailed, ready: learner.running, detail: learner.running ? {} : { consuming: false } }),
   });
+  let tick: NodeJS.Timeout | null = null;
+  let training: Promise<void> | null = null;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`trident learn: ${signal}: committing the batch in hand, leaving the group…`);
+    if (tick) clearInterval(tick);
+    void (async () => {
+      await training;
+      await learner.stop();
+      await metrics.close();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   await learner.start();
   console.error(
     `trident learn: consuming ${config.topics.feedback} as group ${config.learn.groupId}; ${learner.state.size} examples restored; metrics on :${metrics.port}`,
@@ -105,8 +122,7 @@ async function learnContinuously(config: TridentConfig, log: Log): Promise<void>
   const policy = { minNewExamples: config.learn.minNewExamples, intervalMs: intervalMs(config) };
   let lastAttemptAt = Date.now();
   let lastAttemptFailed = false;
-  let training: Promise<void> | null = null;
-  const tick = setInterval(() => {
+  tick = setInterval(() => {
     if (training || !learner.running) return;
     const reason = trainingDue({ newExamples: learner.state.newSinceTraining, lastAttemptAt, lastAttemptFailed }, policy, Date.now());
     if (!reason) return;
@@ -125,24 +141,9 @@ async function learnContinuously(config: TridentConfig, log: Log): Promise<void>
         training = null;
       });
   }, 1000);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`trident learn: ${signal}: committing the batch in hand, leaving the group…`);
-    clearInterval(tick);
-    void (async () => {
-      await training;
-      await learner.stop();
-      await metrics.close();
-      process.exit(0);
-    })();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
   await learner.done.catch(async (error: unknown) => {
     learnerFailed = true;
-    clearInterval(tick);
+    if (tick) clearInterval(tick);
     await metrics.close();
     throw error;
   });

@@ -225,9 +225,11 @@ describe('trident learn', () => {
     await sending;
     const atKill = await changelogState(config);
     const two = start();
+    await waitFor('the restarted learner to consume', () => two.output().includes('trident learn: consuming'), 60_000);
     await waitFor('the restarted learner to catch up', () => groupCaughtUp(config), 120_000);
     two.child.kill('SIGTERM');
-    expect(await two.exited).toBe(0);
+    const code = await two.exited;
+    if (code !== 0) throw new Error(`the restarted learner exited ${code} after SIGTERM:\n${two.output().slice(-3000)}`);
 
     const state = await changelogState(config);
     expect(state.size).toBe(texts.length);
