@@ -287,7 +287,7 @@ describe('trident learn', () => {
         );
     const file = join(mkdtempSync(join(tmpdir(), 'trident-learn-fb-')), 'feedback.jsonl');
     writeFileSync(file, lines.join('\n') + '\n');
-    await cliOk(['produce', '--feedback', file]);
+    await cliOk(['produce', '--feedback', '--file', file]);
 
     const out = await cliOk(['learn', '--once']);
     const version = out.at(-1)!;
