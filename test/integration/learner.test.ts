@@ -4,7 +4,7 @@
  * loop from feedback to a promoted candidate that predicts a new categories head.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type TridentConfig } from '../../common/config';
@@ -13,7 +13,9 @@ import { stageLogger } from '../../common/logger';
 import { DatasetState } from '../../consumers/learner/dataset';
 import { applyChangelogRecord } from '../../consumers/learner/changelog';
 import { Learner, readChangelog } from '../../consumers/learner/learner';
-import { learnerModelOf } from '../../consumers/learner/training';
+import { learnerModelOf, resolveProduction, trainOnce } from '../../consumers/learner/training';
+import type { BuildCandidateOptions, CandidateBuild } from '../../model/learn/types';
+import { ModelRegistry } from '../../model/registry/registry';
 import * as candidate from '../../model/learn/candidate';
 import { loadManifest } from '../../model/manifest';
 import { EventCodec } from '../../schemas/codec';
@@ -242,6 +244,85 @@ describe('trident learn', () => {
     expect(atKill.superseded.count).toBeGreaterThan(0);
     expect(atKill.superseded.count).toBeLessThan(texts.length);
     expect(await readTopic(config, 'dlq', 0, { settleMs: 300, timeoutMs: 2000 })).toHaveLength(0);
+  });
+
+  it('trains into registered -ft.N candidates, marks what it trained, and says when nothing is new (copying builder)', async () => {
+    // The head trainer is not under test here: the builder copies the parent under the new version
+    // (same files, so the registry's checks pass). What is tested is the learner's side of training.
+    const { config } = await setup('learn-train');
+    const registry = ModelRegistry.fromConfig(config, 'trident-test-learn-registry');
+    const { record: parent } = await registry.register(testArtifact);
+    await registry.promote({ name: parent.name, version: parent.version });
+    const built: BuildCandidateOptions[] = [];
+    const copyBuilder = async (options: BuildCandidateOptions): Promise<CandidateBuild> => {
+      built.push(options);
+      cpSync(options.parentDir, options.outDir, { recursive: true });
+      const manifestFile = join(options.outDir, 'manifest.json');
+      writeFileSync(manifestFile, JSON.stringify({ ...JSON.parse(readFileSync(manifestFile, 'utf8')), version: options.version }, null, 2));
+      return {
+        dir: options.outDir,
+        name: parent.name,
+        version: options.version,
+        parentVersion: parent.version,
+        snapshot: options.snapshot,
+        heads: [],
+        backend: 'none (copy)',
+        seconds: { features: 0, training: 0, evaluation: 0, total: 0 },
+      };
+    };
+    const production = await resolveProduction(config, registry);
+    expect(production).toMatchObject({ source: 'registry', manifest: { version: parent.version } });
+    const log = stageLogger('learner-test').child({}, { level: 'error' });
+    const learner = new Learner(
+      createKafka(config, 'trident-test-learner'),
+      EventCodec.fromConfig(config),
+      config,
+      learnerModelOf(production),
+      log,
+    );
+    const consume = async () => {
+      const ends = await learner.endOffsets();
+      await waitFor('the learner to catch up', () => learner.caughtUp(ends));
+    };
+    await learner.restore();
+    await learner.start();
+    try {
+      await send(config, [
+        feedback({ text: 'lovely' }),
+        feedback({ task: 'categories', head: 'support', label: 'refund', text: 'money back' }),
+      ]);
+      await consume();
+      const first = await trainOnce({ config, registry, learner, log, buildCandidate: copyBuilder });
+      expect(first).toMatchObject({
+        kind: 'registered',
+        record: { version: `${parent.version}-ft.1`, status: 'candidate' },
+        promotion: null,
+      });
+      expect(built[0]!.examples).toHaveLength(2);
+      expect(built[0]!.minExamplesPerLabel).toBe(config.learn.minExamplesPerLabel);
+      expect(await trainOnce({ config, registry, learner, log, buildCandidate: copyBuilder })).toMatchObject({ kind: 'nothing' });
+
+      await send(config, [feedback({ task: 'categories', head: 'support', label: 'cancel', text: 'money back' })]); // a relabel
+      await consume();
+      const second = await trainOnce({
+        config: { ...config, learn: { ...config.learn, autoPromote: true } },
+        registry,
+        learner,
+        log,
+        buildCandidate: copyBuilder,
+      });
+      expect(second).toMatchObject({ kind: 'registered', record: { version: `${parent.version}-ft.2` }, promotion: { promoted: true } });
+      expect((await resolveProduction(config, registry)).manifest.version).toBe(`${parent.version}-ft.2`);
+    } finally {
+      await learner.stop();
+    }
+    // A restarted learner knows from the changelog that this dataset was trained.
+    const restored = await changelogState(config);
+    expect(restored.lastTrained).toMatchObject({
+      version: `${parent.version}-ft.2`,
+      digest: restored.snapshot(config.topics.feedback).digest,
+    });
+    expect(restored.newSinceTraining).toBe(0);
   });
 
   const placeholder = (candidate as { CANDIDATE_PLACEHOLDER?: boolean }).CANDIDATE_PLACEHOLDER === true;
