@@ -59,7 +59,12 @@ const feedback = (change: Partial<FeedbackEvent>): FeedbackEvent => ({
 });
 
 /** Sends feedback events (and raw values) in order to partition 0 unless keyed otherwise. */
-async function send(config: TridentConfig, values: Array<FeedbackEvent | Buffer>, partition?: number): Promise<void> {
+async function send(
+  config: TridentConfig,
+  values: Array<FeedbackEvent | Buffer>,
+  partition?: number,
+  pace: { chunk: number; pauseMs: number } = { chunk: 500, pauseMs: 0 },
+): Promise<void> {
   const codec = EventCodec.fromConfig(config);
   const producer = createKafka(config, 'trident-test-feedback').producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -71,8 +76,10 @@ async function send(config: TridentConfig, values: Array<FeedbackEvent | Buffer>
         key: Buffer.isBuffer(v) ? 'raw' : v.id,
         value: Buffer.isBuffer(v) ? v : await codec.encode('feedback', v),
       });
-    for (let i = 0; i < messages.length; i += 500)
-      await producer.send({ topic: config.topics.feedback, messages: messages.slice(i, i + 500), acks: -1 });
+    for (let i = 0; i < messages.length; i += pace.chunk) {
+      await producer.send({ topic: config.topics.feedback, messages: messages.slice(i, i + pace.chunk), acks: -1 });
+      if (pace.pauseMs > 0) await new Promise((r) => setTimeout(r, pace.pauseMs));
+    }
   } finally {
     await producer.disconnect();
   }
@@ -90,6 +97,18 @@ async function changelogState(config: TridentConfig): Promise<DatasetState> {
     await admin.disconnect();
   }
   return state;
+}
+
+/** The learner group's committed offsets, summed over the feedback partitions. */
+async function committedTotal(config: TridentConfig): Promise<bigint> {
+  const admin = createKafka(config, 'trident-test-committed').admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId: config.learn.groupId, topics: [config.topics.feedback] });
+    return (committed?.partitions ?? []).reduce((sum, p) => sum + (BigInt(p.offset) > 0n ? BigInt(p.offset) : 0n), 0n);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** True once the group committed up to the end of every feedback partition. */
@@ -220,8 +239,9 @@ describe('trident learn', () => {
     const one = start();
     await waitFor('the learner to consume', () => one.output().includes('trident learn: consuming'), 60_000);
     // While it consumes the second half, kill it without warning.
-    const sending = send(config, second);
-    await waitFor('some of the second half to be consumed', async () => (await changelogState(config)).superseded.count > 0, 60_000);
+    // Paced (about 6 s in all), so that the kill lands while the second half is still arriving.
+    const sending = send(config, second, undefined, { chunk: 100, pauseMs: 200 });
+    await waitFor('some of the second half to be consumed', async () => (await committedTotal(config)) > BigInt(texts.length), 60_000);
     one.child.kill('SIGKILL');
     expect(await one.exited).toBe('SIGKILL');
     await sending;
