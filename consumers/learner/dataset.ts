@@ -166,6 +166,17 @@ export class DatasetState {
     this.count(example, +1);
   }
 
+  /** Per head: examples per split and per label (no hashing: cheap enough after every batch). */
+  headCounts(): DatasetSnapshot['heads'] {
+    const heads: DatasetSnapshot['heads'] = {};
+    for (const e of this.examples.values()) {
+      const head = (heads[e.head] ??= { task: e.task as TaskName, train: 0, heldout: 0, labels: {} });
+      head[e.split === 'train' ? 'train' : 'heldout'] += 1;
+      for (const label of labelsCounted(e)) head.labels[label] = (head.labels[label] ?? 0) + 1;
+    }
+    return Object.fromEntries(Object.entries(heads).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
   /**
    * The dataset as a snapshot of the log: offsets, a digest over the examples' keys and contents
    * (ids, sources and positions left out: the same labels give the same digest), counts per head.
@@ -173,16 +184,12 @@ export class DatasetState {
   snapshot(topic: string): DatasetSnapshot {
     const offsets = Object.fromEntries([...this.offsets].sort((a, b) => a[0] - b[0]).map(([p, o]) => [String(p), o]));
     const hash = createHash('sha256');
-    const heads: DatasetSnapshot['heads'] = {};
-    for (const e of this.all()) {
+    for (const e of this.all())
       hash.update(
         `${e.key}\t${JSON.stringify([e.task, e.head, e.text, e.label ?? null, e.entities ?? null, e.answer ?? null, e.split])}\n`,
       );
-      const head = (heads[e.head] ??= { task: e.task as TaskName, train: 0, heldout: 0, labels: {} });
-      head[e.split === 'train' ? 'train' : 'heldout'] += 1;
-      for (const label of labelsCounted(e)) head.labels[label] = (head.labels[label] ?? 0) + 1;
-    }
     const digest = hash.digest('hex');
+    const heads = this.headCounts();
     const id = createHash('sha256')
       .update(JSON.stringify(offsets) + digest)
       .digest('hex')

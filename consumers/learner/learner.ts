@@ -97,7 +97,7 @@ export class Learner {
     const records = await readChangelog(this.kafka, this.admin, this.config.topics.learnChangelog, (key, value, where) =>
       applyChangelogRecord(this.state, key, value, where),
     );
-    observeDataset(this.state, this.topic);
+    observeDataset(this.state);
     this.log.info(
       {
         changelog: this.config.topics.learnChangelog,
@@ -268,7 +268,7 @@ export class Learner {
     this.state.advance(partition, next);
     this.reach(partition, BigInt(next));
     feedbackIn.inc(batch.messages.length);
-    observeDataset(this.state, this.topic);
+    observeDataset(this.state);
     this.onBatch(report);
   }
 

@@ -57,9 +57,9 @@ export const lastTrainingResult = new Gauge({
 });
 
 /** Sets the dataset gauges from the state (after each commit and at restore). */
-export function observeDataset(state: DatasetState, topic: string): void {
+export function observeDataset(state: DatasetState): void {
   datasetExamples.reset();
-  for (const [head, counts] of Object.entries(state.snapshot(topic).heads)) {
+  for (const [head, counts] of Object.entries(state.headCounts())) {
     datasetExamples.set({ head, split: 'train' }, counts.train);
     datasetExamples.set({ head, split: 'heldout' }, counts.heldout);
   }
