@@ -395,14 +395,12 @@ describe('trident learn', () => {
     expect(version).toBe('1.1.0-ft.1');
     expect(out.join('\n')).toMatch(/head support \(categories\): new, 10 labels.*held back: \S+=\d/);
     await cliOk(['models', 'promote', `trident-multitask@${version}`]);
-    const predicted = JSON.parse(
-      (await cliOk(['predict', '--model', 'production', '--tasks', 'categories', 'please give me my money back for two chairs'])).join(
-        '\n',
-      ),
-    );
-    const support = JSON.stringify(predicted);
-    expect(support).toContain('support');
-    expect(Object.keys(intents).some((label) => support.includes(label))).toBe(true);
+    const predicted = (
+      await cliOk(['predict', '--model', 'production', '--tasks', 'categories', 'please give me my money back for two chairs'])
+    ).join('\n');
+    // The new head answers with one of its labels (which one is the model's call).
+    expect(predicted).toContain('support');
+    expect(Object.keys(intents).some((label) => predicted.includes(`"${label}"`))).toBe(true);
     // Nothing new since: the next run says so on its last line.
     expect((await cliOk(['learn', '--once'])).at(-1)).toBe('nothing to learn');
   });
