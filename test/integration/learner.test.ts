@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type TridentConfig } from '../../common/config';
-import { createKafka } from '../../common/kafka';
+import { createKafka, defaultPartitioner } from '../../common/kafka';
 import { stageLogger } from '../../common/logger';
 import { DatasetState } from '../../consumers/learner/dataset';
 import { applyChangelogRecord } from '../../consumers/learner/changelog';
@@ -66,7 +66,11 @@ async function send(
   pace: { chunk: number; pauseMs: number } = { chunk: 500, pauseMs: 0 },
 ): Promise<void> {
   const codec = EventCodec.fromConfig(config);
-  const producer = createKafka(config, 'trident-test-feedback').producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = createKafka(config, 'trident-test-feedback').producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: defaultPartitioner,
+  });
   await producer.connect();
   try {
     const messages = [];
