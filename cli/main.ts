@@ -15,6 +15,7 @@ import { registerReplayCommand } from '../consumers/replay/cli';
 import { registerConsumerCommands } from '../consumers/cli';
 import { registerGatewayCommands } from '../gateway/cli';
 import { registerModelsCommands } from '../model/registry/cli';
+import { registerLearnCommand } from '../consumers/learner/cli';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerConsumerCommands(program, context);
   registerGatewayCommands(program, context);
   registerModelsCommands(program, context);
+  registerLearnCommand(program, context);
   return program;
 }
 

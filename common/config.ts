@@ -17,6 +17,8 @@ import { builtInTasks } from './tasks';
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name ([a-zA-Z0-9._-], at most 249 characters)');
 const port = z.number().int().min(1).max(65535);
+/** A duration as text (`24h`, `30m`, `90s`, `500ms`, `0s`); parsed by parseDuration. */
+const duration = (message: string) => z.string().refine((v) => /^(\d+(\.\d+)?)\s*(ms|s|m|h|d)$/.test(v.trim()), message);
 
 export const configSchema = z
   .object({
@@ -88,6 +90,8 @@ export const configSchema = z
         feedback: topicName.default('trident.feedback'),
         dlq: topicName.default('trident.dlq'),
         models: topicName.default('trident.models'),
+        /** The learner's state (`trident learn`): a compacted topic, one record per example key, written with its offsets in one transaction. */
+        learnChangelog: topicName.default('trident.learn.changelog'),
         partitions: z.number().int().min(1).max(10_000).default(6),
         replicationFactor: z.number().int().min(1).max(32).default(1),
       })
@@ -201,6 +205,41 @@ export const configSchema = z
         metricsHost: z.string().min(1).default('127.0.0.1'),
         /** How long the group waits for a silent member (a crashed process) before moving its partitions. */
         sessionTimeoutMs: z.number().int().min(6000).default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    learn: z
+      .object({
+        /** The learner's consumer group on the feedback topic; also its transactional id (a second learner of the group fences the first). */
+        groupId: z.string().min(1).default('trident-learner'),
+        /** Train after this many newly accepted (or changed) examples since the last training. */
+        minNewExamples: z.number().int().min(1).default(200),
+        /** Train at least this often while there are new examples: `1h`, `30m`, `90s`. */
+        interval: duration('expected a duration like 1h, 30m or 90s').default('1h'),
+        /** A head with fewer training examples per label than this is not trained (the learner says so). */
+        minExamplesPerLabel: z.number().int().min(1).default(8),
+        /** Promote a registered candidate when the registry's gate passes (a refusal is logged, not fatal). */
+        autoPromote: z.boolean().default(false),
+        /** Encoder features per (encoder digest, text hash), computed once. */
+        featureCacheDir: z
+          .string()
+          .min(1)
+          .default(join(homedir(), '.cache', 'trident', 'features')),
+        /** Size bound of the feature cache in bytes (oldest entries go first). */
+        featureCacheBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(2 * 1024 ** 3),
+        /** Dev-split data evaluated with each candidate. Unset: ../shared/data beside the checkout when it exists; null: none. */
+        evalDataDir: z.string().min(1).nullable().optional(),
+        /** Most epochs per head (early stopping on the held-back split usually ends sooner). */
+        maxEpochs: z.number().int().min(1).default(30),
+        /** Candidate artifacts are built under here (default: <stack.home>/learn). */
+        stateDir: z.string().min(1).optional(),
+        /** Port of the learner's /metrics; 0: any free port. A port in use falls back to a free one. */
+        metricsPort: z.number().int().min(0).max(65535).default(9465),
+        metricsHost: z.string().min(1).default('127.0.0.1'),
       })
       .strict()
       .prefault({}),

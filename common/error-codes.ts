@@ -74,6 +74,17 @@ export const deadLetterCodes = {
   INFERENCE_FAILED: 'INFERENCE_FAILED',
   MODEL_INFERENCE_FAILED: 'MODEL_INFERENCE_FAILED',
   MODEL_TASK_UNAVAILABLE: 'MODEL_TASK_UNAVAILABLE',
+  // learn: a feedback event the learner refuses (consumers/learner/validate-feedback.ts); the text and
+  // task rules above (TEXT_EMPTY, TASK_UNKNOWN, QUESTION_EMPTY, …) keep their codes there too
+  HEAD_MISSING: 'HEAD_MISSING',
+  HEAD_UNKNOWN: 'HEAD_UNKNOWN',
+  LABEL_MISSING: 'LABEL_MISSING',
+  LABEL_UNKNOWN: 'LABEL_UNKNOWN',
+  ENTITY_SPAN_OUT_OF_RANGE: 'ENTITY_SPAN_OUT_OF_RANGE',
+  ENTITY_SPAN_OVERLAP: 'ENTITY_SPAN_OVERLAP',
+  ENTITY_SPAN_NOT_ON_TOKEN_BOUNDARY: 'ENTITY_SPAN_NOT_ON_TOKEN_BOUNDARY',
+  ANSWER_SPAN_OUT_OF_RANGE: 'ANSWER_SPAN_OUT_OF_RANGE',
+  ANSWER_SPAN_EMPTY: 'ANSWER_SPAN_EMPTY',
 } as const;
 export type DeadLetterCode = (typeof deadLetterCodes)[keyof typeof deadLetterCodes];
 
@@ -81,6 +92,14 @@ export type DeadLetterCode = (typeof deadLetterCodes)[keyof typeof deadLetterCod
 export const processorErrorCodes = {
   DLQ_RATE_EXCEEDED: 'DLQ_RATE_EXCEEDED',
   PRODUCER_FENCED: 'PRODUCER_FENCED',
+} as const;
+
+/** The learner's own failures (`trident learn`; not about one event). */
+export const learnerErrorCodes = {
+  /** No head trainer in this build (model/learn/candidate.ts is the placeholder). */
+  LEARN_UNAVAILABLE: 'LEARN_UNAVAILABLE',
+  LEARN_TRAINING_FAILED: 'LEARN_TRAINING_FAILED',
+  LEARN_CHANGELOG_INVALID: 'LEARN_CHANGELOG_INVALID',
 } as const;
 
 /** The local stack (`trident stack …`). */

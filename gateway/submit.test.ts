@@ -154,6 +154,19 @@ describe('the gateway refuses what the processor would dead-letter, with the sam
     INFERENCE_FAILED: 'a model failure, not a property of the input',
     MODEL_INFERENCE_FAILED: 'a model failure, not a property of the input',
     MODEL_TASK_UNAVAILABLE: 'depends on the deployed artifact’s heads, which the gateway does not load',
+    ...Object.fromEntries(
+      [
+        'HEAD_MISSING',
+        'HEAD_UNKNOWN',
+        'LABEL_MISSING',
+        'LABEL_UNKNOWN',
+        'ENTITY_SPAN_OUT_OF_RANGE',
+        'ENTITY_SPAN_OVERLAP',
+        'ENTITY_SPAN_NOT_ON_TOKEN_BOUNDARY',
+        'ANSWER_SPAN_OUT_OF_RANGE',
+        'ANSWER_SPAN_EMPTY',
+      ].map((code) => [code, 'the learner’s feedback rules; a text submission carries no labels']),
+    ),
   };
 
   it('accounts for every dead-letter code', () => {
