@@ -367,6 +367,7 @@
     const list = el('ul', 'spans');
     const selected = el('span', 'sel');
     const add = select('as', Array.from(state.entityLabels));
+    add.select.className = 'add-label';
     const addButton = button('Add span', () => {
       if (!c.selection) return;
       c.draft.push({ label: add.select.value, start: c.selection.start, end: c.selection.end });
