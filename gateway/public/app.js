@@ -304,8 +304,9 @@
     else if (task === 'answers') answersEditor(c, r, d);
     else if (task === 'categories') categoriesEditor(c, r, d);
     if (old) old.replaceWith(d);
-    else c.corrections.append(d);
     c.editors[task] = d;
+    // The same order on every card, whichever result came first.
+    for (const t of ['sentiment', 'entities', 'answers', 'categories']) if (c.editors[t]) c.corrections.append(c.editors[t]);
   }
 
   /** A "Send correction" button and the status line it reports to. */
