@@ -161,7 +161,7 @@ describe('gateway: submit over WebSocket and HTTP, results routed back', () => {
     expect(metrics).toMatch(/trident_gateway_results_delivered_total\{task="sentiment"\} \d+/);
     const doc = (await (await fetch(`${gw.http}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/texts', '/healthz', '/readyz', '/metrics']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/texts', '/v1/feedback', '/healthz', '/readyz', '/metrics']));
     expect(await (await fetch(`${gw.http}/docs`)).text()).toMatch(/SwaggerUIBundle/);
     expect((await fetch(`${gw.http}/docs/assets/swagger-ui-bundle.js`)).status).toBe(200);
   });
