@@ -344,7 +344,7 @@ describe('gateway: tokens and scopes', () => {
     expect(listed.stdout).not.toContain(token.slice(17));
     const bad = await runCli(['token', 'create', '--scopes', 'root'], gw.env);
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/valid scopes: submit, subscribe, admin/);
+    expect(bad.stderr).toMatch(/valid scopes: submit, subscribe, feedback, admin/);
     const tenanted = await runCli(['token', 'create', '--tenant', 'acme', '--scopes', 'subscribe', '--name', 'acme-reader'], gw.env);
     expect(tenanted.code).toBe(0);
     expect(tenanted.stderr).toContain('tenant acme');
