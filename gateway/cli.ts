@@ -37,7 +37,10 @@ export function registerGatewayCommands(program: Command, context: CliContext): 
   token
     .command('create')
     .description('create a token and print it once')
-    .requiredOption('--scopes <scopes>', 'comma-separated: submit, subscribe, admin (subscribe across tenants)')
+    .requiredOption(
+      '--scopes <scopes>',
+      'comma-separated: submit, subscribe, feedback (send corrections), admin (subscribe across tenants)',
+    )
     .option('--tenant <name>', `the tenant it submits for and reads from (default: ${DEFAULT_TENANT})`, DEFAULT_TENANT)
     .option('--name <name>', 'a name to list and revoke it by')
     .action((options: { scopes: string; tenant: string; name?: string }) => {

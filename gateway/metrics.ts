@@ -36,6 +36,18 @@ export const gatewayMetrics = {
     labelNames: ['transport'] as const,
     registers,
   }),
+  feedbackAccepted: new Counter({
+    name: 'trident_gateway_feedback_accepted_total',
+    help: 'Corrections validated and sent to the feedback topic, by transport and task.',
+    labelNames: ['transport', 'task'] as const,
+    registers,
+  }),
+  feedbackRejected: new Counter({
+    name: 'trident_gateway_feedback_rejected_total',
+    help: 'Corrections refused as invalid (nothing sent), by transport and code.',
+    labelNames: ['transport', 'code'] as const,
+    registers,
+  }),
   resultsConsumed: new Counter({
     name: 'trident_gateway_results_consumed_total',
     help: 'Result events read from the result topics, by task.',

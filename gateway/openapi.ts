@@ -19,6 +19,45 @@ export function openApiDocument(maxWaitMs: number): Record<string, unknown> {
       metadata: { type: 'object', additionalProperties: { type: 'string' } },
     },
   };
+  const span = (what: string) => ({
+    type: 'object',
+    required: ['start', 'end'],
+    properties: {
+      start: { type: 'integer', minimum: 0, description: `UTF-16 offset of the ${what}'s first character in text.` },
+      end: { type: 'integer', minimum: 0, description: 'UTF-16 offset just past its last character (end > start, end ≤ text length).' },
+    },
+  });
+  const feedbackRecord = {
+    type: 'object',
+    required: ['text', 'task'],
+    additionalProperties: false,
+    properties: {
+      id: { type: 'string', maxLength: 256, description: 'The id of the text whose result this corrects (default: a random UUID).' },
+      text: { type: 'string', description: 'The text, as submitted (the same rules as a submitted text).' },
+      task: { type: 'string', enum: builtInTasks },
+      head: { type: 'string', maxLength: 128, description: 'categories: the head (e.g. banking77).' },
+      label: { type: 'string', maxLength: 128, description: 'sentiment and categories: the right label (a categories label may be new).' },
+      entities: {
+        type: 'array',
+        maxItems: 1000,
+        description: 'entities: every gold span of the text (an empty list says it has none).',
+        items: {
+          allOf: [span('entity'), { type: 'object', required: ['label'], properties: { label: { type: 'string', maxLength: 128 } } }],
+        },
+      },
+      answer: {
+        description: 'answers: the question and its gold span in text.',
+        allOf: [span('answer'), { type: 'object', required: ['question'], properties: { question: { type: 'string' } } }],
+      },
+      modelVersion: {
+        type: 'string',
+        maxLength: 128,
+        description:
+          'The version of the model whose result this corrects; the gateway uses the version of the result it delivered when it has one.',
+      },
+      tenant: { type: 'string', description: 'Omit it: the token’s tenant (another is refused with TENANT_MISMATCH).' },
+    },
+  };
   const error = {
     type: 'object',
     required: ['error'],
@@ -49,13 +88,14 @@ export function openApiDocument(maxWaitMs: number): Record<string, unknown> {
       title: 'Trident gateway',
       version: '1.0.0',
       description:
-        'Submit texts to Trident and get their sentiment, entities, answers and categories. Live result streams are on the WebSocket endpoint `/v1/ws` (protocol in gateway/README.md). Create a token with `trident token create --scopes submit,subscribe`.',
+        'Submit texts to Trident and get their sentiment, entities, answers and categories. Live result streams are on the WebSocket endpoint `/v1/ws` (protocol in gateway/README.md). Create a token with `trident token create --scopes submit,subscribe` (add `feedback` to send corrections).',
     },
     servers: [{ url: '/' }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token from `trident token create`.' } },
       schemas: {
         TextRecord: textRecord,
+        FeedbackRecord: feedbackRecord,
         Error: error,
         Submitted: {
           type: 'object',
@@ -119,6 +159,60 @@ export function openApiDocument(maxWaitMs: number): Record<string, unknown> {
             '400': errorResponse('Invalid JSON or invalid texts (see rejections).'),
             '401': errorResponse('Missing or wrong token.'),
             '403': errorResponse('The token lacks the submit scope.'),
+            '413': errorResponse('Body over gateway.maxMessageBytes.'),
+            '429': errorResponse('Over the token’s rate limit (Retry-After header).'),
+            '503': errorResponse('Kafka or the schema registry is unavailable.'),
+          },
+        },
+      },
+      '/v1/feedback': {
+        post: {
+          summary: 'Correct a result: send a labeled example to the feedback topic',
+          description:
+            'One correction or a JSON array of 1–100, all or nothing. Each becomes a feedback event (schemas/avro/feedback.avsc) on the feedback topic, keyed by id, with `source` = `gateway:<tenant>/<token name>` (a client-sent `source` is refused with SOURCE_NOT_ALLOWED). Needs the `feedback` scope.',
+          security: [{ bearer: [] }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  oneOf: [
+                    { $ref: '#/components/schemas/FeedbackRecord' },
+                    { type: 'array', items: { $ref: '#/components/schemas/FeedbackRecord' }, minItems: 1, maxItems: 100 },
+                  ],
+                },
+                example: { id: '5f0c…', text: 'Ada Lovelace worked in London.', task: 'sentiment', label: 'negative' },
+              },
+            },
+          },
+          responses: {
+            '202': {
+              description: 'Acknowledged by Kafka on the feedback topic.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      accepted: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          properties: {
+                            id: { type: 'string' },
+                            task: { type: 'string' },
+                            source: { type: 'string' },
+                            modelVersion: { type: ['string', 'null'] },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            '400': errorResponse('Invalid JSON or invalid corrections (INVALID_FEEDBACK, see rejections); nothing was sent.'),
+            '401': errorResponse('Missing or wrong token.'),
+            '403': errorResponse('The token lacks the feedback scope.'),
             '413': errorResponse('Body over gateway.maxMessageBytes.'),
             '429': errorResponse('Over the token’s rate limit (Retry-After header).'),
             '503': errorResponse('Kafka or the schema registry is unavailable.'),

@@ -30,6 +30,7 @@ export const errorCodes = {
   DUPLICATE_SUBSCRIPTION: 'DUPLICATE_SUBSCRIPTION',
   UNKNOWN_SUBSCRIPTION: 'UNKNOWN_SUBSCRIPTION',
   INVALID_TEXT: 'INVALID_TEXT',
+  INVALID_FEEDBACK: 'INVALID_FEEDBACK',
   UNAVAILABLE: 'UNAVAILABLE',
   // HTTP only
   NOT_FOUND: 'NOT_FOUND',
@@ -118,20 +119,27 @@ export const submitMessage = z
   .strict()
   .refine((m) => (m.text === undefined) !== (m.texts === undefined), { message: 'give exactly one of "text" or "texts"' });
 
+/** A correction of a result (checked by gateway/feedback.ts, like `trident produce --feedback`). */
+export const feedbackMessage = z
+  .object({ v: z.literal(1), type: z.literal('feedback'), ref, feedback: z.record(z.string(), z.unknown()) })
+  .strict();
+
 export const pingMessage = z.object({ v: z.literal(1), type: z.literal('ping'), ref }).strict();
 
 export type AuthMessage = z.infer<typeof authMessage>;
 export type SubscribeMessage = z.infer<typeof subscribeMessage>;
 export type UnsubscribeMessage = z.infer<typeof unsubscribeMessage>;
 export type SubmitMessage = z.infer<typeof submitMessage>;
+export type FeedbackMessage = z.infer<typeof feedbackMessage>;
 export type PingMessage = z.infer<typeof pingMessage>;
-export type ClientMessage = AuthMessage | SubscribeMessage | UnsubscribeMessage | SubmitMessage | PingMessage;
+export type ClientMessage = AuthMessage | SubscribeMessage | UnsubscribeMessage | SubmitMessage | FeedbackMessage | PingMessage;
 
 const schemas: Record<ClientMessage['type'], z.ZodType> = {
   auth: authMessage,
   subscribe: subscribeMessage,
   unsubscribe: unsubscribeMessage,
   submit: submitMessage,
+  feedback: feedbackMessage,
   ping: pingMessage,
 };
 export const clientMessageTypes = Object.keys(schemas) as Array<ClientMessage['type']>;
@@ -219,7 +227,7 @@ export interface ErrorMessage {
   ref?: string;
   code: ErrorCode;
   message: string;
-  /** Per-text problems of a `submit` (index into `texts`). */
+  /** Per-text problems of a `submit` (index into `texts`), or the problem of a `feedback` (index 0). */
   rejections?: Array<{ index: number; code: string; reason: string }>;
   retryAfterMs?: number;
 }
@@ -255,13 +263,32 @@ export interface LaggedMessage {
   /** Results this socket did not receive because its send queue was full. */
   missed: number;
 }
+/** A correction was validated and acknowledged by Kafka on the feedback topic. */
+export interface FeedbackAcceptedMessage {
+  v: 1;
+  type: 'feedbackAccepted';
+  ref?: string;
+  id: string;
+  task: string;
+  /** Who the learner will see as the label's giver (from the token). */
+  source: string;
+  modelVersion: string | null;
+}
 export interface PongMessage {
   v: 1;
   type: 'pong';
   ref?: string;
 }
 export type ServerMessage =
-  WelcomeMessage | ErrorMessage | SubscribedMessage | UnsubscribedMessage | AcceptedMessage | ResultMessage | LaggedMessage | PongMessage;
+  | WelcomeMessage
+  | ErrorMessage
+  | SubscribedMessage
+  | UnsubscribedMessage
+  | AcceptedMessage
+  | FeedbackAcceptedMessage
+  | ResultMessage
+  | LaggedMessage
+  | PongMessage;
 
 export function errorMessage(
   code: ErrorCode,

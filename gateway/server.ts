@@ -30,6 +30,8 @@ import { RateLimiter } from './rate-limit';
 import { ResultStream } from './results';
 import { Session, type SessionDeps } from './session';
 import { expectedTasks, Submitter, validateTexts } from './submit';
+import { FeedbackProducer, MAX_FEEDBACK_PER_REQUEST, ResultVersions, validateFeedbackBatch } from './feedback';
+import { tenantOf } from './tenants';
 import { checkTokenFilePermissions, TokenStore, type Scope, type TokenRecord, type VerifyResult } from './tokens';
 
 export type { ReadyReport } from './readiness';
@@ -76,6 +78,9 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly results: ResultStream;
   private readonly submitter: Submitter;
+  private readonly feedback: FeedbackProducer;
+  /** Model versions of the results this gateway delivered lately: a correction names the one it corrects. */
+  private readonly versions = new ResultVersions();
   private readonly limiter: RateLimiter;
   private readonly sessions = new Set<Session>();
   private readonly socketsPerToken = new Map<string, number>();
@@ -92,14 +97,20 @@ export class Gateway {
     this.tokens = parts.tokens;
     this.log = parts.log ?? stageLogger('gateway');
     this.instanceId = parts.instanceId ?? `gw-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    this.submitter = new Submitter(new TridentProducer(parts.kafka, parts.codec, parts.config));
+    // One producer for texts and corrections (the submitter disconnects it on stop).
+    const producer = new TridentProducer(parts.kafka, parts.codec, parts.config);
+    this.submitter = new Submitter(producer);
+    this.feedback = new FeedbackProducer(producer);
     this.limiter = new RateLimiter(parts.config.gateway.requestsPerMinutePerToken);
     this.results = new ResultStream(
       parts.kafka,
       parts.codec,
       parts.config,
       `trident-gateway-${this.instanceId}`,
-      (task, result) => this.hub.dispatch(task, result),
+      (task, result) => {
+        this.versions.note(tenantOf(result), result.id, task, result.modelVersion);
+        this.hub.dispatch(task, result);
+      },
       this.log,
     );
     this.readinessCheck = new Readiness(parts.kafka, parts.config.registry.url, this.results.state, this.log);
@@ -223,6 +234,8 @@ export class Gateway {
         tokens: this.tokens,
         limiter: this.limiter,
         submitter: this.submitter,
+        feedback: this.feedback,
+        versions: this.versions,
         log: this.log,
         socketsPerToken: this.socketsPerToken,
         sessions: this.sessions,
@@ -284,6 +297,10 @@ export class Gateway {
     if (path === '/v1/texts') {
       if (method !== 'POST') throw new HttpError(405, httpErrorCodes.METHOD_NOT_ALLOWED, 'use POST', {}, { Allow: 'POST' });
       return this.postTexts(req, res, url);
+    }
+    if (path === '/v1/feedback') {
+      if (method !== 'POST') throw new HttpError(405, httpErrorCodes.METHOD_NOT_ALLOWED, 'use POST', {}, { Allow: 'POST' });
+      return this.postFeedback(req, res);
     }
     if (method !== 'GET' && method !== 'HEAD')
       throw new HttpError(405, httpErrorCodes.METHOD_NOT_ALLOWED, `${method} is not allowed here`, {}, { Allow: 'GET' });
@@ -393,6 +410,51 @@ export class Gateway {
     const outcome = await waiting;
     sendJson(res, 200, { ids, results: outcome.results, complete: outcome.complete });
   }
+
+  private async postFeedback(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const token = this.authorize(req, 'feedback');
+    const body = await readBody(req, this.config.gateway.maxMessageBytes);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      throw new HttpError(400, errorCodes.BAD_JSON, `body is not valid JSON: ${(error as Error).message}`);
+    }
+    const records = Array.isArray(parsed) ? parsed : [parsed];
+    if (records.length === 0 || records.length > MAX_FEEDBACK_PER_REQUEST)
+      throw new HttpError(
+        400,
+        errorCodes.BAD_MESSAGE,
+        `send 1 to ${MAX_FEEDBACK_PER_REQUEST} corrections per request, got ${records.length}`,
+      );
+    const taken = this.limiter.take(token.id, records.length);
+    if (!taken.ok) {
+      gatewayMetrics.rateLimited.inc({ transport: 'http' });
+      throw new HttpError(
+        429,
+        errorCodes.RATE_LIMITED,
+        `over ${this.config.gateway.requestsPerMinutePerToken} requests per minute for this token`,
+        { retryAfterMs: taken.retryAfterMs },
+        { 'Retry-After': String(Math.ceil(taken.retryAfterMs / 1000)) },
+      );
+    }
+    const checked = validateFeedbackBatch(records, this.config.producer, token, (id, task) => this.versions.get(token.tenant, id, task));
+    if (!checked.ok) {
+      for (const r of checked.rejections) gatewayMetrics.feedbackRejected.inc({ transport: 'http', code: r.code });
+      const first = checked.rejections[0]!;
+      throw new HttpError(
+        400,
+        errorCodes.INVALID_FEEDBACK,
+        `${checked.rejections.length} of ${records.length} corrections refused (first: [${first.index}] ${first.code}: ${first.reason}); nothing was sent`,
+        { rejections: checked.rejections },
+      );
+    }
+    await this.feedback.send(checked.events);
+    for (const e of checked.events) gatewayMetrics.feedbackAccepted.inc({ transport: 'http', task: e.task });
+    sendJson(res, 202, {
+      accepted: checked.events.map((e) => ({ id: e.id, task: e.task, source: e.source, modelVersion: e.modelVersion })),
+    });
+  }
 }
 
 function swaggerDir(): string {
@@ -410,7 +472,15 @@ const docsPage = `<!doctype html>
 </body></html>`;
 
 function routeName(path: string): string {
-  if (path === '/v1/texts' || path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/openapi.json') return path;
+  if (
+    path === '/v1/texts' ||
+    path === '/v1/feedback' ||
+    path === '/healthz' ||
+    path === '/readyz' ||
+    path === '/metrics' ||
+    path === '/openapi.json'
+  )
+    return path;
   if (path.startsWith('/docs')) return '/docs';
   if (staticFiles[path]) return '/';
   return 'other';

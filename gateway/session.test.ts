@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema } from '../common/config';
 import { rootLogger } from '../common/logger';
+import { ResultVersions, type FeedbackProducer } from './feedback';
 import { Hub } from './hub';
 import { closeCodes } from './protocol';
 import { RateLimiter } from './rate-limit';
@@ -38,6 +39,7 @@ function setup(gateway: Record<string, unknown> = {}, perMinute = 1000) {
   const config = configSchema.parse({ gateway: { sendQueueMax: 4, ...gateway } });
   const tokens = new TokenStore(join(mkdtempSync(join(tmpdir(), 'trident-session-')), 'tokens.json'));
   const sent: unknown[] = [];
+  const feedback: unknown[] = [];
   const deps: SessionDeps = {
     config: config.gateway,
     producerLimits: config.producer,
@@ -46,6 +48,8 @@ function setup(gateway: Record<string, unknown> = {}, perMinute = 1000) {
     tokens,
     limiter: new RateLimiter(perMinute, () => 0),
     submitter: { send: async (events: unknown[]) => void sent.push(...events) } as unknown as Submitter,
+    feedback: { send: async (events: unknown[]) => void feedback.push(...events) } as unknown as FeedbackProducer,
+    versions: new ResultVersions(),
     log: rootLogger('silent'),
     socketsPerToken: new Map(),
     sessions: new Set(),
@@ -57,7 +61,7 @@ function setup(gateway: Record<string, unknown> = {}, perMinute = 1000) {
     const session = new Session(ws as never, socket as never, deps, tokens.verify(tokens.create(scopes, undefined, tenant).token));
     return { ws, socket, session };
   };
-  return { deps, open, sent };
+  return { deps, open, sent, feedback };
 }
 
 const result = (id: string) => ({ id, key: null, label: 'positive' });
@@ -244,5 +248,84 @@ describe('Session', () => {
     expect(deps.unauthenticated.count).toBe(1);
     idle.emit('close');
     expect(deps.unauthenticated.count).toBe(0);
+  });
+  describe('feedback', () => {
+    const correction = { id: 't1', text: 'Ada Lovelace worked in London.', task: 'sentiment', label: 'negative' };
+    const flush = () => new Promise((r) => setImmediate(r));
+
+    it('sends a correction with the source from the token and the model version of the result the gateway delivered', async () => {
+      const { deps, open, feedback } = setup();
+      const { ws } = open(['submit', 'subscribe', 'feedback'], 'acme');
+      deps.versions.note('acme', 't1', 'sentiment', '2.1.0');
+      ws.receive({ v: 1, type: 'feedback', ref: 'f1', feedback: { ...correction, modelVersion: 'claimed' } });
+      await flush();
+      expect(feedback).toEqual([
+        expect.objectContaining({ id: 't1', task: 'sentiment', label: 'negative', modelVersion: '2.1.0', source: expect.any(String) }),
+      ]);
+      const source = (feedback[0] as { source: string }).source;
+      expect(source).toMatch(/^gateway:acme\/token-[0-9a-f]{12}$/);
+      expect(ws.messages()[1]).toEqual({
+        v: 1,
+        type: 'feedbackAccepted',
+        ref: 'f1',
+        id: 't1',
+        task: 'sentiment',
+        source,
+        modelVersion: '2.1.0',
+      });
+    });
+
+    it('keeps the client’s model version when the gateway delivered no result for the id (another tenant’s does not count)', async () => {
+      const { deps, open, feedback } = setup();
+      const { ws } = open(['feedback'], 'acme');
+      deps.versions.note('other', 't1', 'sentiment', '9.9.9');
+      ws.receive({ v: 1, type: 'feedback', feedback: { ...correction, modelVersion: '1.0.0' } });
+      await flush();
+      expect(feedback).toEqual([expect.objectContaining({ modelVersion: '1.0.0' })]);
+    });
+
+    it('refuses a token without the feedback scope (FORBIDDEN, socket open, nothing sent)', async () => {
+      const { open, feedback } = setup();
+      const { ws } = open(['submit', 'subscribe']);
+      ws.receive({ v: 1, type: 'feedback', ref: 'f', feedback: correction });
+      await flush();
+      expect(feedback).toEqual([]);
+      expect(ws.messages()[1]).toMatchObject({
+        type: 'error',
+        code: 'FORBIDDEN',
+        ref: 'f',
+        message: expect.stringContaining('"feedback"'),
+      });
+      expect(ws.closedWith).toBeUndefined();
+    });
+
+    it('refuses invalid feedback with INVALID_FEEDBACK and the reason, sending nothing', async () => {
+      const { open, feedback } = setup();
+      const { ws } = open(['feedback']);
+      ws.receive({ v: 1, type: 'feedback', ref: 'f', feedback: { ...correction, label: null } });
+      ws.receive({ v: 1, type: 'feedback', ref: 'g', feedback: { ...correction, source: 'someone-else' } });
+      await flush();
+      expect(feedback).toEqual([]);
+      expect(ws.messages().slice(1)).toEqual([
+        expect.objectContaining({
+          type: 'error',
+          code: 'INVALID_FEEDBACK',
+          ref: 'f',
+          rejections: [expect.objectContaining({ code: 'INVALID_FIELD' })],
+        }),
+        expect.objectContaining({
+          type: 'error',
+          code: 'INVALID_FEEDBACK',
+          ref: 'g',
+          rejections: [expect.objectContaining({ code: 'SOURCE_NOT_ALLOWED' })],
+        }),
+      ]);
+    });
+
+    it('lets a feedback-only token connect', () => {
+      const { open } = setup();
+      const { ws } = open(['feedback']);
+      expect(ws.messages()[0]).toMatchObject({ type: 'welcome', scopes: ['feedback'] });
+    });
   });
 });

@@ -22,10 +22,12 @@ import {
   PROTOCOL_VERSION,
   type ClientMessage,
   type ErrorCode,
+  type FeedbackMessage,
   type ServerMessage,
   type SubmitMessage,
   type SubscribeMessage,
 } from './protocol';
+import { validateFeedback, type FeedbackProducer, type ResultVersions } from './feedback';
 import type { RateLimiter } from './rate-limit';
 import { SubscriptionSet, toFilter, type ResultIdentity } from './subscriptions';
 import { validateTexts, type Submitter } from './submit';
@@ -51,6 +53,10 @@ export interface SessionDeps {
   tokens: TokenStore;
   limiter: RateLimiter;
   submitter: Submitter;
+  /** Sends corrections to the feedback topic. */
+  feedback: FeedbackProducer;
+  /** Model versions of recently delivered results (a correction names the one it corrects). */
+  versions: ResultVersions;
   log: Logger;
   /** Sockets per token id (shared by all sessions). */
   socketsPerToken: Map<string, number>;
@@ -170,9 +176,9 @@ export class Session implements Subscriber {
     }
     const token = result.token;
     // `token create` refuses a token without scopes, but a hand-edited token file can hold one.
-    if (!token.scopes.some((s) => s === 'submit' || s === 'subscribe')) {
+    if (!token.scopes.some((s) => s === 'submit' || s === 'subscribe' || s === 'feedback')) {
       gatewayMetrics.authFailures.inc({ transport: 'ws', reason: 'no_scope' });
-      this.sendNow(errorMessage(errorCodes.FORBIDDEN, 'this token has neither the "submit" nor the "subscribe" scope'));
+      this.sendNow(errorMessage(errorCodes.FORBIDDEN, 'this token has none of the "submit", "subscribe" or "feedback" scopes'));
       this.close(closeCodes.FORBIDDEN, 'forbidden');
       return false;
     }
@@ -252,6 +258,8 @@ export class Session implements Subscriber {
       }
       case 'submit':
         return this.submit(message);
+      case 'feedback':
+        return this.sendFeedback(message);
     }
   }
 
@@ -297,6 +305,33 @@ export class Session implements Subscriber {
     await this.deps.submitter.send(checked.events);
     gatewayMetrics.submitted.inc({ transport: 'ws' }, ids.length);
     this.send({ v: 1, type: 'accepted', ids, ...(message.ref !== undefined ? { ref: message.ref } : {}) });
+  }
+
+  private async sendFeedback(message: FeedbackMessage): Promise<void> {
+    if (!this.allowed('feedback', message.ref) || !this.withinRate(1, message.ref)) return;
+    const token = this.token!;
+    const checked = validateFeedback(message.feedback, 0, this.deps.producerLimits, token, (id, task) =>
+      this.deps.versions.get(token.tenant, id, task),
+    );
+    if (!checked.ok) {
+      const r = checked.rejection;
+      gatewayMetrics.feedbackRejected.inc({ transport: 'ws', code: r.code });
+      return this.fail(errorCodes.INVALID_FEEDBACK, `feedback refused: ${r.code}: ${r.reason}; nothing was sent`, message.ref, {
+        rejections: [r],
+      });
+    }
+    const event = checked.event;
+    await this.deps.feedback.send([event]);
+    gatewayMetrics.feedbackAccepted.inc({ transport: 'ws', task: event.task });
+    this.send({
+      v: 1,
+      type: 'feedbackAccepted',
+      id: event.id,
+      task: event.task,
+      source: event.source,
+      modelVersion: event.modelVersion,
+      ...(message.ref !== undefined ? { ref: message.ref } : {}),
+    });
   }
 
   private ownId(id: string): void {

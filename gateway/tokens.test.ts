@@ -61,7 +61,7 @@ describe('TokenStore', () => {
     expect(parseScopes('submit, subscribe,submit')).toEqual(['submit', 'subscribe']);
     expect(parseScopes('subscribe,admin')).toEqual(['subscribe', 'admin']);
     expect(() => parseScopes('submit,admin')).toThrow(/give it with subscribe/);
-    expect(() => parseScopes('root')).toThrow(/unknown or missing scope "root"; valid scopes: submit, subscribe, admin/);
+    expect(() => parseScopes('root')).toThrow(/unknown or missing scope "root"; valid scopes: submit, subscribe, feedback, admin/);
     expect(() => parseScopes('')).toThrow(/scope/);
   });
 

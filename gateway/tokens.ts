@@ -14,8 +14,8 @@ import { z } from 'zod';
 import { TridentError } from '../common/errors';
 import { DEFAULT_TENANT } from './tenants';
 
-/** `admin` widens `subscribe` to every tenant's results. */
-export const scopes = ['submit', 'subscribe', 'admin'] as const;
+/** `admin` widens `subscribe` to every tenant's results; `feedback` sends corrections to the feedback topic. */
+export const scopes = ['submit', 'subscribe', 'feedback', 'admin'] as const;
 export type Scope = (typeof scopes)[number];
 
 const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -161,7 +161,7 @@ describe('gateway: submit over WebSocket and HTTP, results routed back', () => {
     expect(metrics).toMatch(/trident_gateway_results_delivered_total\{task="sentiment"\} \d+/);
     const doc = (await (await fetch(`${gw.http}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/texts', '/healthz', '/readyz', '/metrics']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/texts', '/v1/feedback', '/healthz', '/readyz', '/metrics']));
     expect(await (await fetch(`${gw.http}/docs`)).text()).toMatch(/SwaggerUIBundle/);
     expect((await fetch(`${gw.http}/docs/assets/swagger-ui-bundle.js`)).status).toBe(200);
   });
@@ -344,7 +344,7 @@ describe('gateway: tokens and scopes', () => {
     expect(listed.stdout).not.toContain(token.slice(17));
     const bad = await runCli(['token', 'create', '--scopes', 'root'], gw.env);
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/valid scopes: submit, subscribe, admin/);
+    expect(bad.stderr).toMatch(/valid scopes: submit, subscribe, feedback, admin/);
     const tenanted = await runCli(['token', 'create', '--tenant', 'acme', '--scopes', 'subscribe', '--name', 'acme-reader'], gw.env);
     expect(tenanted.code).toBe(0);
     expect(tenanted.stderr).toContain('tenant acme');
