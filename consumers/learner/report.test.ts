@@ -18,6 +18,7 @@ describe('report lines', () => {
       version: '1.1.0-ft.1',
       parentVersion: '1.1.0',
       snapshot,
+      dev: [{ split: 'sst2/dev@runtime', candidate: { accuracy: 0.9 }, production: { accuracy: 0.89 } }],
       heads: [
         {
           head: 'support',
@@ -54,6 +55,7 @@ describe('report lines', () => {
     expect(lines[1]).toBe(
       'head sentiment (sentiment): skipped, 0 labels, 2 train / 1 held back; not trained: 2 examples of negative (fewer than 8)',
     );
+    expect(lines[2]).toBe('dev sst2/dev@runtime: accuracy=0.9000 (production: accuracy=0.8900)');
     expect(lines.at(-1)).toBe('1.1.0-ft.1');
   });
 

@@ -35,6 +35,7 @@ export function outcomeLines(outcome: TrainingOutcome): string[] {
   if (outcome.kind === 'nothing') return [`(${outcome.reason})`, 'nothing to learn'];
   const { build, record, promotion } = outcome;
   const lines = build.heads.map(headLine);
+  for (const d of build.dev) lines.push(`dev ${d.split}: ${metrics(d.candidate)} (production: ${metrics(d.production)})`);
   lines.push(
     `registered ${record.name}@${record.version} as candidate (parent ${build.parentVersion}, dataset ${build.snapshot.id}, tfjs backend ${build.backend}, ${build.seconds.total.toFixed(1)} s: features ${build.seconds.features.toFixed(1)} s, training ${build.seconds.training.toFixed(1)} s, evaluation ${build.seconds.evaluation.toFixed(1)} s)`,
   );

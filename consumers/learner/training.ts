@@ -16,6 +16,7 @@ import { loadManifest, type Manifest } from '../../model/manifest';
 import type { ModelRegistry } from '../../model/registry/registry';
 import { chooseModel } from '../../model/registry/resolve';
 import { productionVersion, resolveVersion, type ModelRecord } from '../../model/registry/state';
+import { checkGate, describeRegression, type GateResult, type VersionMetrics } from '../../model/registry/gate';
 import { TextTokenizer } from '../../model/tokenize';
 import { parseDuration } from '../processor/seen-ids';
 import type { Learner, LearnerModel } from './learner';
@@ -151,6 +152,16 @@ export async function trainOnce(deps: TrainingDeps): Promise<TrainingOutcome> {
     await learner.markTrained({ snapshotId: snapshot.id, digest: snapshot.digest, changes, version: outcome.record.version, at: now() });
     let promotion: Extract<TrainingOutcome, { kind: 'registered' }>['promotion'] = null;
     if (config.learn.autoPromote) {
+      // The registry's gate sees only metrics both records carry; the held-back and @runtime dev
+      // comparisons exist only here, so they gate the automatic promotion first.
+      const own = compareWithProduction(build, config.models.gateTolerance);
+      if (!own.passed) {
+        const reason = `worse than production on ${own.regressions.map((r) => describeRegression(r, config.models.gateTolerance)).join('; ')}`;
+        promotion = { promoted: false, reason };
+        log.warn({ version: outcome.record.version }, `not promoted: ${reason}`);
+      }
+    }
+    if (config.learn.autoPromote && !promotion) {
       try {
         await registry.promote(
           { name: outcome.record.name, version: outcome.record.version },
@@ -171,4 +182,24 @@ export async function trainOnce(deps: TrainingDeps): Promise<TrainingOutcome> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The candidate against production on what the learner measured for both in the same run: each
+ * retrained head's held-back split and the @runtime dev splits. New heads have no production side.
+ * Pure.
+ */
+export function compareWithProduction(build: CandidateBuild, tolerancePoints: number): GateResult {
+  const candidate: VersionMetrics = {};
+  const production: VersionMetrics = {};
+  for (const h of build.heads) {
+    if (!h.heldout?.production) continue;
+    candidate[`feedback/${h.head}/heldout`] = h.heldout.candidate;
+    production[`feedback/${h.head}/heldout`] = h.heldout.production;
+  }
+  for (const d of build.dev) {
+    candidate[d.split] = d.candidate;
+    production[d.split] = d.production;
+  }
+  return checkGate(candidate, production, tolerancePoints);
 }

@@ -76,6 +76,12 @@ export interface CandidateBuild {
   parentVersion: string;
   snapshot: DatasetSnapshot;
   heads: HeadOutcome[];
+  /**
+   * The artifact's own dev splits for the heads that changed, candidate and production both measured
+   * by this runtime in this run (split names end in `@runtime`: the Python evaluation production's
+   * manifest reports decodes differently, so its numbers are not compared with these).
+   */
+  dev: Array<{ split: string; candidate: Record<string, number>; production: Record<string, number> }>;
   /** Which tfjs backend trained: `tensorflow` (tfjs-node), `wasm`, or `cpu`. */
   backend: string;
   seconds: { features: number; training: number; evaluation: number; total: number };

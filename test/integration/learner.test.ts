@@ -290,6 +290,7 @@ describe('trident learn', () => {
         parentVersion: parent.version,
         snapshot: options.snapshot,
         heads: [],
+        dev: [],
         backend: 'none (copy)',
         seconds: { features: 0, training: 0, evaluation: 0, total: 0 },
       };
