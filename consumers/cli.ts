@@ -48,10 +48,12 @@ async function served(load: () => Promise<Pipeline>, digest: string | null, log:
   const identity = { name: first.pipeline.manifest.name, version: first.pipeline.manifest.version };
   const batching = first.pipeline.batching;
   const availability = new ModelAvailability(first, loadModel, {
-    onStateChange: (status) =>
-      status.state === 'ready'
-        ? log.info({ ...identity, model: status }, 'model available again')
-        : log.error({ ...identity, model: status }, `model ${status.state}`),
+    onStateChange: (status) => {
+      // `closed` is a deliberate shutdown (or a swapped-out version draining), not a failure.
+      if (status.state === 'ready') log.info({ ...identity, model: status }, 'model available again');
+      else if (status.state === 'closed') log.info({ ...identity, model: status }, 'model closed');
+      else log.error({ ...identity, model: status }, `model ${status.state}`);
+    },
   });
   const drift = DriftMonitor.forArtifact(first.pipeline.dir, first.pipeline.manifest);
   return {
