@@ -18,13 +18,12 @@ import type { Logger } from 'pino';
 import type { TridentConfig } from '../../common/config';
 import { textEventLimits } from '../../common/event-validation';
 import { InvalidMessageError } from '../../common/errors';
-import { defaultPartitioner } from '../../common/kafka';
 import type { TextTokenizer } from '../../model/tokenize';
 import type { EventCodec } from '../../schemas/codec';
 import type { FeedbackEvent } from '../../schemas/generated/feedback';
 import type { DeadLetter } from '../../schemas/generated/dlq';
 import { deadLetter, type Stage } from '../processor/dead-letters';
-import { chunkBySize, MAX_REQUEST_BYTES, type TopicMessages } from '../processor/transactions';
+import { chunkBySize, MAX_REQUEST_BYTES, openTransactionalProducer, type TopicMessages } from '../processor/transactions';
 import { DatasetState, type TrainedMark } from './dataset';
 import { applyChangelogRecord, exampleRecord, offsetRecord, statsRecord, trainedRecord } from './changelog';
 import { checkFeedback, type FeedbackModel } from './validate-feedback';
@@ -320,31 +319,6 @@ export async function ensureChangelogTopic(admin: Admin, config: TridentConfig):
     if (attempt >= 60) throw new Error(`changelog topic ${topic} has no leader after 30 s`);
     await new Promise((r) => setTimeout(r, 500));
   }
-}
-
-/**
- * Opens the learner's transactional producer and registers its id now (InitProducerId bumps the
- * epoch: an older learner holding the id is fenced, and its open transaction aborted). Settings as
- * the processor's (consumers/processor/transactions.ts, where the retry choice is explained).
- */
-async function openTransactionalProducer(kafka: Kafka, transactionalId: string): Promise<Producer> {
-  const producer = kafka.producer({
-    transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout: 60_000,
-    createPartitioner: defaultPartitioner,
-    retry: { initialRetryTime: 5, multiplier: 1.5, maxRetryTime: 500, retries: Number.MAX_SAFE_INTEGER },
-  });
-  await producer.connect();
-  try {
-    const empty = await producer.transaction();
-    await empty.abort();
-  } catch (error) {
-    await producer.disconnect().catch(() => undefined);
-    throw error;
-  }
-  return producer;
 }
 
 /**

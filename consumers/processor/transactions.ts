@@ -65,7 +65,9 @@ export class PartitionTransactions {
     transactionalIdPrefix: string,
     private readonly consumerGroupId: string,
   ) {
-    this.producers = new PartitionProducers((topic, partition) => openProducer(kafka, `${transactionalIdPrefix}-${topic}-${partition}`));
+    this.producers = new PartitionProducers((topic, partition) =>
+      openTransactionalProducer(kafka, `${transactionalIdPrefix}-${topic}-${partition}`),
+    );
   }
 
   /** The partition's producer (a lease for one batch); `fresh` when this call initialised it (re-read the group offset then). */
@@ -115,7 +117,12 @@ export class PartitionTransactions {
   }
 }
 
-async function openProducer(kafka: Kafka, transactionalId: string): Promise<Producer> {
+/**
+ * A transactional producer with its id registered now (InitProducerId bumps the epoch: an older
+ * holder of the id is fenced and its open transaction aborted). The processor's per-partition
+ * producers and the learner's use it.
+ */
+export async function openTransactionalProducer(kafka: Kafka, transactionalId: string): Promise<Producer> {
   const producer = kafka.producer({
     transactionalId,
     idempotent: true,

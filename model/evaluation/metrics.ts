@@ -4,6 +4,8 @@
  * numbers on the same predictions. All fractions are in 0..1. Nothing here blocks or does I/O.
  */
 
+import { seededRandom } from '../../common/random';
+
 /** Precision, recall and F1 of one label or type; `support` is the number of gold items. */
 export interface Prf {
   precision: number;
@@ -225,17 +227,7 @@ export function calibration(confidence: readonly number[], correct: readonly boo
   return { ece, bins };
 }
 
-/** mulberry32: a small seeded PRNG, so a report's intervals are reproducible from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Linear-interpolated quantile of sorted values (numpy's default `linear` method). */
 export function quantile(sorted: readonly number[], q: number): number {

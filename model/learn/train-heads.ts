@@ -12,6 +12,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { TridentError } from '../../common/errors';
 import { trainerErrorCodes } from '../../common/error-codes';
+import { seededRandom } from '../../common/random';
 import type { Activation, LinearLayer } from '../heads';
 import { loadTf, type Tf } from './tfjs';
 import type { ClassifierData, ClassifierTrainOptions, SpanData, SpanTrainOptions, TrainProgress, TrainResult } from './types';
@@ -25,17 +26,7 @@ function invalid(message: string): TridentError {
   return new TridentError(trainerErrorCodes.TRAIN_DATA_INVALID, message);
 }
 
-/** mulberry32: a small seeded generator, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 function shuffle(items: number[], random: () => number): void {
   for (let i = items.length - 1; i > 0; i--) {
