@@ -372,26 +372,11 @@ export class Gateway {
       }
     }
     const body = await readBody(req, this.config.gateway.maxMessageBytes);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch (error) {
-      throw new HttpError(400, errorCodes.BAD_JSON, `body is not valid JSON: ${(error as Error).message}`);
-    }
+    const parsed = parseJsonBody(body);
     const records = Array.isArray(parsed) ? parsed : isObject(parsed) && Array.isArray(parsed.texts) ? parsed.texts : [parsed];
     if (records.length === 0 || records.length > 100)
       throw new HttpError(400, errorCodes.BAD_MESSAGE, `send 1 to 100 texts per request, got ${records.length}`);
-    const taken = this.limiter.take(token.id, records.length);
-    if (!taken.ok) {
-      gatewayMetrics.rateLimited.inc({ transport: 'http' });
-      throw new HttpError(
-        429,
-        errorCodes.RATE_LIMITED,
-        `over ${this.config.gateway.requestsPerMinutePerToken} requests per minute for this token`,
-        { retryAfterMs: taken.retryAfterMs },
-        { 'Retry-After': String(Math.ceil(taken.retryAfterMs / 1000)) },
-      );
-    }
+    this.takeHttpRate(token.id, records.length);
     const checked = validateTexts(records, this.config.producer, token.tenant, this.submitter.recent);
     if (!checked.ok)
       throw new HttpError(
@@ -411,15 +396,24 @@ export class Gateway {
     sendJson(res, 200, { ids, results: outcome.results, complete: outcome.complete });
   }
 
+  /** Counts `n` requests against the token's rate; throws HttpError 429 RATE_LIMITED (with Retry-After) over it. */
+  private takeHttpRate(tokenId: string, n: number): void {
+    const taken = this.limiter.take(tokenId, n);
+    if (taken.ok) return;
+    gatewayMetrics.rateLimited.inc({ transport: 'http' });
+    throw new HttpError(
+      429,
+      errorCodes.RATE_LIMITED,
+      `over ${this.config.gateway.requestsPerMinutePerToken} requests per minute for this token`,
+      { retryAfterMs: taken.retryAfterMs },
+      { 'Retry-After': String(Math.ceil(taken.retryAfterMs / 1000)) },
+    );
+  }
+
   private async postFeedback(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const token = this.authorize(req, 'feedback');
     const body = await readBody(req, this.config.gateway.maxMessageBytes);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch (error) {
-      throw new HttpError(400, errorCodes.BAD_JSON, `body is not valid JSON: ${(error as Error).message}`);
-    }
+    const parsed = parseJsonBody(body);
     const records = Array.isArray(parsed) ? parsed : [parsed];
     if (records.length === 0 || records.length > MAX_FEEDBACK_PER_REQUEST)
       throw new HttpError(
@@ -427,17 +421,7 @@ export class Gateway {
         errorCodes.BAD_MESSAGE,
         `send 1 to ${MAX_FEEDBACK_PER_REQUEST} corrections per request, got ${records.length}`,
       );
-    const taken = this.limiter.take(token.id, records.length);
-    if (!taken.ok) {
-      gatewayMetrics.rateLimited.inc({ transport: 'http' });
-      throw new HttpError(
-        429,
-        errorCodes.RATE_LIMITED,
-        `over ${this.config.gateway.requestsPerMinutePerToken} requests per minute for this token`,
-        { retryAfterMs: taken.retryAfterMs },
-        { 'Retry-After': String(Math.ceil(taken.retryAfterMs / 1000)) },
-      );
-    }
+    this.takeHttpRate(token.id, records.length);
     const checked = validateFeedbackBatch(records, this.config.producer, token, (id, task) => this.versions.get(token.tenant, id, task));
     if (!checked.ok) {
       for (const r of checked.rejections) gatewayMetrics.feedbackRejected.inc({ transport: 'http', code: r.code });
@@ -484,4 +468,13 @@ function routeName(path: string): string {
   if (path.startsWith('/docs')) return '/docs';
   if (staticFiles[path]) return '/';
   return 'other';
+}
+
+/** A request body as JSON; throws HttpError 400 BAD_JSON naming the parse error. */
+function parseJsonBody(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new HttpError(400, errorCodes.BAD_JSON, `body is not valid JSON: ${(error as Error).message}`);
+  }
 }

@@ -194,17 +194,7 @@ export class Pipeline {
     if (inputs.length === 0) return [];
     // tokenizer → rows and batches
     const { texts, jobs, batches, wanted, decoders, casing, tokenizeMs } = await this.plan(inputs, tasks);
-    const stats: RunStats = {
-      inputs: inputs.length,
-      rows: jobs.length,
-      batches: batches.length,
-      realTokens: 0,
-      paddedTokens: 0,
-      tokenizeMs,
-      encoderMs: 0,
-      headsMs: 0,
-      totalMs: 0,
-    };
+    const stats = startStats(inputs.length, jobs.length, batches.length, tokenizeMs);
     await this.encodeAll(batches, decoders, casing, stats);
 
     // decoders: per text, combine windows and decode each task.
@@ -246,17 +236,7 @@ export class Pipeline {
     // The tasks only validate the inputs here (questions are checked either way).
     const { texts, batches, jobs, casing, tokenizeMs } = await this.plan(inputs, request.questions ? ['answers'] : ['sentiment'], decoder);
     const started = performance.now();
-    const stats: RunStats = {
-      inputs: inputs.length,
-      rows: jobs.length,
-      batches: batches.length,
-      realTokens: 0,
-      paddedTokens: 0,
-      tokenizeMs,
-      encoderMs: 0,
-      headsMs: 0,
-      totalMs: 0,
-    };
+    const stats = startStats(inputs.length, jobs.length, batches.length, tokenizeMs);
     await this.encodeAll(batches, [decoder], casing, stats);
     stats.totalMs = performance.now() - started + tokenizeMs;
     this.lastRun = stats;
@@ -361,4 +341,9 @@ function inContractOrder(out: PredictOutput, wanted: ReadonlySet<TaskName>): Pre
     ...(answers && { answers }),
     ...(wanted.has('categories') && { categories: categories ?? {} }),
   };
+}
+
+/** A run's timings before the encoder starts. */
+function startStats(inputs: number, rows: number, batches: number, tokenizeMs: number): RunStats {
+  return { inputs, rows, batches, realTokens: 0, paddedTokens: 0, tokenizeMs, encoderMs: 0, headsMs: 0, totalMs: 0 };
 }
