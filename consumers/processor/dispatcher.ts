@@ -63,7 +63,17 @@ export class Dispatcher {
     );
   }
 
+  /** Runs one batch; then tells the batcher, which (adaptive wait) may hand out what waits now that the encoder is idle. */
   private async runBatch(batch: Pending[]): Promise<void> {
+    try {
+      await this.runOnce(batch);
+    } finally {
+      for (const next of this.batcher.done()) void this.runBatch(next);
+      this.arm();
+    }
+  }
+
+  private async runOnce(batch: Pending[]): Promise<void> {
     const tokens = batch.reduce((n, p) => n + p.tokens, 0);
     batchEvents.observe(batch.length);
     batchTokens.observe(tokens);

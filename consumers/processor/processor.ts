@@ -82,7 +82,7 @@ export class Processor {
     const p = config.processor;
     this.transactions = new PartitionTransactions(kafka, p.transactionalIdPrefix, p.groupId);
     this.dispatcher = new Dispatcher(
-      { maxEvents: p.maxBatchEvents, maxWaitMs: p.maxBatchWaitMs, maxTokens: p.maxBatchTokens },
+      { maxEvents: p.maxBatchEvents, maxWaitMs: p.maxBatchWaitMs, maxTokens: p.maxBatchTokens, adaptiveWait: p.batchWait === 'adaptive' },
       new InferenceStep(model.acquire, p.maxInFlightBatches),
       (error, attempt) => log.warn({ err: error, attempt }, 'inference busy; retrying the batch'),
       new InferenceStep(model.acquire, 1),
