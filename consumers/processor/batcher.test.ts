@@ -135,7 +135,11 @@ describe('MicroBatcher with adaptiveWait', () => {
         running.push({ until: clock.now() + 20 });
       });
     const tick = () => {
-      for (const r of [...running]) if (r.until <= clock.now()) running.splice(running.indexOf(r), 1) && start(batcher.done());
+      for (const r of [...running]) {
+        if (r.until > clock.now()) continue;
+        running.splice(running.indexOf(r), 1);
+        start(batcher.done());
+      }
       start(batcher.poll());
     };
     for (let i = 0; i < 40; i++) {

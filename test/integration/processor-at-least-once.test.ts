@@ -62,6 +62,7 @@ describe('trident serve with processor.delivery at-least-once', () => {
       // A redelivered event whose processed id reached the changelog before the kill is dead-lettered
       // as DUPLICATE_ID (its results exist: counted above); nothing else may be dead-lettered.
       const dlq = await readTopic<{ errorCode: string }>(config, 'dlq', 0, { settleMs: 500, timeoutMs: 3000 });
+      process.stderr.write(`at-least-once: ${dlq.length} redelivered events dead-lettered as DUPLICATE_ID\n`);
       expect(dlq.filter((d) => d.errorCode !== 'DUPLICATE_ID')).toEqual([]);
     } finally {
       await stopServe(serve);
