@@ -59,6 +59,18 @@ describe('trident serve with processor.delivery at-least-once', () => {
         expect(r.afterDedup).toEqual({ records: ids.length, distinct: ids.length });
       }
       expect(dedup.duplicates).toBe(report.reduce((n, r) => n + r.repeats, 0));
+      // The same through the CLI a reader would use: one line per event.
+      const tailed = await runCli(['tail', 'sentiment', '--from-beginning', '--dedupe'], env);
+      expect(tailed.code).toBe(0);
+      expect(
+        new Set(
+          tailed.stdout
+            .trim()
+            .split('\n')
+            .map((l) => (JSON.parse(l) as { id: string }).id),
+        ).size,
+      ).toBe(ids.length);
+      expect(tailed.stdout.trim().split('\n')).toHaveLength(ids.length);
       // A redelivered event whose processed id reached the changelog before the kill is dead-lettered
       // as DUPLICATE_ID (its results exist: counted above); nothing else may be dead-lettered.
       const dlq = await readTopic<{ errorCode: string }>(config, 'dlq', 0, { settleMs: 500, timeoutMs: 3000 });
