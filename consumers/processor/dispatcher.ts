@@ -18,6 +18,7 @@ interface Pending {
 export class Dispatcher {
   private readonly batcher: MicroBatcher<Pending>;
   private timer: NodeJS.Timeout | null = null;
+  private closed = false;
 
   /**
    * @param heavyInference where batches over the batch token budget run (one event that alone costs
@@ -51,6 +52,7 @@ export class Dispatcher {
   private arm(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.closed) return; // a batch finishing after close() must not start a timer that keeps the process alive
     const deadline = this.batcher.nextDeadline();
     if (deadline === null) return;
     this.timer = setTimeout(
@@ -96,6 +98,7 @@ export class Dispatcher {
   }
 
   close(): void {
+    this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
