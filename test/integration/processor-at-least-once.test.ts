@@ -7,13 +7,66 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Consumer, Kafka } from 'kafkajs';
 import { ResultDedup } from '../../consumers/result-dedup';
-import { createTestTopics, runCli, testConfig } from './harness';
+import { createTestTopics, runCli, testConfig, uniqueName } from './harness';
 import { countIds, processorEnv, readTopic, startServe, stopServe } from './processor-harness';
+import { produceEvents, startInProcess } from './fault-harness';
+
+/** A Kafka whose consumers fail the `n`-th commitOffsets (counted from 1): a crash between the acks and the offset commit. */
+function failNthOffsetCommit(kafka: Kafka, n: number, failed: string[]): Kafka {
+  let count = 0;
+  return new Proxy(kafka, {
+    get(target, prop, receiver) {
+      if (prop !== 'consumer') return Reflect.get(target, prop, receiver);
+      return (config: Parameters<Kafka['consumer']>[0]) =>
+        new Proxy(target.consumer(config), {
+          get(c, name, r) {
+            if (name !== 'commitOffsets') return Reflect.get(c, name, r);
+            return async (offsets: Parameters<Consumer['commitOffsets']>[0]) => {
+              if (++count === n) {
+                failed.push(JSON.stringify(offsets));
+                throw new Error('offset commit lost (injected)');
+              }
+              return c.commitOffsets(offsets);
+            };
+          },
+        }) as Consumer;
+    },
+  });
+}
 
 const TASKS = ['sentiment', 'entities', 'answers', 'categories'] as const;
 
 describe('trident serve with processor.delivery at-least-once', () => {
+  it('an offset commit lost after the results were acknowledged re-delivers the batch: repeats, no loss, removed by id', async () => {
+    const group = uniqueName('alo-commit');
+    const { config } = testConfig('alo-commit', {
+      // dedupWindow 0s: with it on, the redelivered events would be dead-lettered as DUPLICATE_ID instead of repeated.
+      processor: { groupId: group, transactionalIdPrefix: group, delivery: 'at-least-once', maxBatchEvents: 8, dedupWindow: '0s' },
+    });
+    await createTestTopics(config);
+    const ids = await produceEvents(config, 'alo-commit', 200);
+    const failed: string[] = [];
+    const running = await startInProcess(config, { wrapKafka: (kafka) => failNthOffsetCommit(kafka, 3, failed) });
+    try {
+      const all = await Promise.all(TASKS.map((task) => readTopic<{ id: string }>(config, task, ids.length)));
+      const dedup = new ResultDedup();
+      TASKS.forEach((task, i) => {
+        const counts = countIds(all[i]!);
+        expect({ task, missing: ids.filter((id) => !counts.has(id)).length }).toEqual({ task, missing: 0 });
+        // The batch whose offset commit was lost was processed twice: its events' results repeat.
+        expect(all[i]!.length).toBeGreaterThan(ids.length);
+        expect(all[i]!.filter((r) => dedup.first(task, r))).toHaveLength(ids.length);
+      });
+      expect(failed).toHaveLength(1);
+      expect(running.logs.join('')).toContain('DELIVERY_FAILED');
+      process.stderr.write(`at-least-once, one lost offset commit: ${dedup.duplicates} repeated results removed by id\n`);
+    } finally {
+      await running.stop();
+    }
+  });
+
   it('survives kill -9 four times under load: every event has every result; repeats are counted and removed by id', async () => {
     const { config, env } = testConfig('alo-crash');
     await createTestTopics(config);
