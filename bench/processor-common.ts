@@ -105,16 +105,22 @@ export async function startServe(env: NodeJS.ProcessEnv, settings: Record<string
 }
 
 /**
- * Counts results (read_committed) on the four task topics from their current end; `onResult` gets
+ * Counts results (read_committed unless told otherwise) on the four task topics from their current end; `onResult` gets
  * each result's id, task and receive time. Resolves once it fetches (its start offsets are fixed).
  */
 export async function listenResults(
   config: TridentConfig,
   onResult: (id: string, task: TopicKind, receivedAt: number, createdAt: number, processedAt: number) => void,
+  options: { readUncommitted?: boolean } = {},
 ): Promise<() => Promise<void>> {
   const kafka = createKafka(config, 'bench-reader');
   const codec = EventCodec.fromConfig(config);
-  const consumer = kafka.consumer({ groupId: `bench-reader-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 5, minBytes: 1 });
+  const consumer = kafka.consumer({
+    groupId: `bench-reader-${randomUUID()}`,
+    readUncommitted: options.readUncommitted ?? false,
+    maxWaitTimeInMs: 5,
+    minBytes: 1,
+  });
   // The first fetch comes after the start offsets were resolved: from then on no new result is missed
   // (joining the group is too early, records written before the resolution would be skipped).
   const fetching = new Promise<void>((resolve) => consumer.on(consumer.events.FETCH, () => resolve()));

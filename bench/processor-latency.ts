@@ -4,8 +4,11 @@
  * events at half that rate for `--seconds`, and each result's arrival time (read_committed
  * consumer, this process) minus its event's createdAt is recorded. Prints p50/p99 and, beside them, the encoder time of one micro-batch (mean model
  * time per batch from the processor's metrics) and the latency beyond it (goals ≤ 15 ms / 50 ms).
+ * A second, read_uncommitted reader sees each result as soon as it is written; the read_committed
+ * reader's lag behind it is the transaction-marker delay, reported separately (≈ 0 at-least-once).
  *
  *   npm run build && node dist/bench/processor-latency.js [--model DIR] [--seconds 20] [--peak-texts 1024]
+ *     [--delivery exactly-once|at-least-once] [--batch-wait adaptive|fixed]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -26,8 +29,16 @@ async function main(): Promise<void> {
   const peakTexts = Number(a.get('peak-texts') ?? 1024);
   const partitions = Number(a.get('partitions') ?? 6);
   const texts = benchTexts(peakTexts);
+  const delivery = a.get('delivery') ?? 'exactly-once';
+  const batchWait = a.get('batch-wait') ?? 'adaptive';
+  if (!['exactly-once', 'at-least-once'].includes(delivery)) throw new Error(`--delivery: exactly-once or at-least-once, not ${delivery}`);
+  if (!['adaptive', 'fixed'].includes(batchWait)) throw new Error(`--batch-wait: adaptive or fixed, not ${batchWait}`);
   const { config, env } = await benchConfig(partitions);
-  const serve = await startServe({ ...env, TRIDENT_MODEL_PATH: dir }, {}, 29900 + Math.floor(Math.random() * 90));
+  const serve = await startServe(
+    { ...env, TRIDENT_MODEL_PATH: dir },
+    { TRIDENT_PROCESSOR_DELIVERY: delivery, TRIDENT_PROCESSOR_BATCH_WAIT: batchWait },
+    29900 + Math.floor(Math.random() * 90),
+  );
   const producer = new TridentProducer(createKafka(config, 'bench-producer'), EventCodec.fromConfig(config), config);
   await producer.connect();
 
@@ -41,7 +52,11 @@ async function main(): Promise<void> {
   const peakDone = new Promise<void>((r) => (finishPeak = r));
   const toProcessed: number[] = [];
   const toReceived: number[] = [];
-  const stopListening = await listenResults(config, (id, _task, receivedAt, createdAt, processedAt) => {
+  // Per task/id: when the read_uncommitted reader got it, when the read_committed one did.
+  const writtenAt = new Map<string, number>();
+  const committedAt = new Map<string, number>();
+  const markerDelays: number[] = [];
+  const stopListening = await listenResults(config, (id, task, receivedAt, createdAt, processedAt) => {
     if (phase === 'peak') {
       lastAt = receivedAt;
       if (--pending === 0) finishPeak();
@@ -53,13 +68,31 @@ async function main(): Promise<void> {
     entry.last = Math.max(entry.last, receivedAt);
     entry.tasks += 1;
     perEvent.set(id, entry);
+    const key = `${task}/${id}`;
+    const uncommittedAt = writtenAt.get(key);
+    if (uncommittedAt !== undefined) markerDelays.push(receivedAt - uncommittedAt);
+    else committedAt.set(key, receivedAt);
   });
+  // The same results as soon as they are written (transaction open or not): the marker delay is how
+  // much later the read_committed reader above gets each one.
+  const stopUncommitted = await listenResults(
+    config,
+    (id, task, receivedAt) => {
+      if (phase !== 'paced') return;
+      const key = `${task}/${id}`;
+      const seenCommitted = committedAt.get(key);
+      if (seenCommitted !== undefined) markerDelays.push(seenCommitted - receivedAt);
+      else writtenAt.set(key, receivedAt);
+    },
+    { readUncommitted: true },
+  );
   const started = Date.now();
   for (let i = 0; i < peakEvents.length; i += 500)
     await producer.send(peakEvents.slice(i, i + 500).map((event) => ({ kind: 'text' as const, event, key: event.id })));
   await peakDone;
   const peak = peakEvents.length / ((lastAt - started) / 1000);
   const before = await serve.metrics();
+  console.log(`delivery ${delivery}, batch wait ${batchWait}`);
   console.log(`model ${dir}; peak end-to-end ${fmt(peak)} events/s (all four tasks, one question each)`);
 
   // 2. Half the peak, paced by `trident produce --rate` in its own process (so this process only
@@ -120,6 +153,10 @@ async function main(): Promise<void> {
   console.log(
     `  of which created → processor encodes the result: p50 ${fmt(percentile(toProcessed, 50))} ms, p99 ${fmt(percentile(toProcessed, 99))} ms; result encoded → received (commit + read_committed fetch): p50 ${fmt(percentile(toReceived, 50))} ms, p99 ${fmt(percentile(toReceived, 99))} ms`,
   );
+  markerDelays.sort((x, y) => x - y);
+  console.log(
+    `read_committed marker delay (read_committed − read_uncommitted receive time, ${markerDelays.length} results): p50 ${fmt(percentile(markerDelays, 50))} ms, p99 ${fmt(percentile(markerDelays, 99))} ms`,
+  );
   console.log(`model time of one micro-batch (mean over ${batches} batches): ${fmt(encoderMs)} ms`);
   console.log(`beyond one batch's model time: p50 ${fmt(p50 - encoderMs)} ms (goal ≤ 15), p99 ${fmt(p99 - encoderMs)} ms (goal ≤ 50)`);
   const commits = (after.get('trident_processor_commit_seconds_count') ?? 0) - (before.get('trident_processor_commit_seconds_count') ?? 0);
@@ -127,10 +164,13 @@ async function main(): Promise<void> {
     (((after.get('trident_processor_commit_seconds_sum') ?? 0) - (before.get('trident_processor_commit_seconds_sum') ?? 0)) /
       Math.max(1, commits)) *
     1000;
-  console.log(`transactions: ${commits} (mean ${fmt(commitMs)} ms to produce results and commit); micro-batches ${batches}`);
+  console.log(
+    `${delivery === 'exactly-once' ? 'transactions' : 'batch commits (produce, acks, offsets)'}: ${commits} (mean ${fmt(commitMs)} ms to produce results and commit); micro-batches ${batches}`,
+  );
   console.log(`processor peak RSS under load: ${mb(peakRss)}`);
   await producer.disconnect();
   await stopListening();
+  await stopUncommitted();
   await serve.stop();
   process.exit(0);
 }

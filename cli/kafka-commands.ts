@@ -9,6 +9,7 @@ import { TridentProducer } from '../producers/producer';
 import { produce, summaryLine } from '../producers/produce';
 import { parseRate } from '../producers/rate';
 import { tail } from '../consumers/tail';
+import { ResultDedup, type ResultIdentity } from '../consumers/result-dedup';
 import type { CliContext } from '../common/cli-context';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -146,14 +147,24 @@ export function registerKafkaCommands(program: Command, context: CliContext): vo
     .option('--timeout <seconds>', 'stop after this many seconds')
     .option('--read-uncommitted', 'also show records of open or aborted transactions')
     .option('--meta', 'wrap each record with topic, partition, offset and key')
+    .option('--dedupe', 'drop repeated results (same topic, tenant and id): for processor.delivery at-least-once')
     .action(
       async (
         topic: string,
-        options: { fromBeginning?: boolean; follow?: boolean; max?: string; timeout?: string; readUncommitted?: boolean; meta?: boolean },
+        options: {
+          fromBeginning?: boolean;
+          follow?: boolean;
+          max?: string;
+          timeout?: string;
+          readUncommitted?: boolean;
+          meta?: boolean;
+          dedupe?: boolean;
+        },
       ) => {
         const config = context.config();
         const kafka = createKafka(config, 'trident-tail');
         const codec = EventCodec.fromConfig(config);
+        const dedup = options.dedupe ? new ResultDedup() : null;
         const count = await tail(
           kafka,
           codec,
@@ -167,6 +178,8 @@ export function registerKafkaCommands(program: Command, context: CliContext): vo
             readUncommitted: options.readUncommitted,
           },
           (record) => {
+            const value = record.value as ResultIdentity | null;
+            if (dedup && value && typeof value.id === 'string' && !dedup.first(record.topic, value)) return;
             const line = options.meta
               ? record
               : record.error
@@ -179,7 +192,7 @@ export function registerKafkaCommands(program: Command, context: CliContext): vo
             );
           },
         );
-        console.error(`${count} records`);
+        console.error(`${count} records${dedup ? ` (${dedup.duplicates} repeated results dropped)` : ''}`);
       },
     );
 }

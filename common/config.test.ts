@@ -36,6 +36,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: { TRIDENT_KAFKA_BROKERS: 'nohostport' } })).toThrow(/kafka\.brokers\.0: expected host:port/);
   });
 
+  it('processor.delivery defaults to exactly-once and processor.batchWait to adaptive; other values are refused', () => {
+    expect(loadConfig({ env: {} }).processor).toMatchObject({ delivery: 'exactly-once', batchWait: 'adaptive' });
+    const set = loadConfig({ env: { TRIDENT_PROCESSOR_DELIVERY: 'at-least-once', TRIDENT_PROCESSOR_BATCH_WAIT: 'fixed' } });
+    expect(set.processor).toMatchObject({ delivery: 'at-least-once', batchWait: 'fixed' });
+    expect(() => loadConfig({ env: { TRIDENT_PROCESSOR_DELIVERY: 'at-most-once' } })).toThrow(/processor\.delivery/);
+    expect(() => loadConfig({ env: { TRIDENT_PROCESSOR_BATCH_WAIT: 'sometimes' } })).toThrow(/processor\.batchWait/);
+  });
+
   it('reads a JSON file and names an unknown key in it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'trident-config-'));
     const good = join(dir, 'good.json');

@@ -173,6 +173,18 @@ export const configSchema = z
           .default([...builtInTasks]),
         maxBatchEvents: z.number().int().min(1).default(32),
         maxBatchWaitMs: z.number().int().min(0).default(10),
+        /**
+         * `adaptive`: wait up to maxBatchWaitMs for a micro-batch to fill only while one is in flight
+         * (an idle encoder gets each event at once); `fixed`: always wait up to maxBatchWaitMs.
+         */
+        batchWait: z.enum(['adaptive', 'fixed']).default('adaptive'),
+        /**
+         * `exactly-once`: results, dead letters and the input offsets commit in one transaction
+         * (read_committed readers see each result once). `at-least-once`: an idempotent producer
+         * writes them and the offsets are committed after their acks; no transaction, no marker
+         * delay for readers, but a crash can repeat results (they carry the event id: dedupe by it).
+         */
+        delivery: z.enum(['exactly-once', 'at-least-once']).default('exactly-once'),
         maxBatchTokens: z.number().int().min(1).default(8192),
         maxInFlightBatches: z.number().int().min(1).default(2),
         /** Most estimated encoder tokens one event may cost (text passes + one text window pass per question); more is dead-lettered as TOKEN_BUDGET_EXCEEDED. */

@@ -67,6 +67,108 @@ describe('MicroBatcher', () => {
   });
 });
 
+describe('MicroBatcher with adaptiveWait', () => {
+  const options = { maxEvents: 4, maxWaitMs: 50, maxTokens: 10_000, bucketBounds: [1000], adaptiveWait: true };
+
+  it('sends an item at once while no batch is in flight (an idle encoder is never kept waiting)', () => {
+    const clock = fakeClock();
+    const batcher = new MicroBatcher<string>(options, clock.now);
+    expect(batcher.add('a', 10)).toEqual([['a']]);
+    expect(batcher.inFlight).toBe(1);
+    expect(batcher.nextDeadline()).toBeNull();
+  });
+
+  it('while a batch is in flight, waits up to maxWaitMs like the fixed wait', () => {
+    const clock = fakeClock();
+    const batcher = new MicroBatcher<string>(options, clock.now);
+    batcher.add('a', 10);
+    expect(batcher.add('b', 10)).toEqual([]);
+    clock.advance(49);
+    expect(batcher.poll()).toEqual([]);
+    clock.advance(1);
+    expect(batcher.poll()).toEqual([['b']]);
+    expect(batcher.inFlight).toBe(2);
+  });
+
+  it('while busy, a full batch still closes at maxEvents', () => {
+    const batcher = new MicroBatcher<string>(options, fakeClock().now);
+    batcher.add('a', 10);
+    expect(['b', 'c', 'd'].flatMap((x) => batcher.add(x, 10))).toEqual([]);
+    expect(batcher.add('e', 10)).toEqual([['b', 'c', 'd', 'e']]);
+  });
+
+  it('when the last batch in flight finishes, sends what waits without waiting for its deadline', () => {
+    const clock = fakeClock();
+    const batcher = new MicroBatcher<string>(options, clock.now);
+    batcher.add('a', 10);
+    batcher.add('b', 10);
+    batcher.add('c', 10);
+    clock.advance(5);
+    expect(batcher.done()).toEqual([['b', 'c']]);
+    expect(batcher.inFlight).toBe(1);
+    expect(batcher.pending).toBe(0);
+  });
+
+  it('does not send early while another batch is still in flight', () => {
+    const batcher = new MicroBatcher<string>({ ...options, maxEvents: 2 }, fakeClock().now);
+    expect(batcher.add('a', 10)).toEqual([['a']]);
+    batcher.add('b', 10);
+    expect(batcher.add('c', 10)).toEqual([['b', 'c']]);
+    expect(batcher.add('d', 10)).toEqual([]);
+    expect(batcher.done()).toEqual([]); // one of two finished: still busy
+    expect(batcher.done()).toEqual([['d']]);
+  });
+
+  it('under steady load batches like the fixed wait; at low load it adds no wait', () => {
+    // Items every 5 ms, each batch taking 20 ms of model time: the adaptive batcher forms batches
+    // (it is busy), while one item every 100 ms (idle between) is sent the moment it arrives.
+    const clock = fakeClock();
+    const batcher = new MicroBatcher<string>({ ...options, maxEvents: 32 }, clock.now);
+    const running: Array<{ until: number }> = [];
+    const sizes: number[] = [];
+    const waits: number[] = [];
+    const arrivals = new Map<string, number>();
+    const start = (batches: string[][]) =>
+      batches.forEach((b) => {
+        sizes.push(b.length);
+        b.forEach((x) => waits.push(clock.now() - arrivals.get(x)!));
+        running.push({ until: clock.now() + 20 });
+      });
+    const tick = () => {
+      for (const r of [...running]) {
+        if (r.until > clock.now()) continue;
+        running.splice(running.indexOf(r), 1);
+        start(batcher.done());
+      }
+      start(batcher.poll());
+    };
+    for (let i = 0; i < 40; i++) {
+      arrivals.set(`busy-${i}`, clock.now());
+      start(batcher.add(`busy-${i}`, 10));
+      clock.advance(5);
+      tick();
+    }
+    for (let t = 0; t < 200; t += 5, clock.advance(5)) tick();
+    expect(Math.max(...sizes)).toBeGreaterThan(1);
+    sizes.length = 0;
+    waits.length = 0;
+    for (let i = 0; i < 5; i++) {
+      arrivals.set(`idle-${i}`, clock.now());
+      start(batcher.add(`idle-${i}`, 10));
+      for (let t = 0; t < 100; t += 5) {
+        clock.advance(5);
+        tick();
+      }
+    }
+    expect(sizes).toEqual([1, 1, 1, 1, 1]);
+    expect(waits).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('done() without a batch in flight is a caller bug', () => {
+    expect(() => new MicroBatcher<string>(options, fakeClock().now).done()).toThrow(RangeError);
+  });
+});
+
 describe('estimateTokens', () => {
   it('counts a text pass plus one (question + text) pass per question', () => {
     const text = 'x'.repeat(400);

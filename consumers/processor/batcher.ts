@@ -3,6 +3,12 @@
  * buckets so a batch holds texts of similar length (less padding); a bucket's batch closes when it
  * holds `maxEvents` items, when adding one more would pass `maxTokens`, or `maxWaitMs` after its
  * first item arrived.
+ *
+ * With `adaptiveWait` the wait follows the load: a batch is only worth waiting for while the encoder
+ * is busy anyway. The batcher counts the batches it handed out and the caller reports each one
+ * finished (`done`); while none is in flight an item is sent at once, and when the last one in
+ * flight finishes, whatever waits is sent without waiting for its deadline. Under load (a batch
+ * always in flight) it batches exactly like the fixed wait.
  */
 export interface BatcherOptions {
   maxEvents: number;
@@ -11,6 +17,8 @@ export interface BatcherOptions {
   maxTokens: number;
   /** Upper token bounds of the length buckets, ascending; longer items share the last bucket. */
   bucketBounds?: number[];
+  /** Wait for more items only while a batch is in flight (see above); default false: always wait up to `maxWaitMs`. */
+  adaptiveWait?: boolean;
 }
 
 interface Bucket<T> {
@@ -25,6 +33,7 @@ export class MicroBatcher<T> {
   private readonly buckets: Array<Bucket<T> | null>;
   private readonly bounds: number[];
   private pendingCount = 0;
+  private inFlightCount = 0;
 
   constructor(
     private readonly options: BatcherOptions,
@@ -41,7 +50,12 @@ export class MicroBatcher<T> {
     return this.pendingCount;
   }
 
-  /** Adds one item of `tokens` estimated tokens; returns the batches this closes (0, 1 or 2). */
+  /** Batches handed out and not yet reported `done`. */
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /** Adds one item of `tokens` estimated tokens; returns the batches this closes (0, 1 or 2; more with `adaptiveWait` when idle). */
   add(item: T, tokens: number): T[][] {
     const index = this.bucketOf(tokens);
     const closed: T[][] = [];
@@ -58,8 +72,21 @@ export class MicroBatcher<T> {
     bucket.tokens += tokens;
     this.pendingCount += 1;
     if (bucket.items.length >= this.options.maxEvents || bucket.tokens >= this.options.maxTokens) closed.push(this.close(index));
-    if (this.options.maxWaitMs === 0) closed.push(...this.flush());
-    return closed;
+    // No wait at all, or (adaptive) an idle encoder: nothing is gained by holding the item back.
+    if (this.options.maxWaitMs === 0 || (this.options.adaptiveWait && this.inFlightCount === 0 && closed.length === 0))
+      closed.push(...this.closeAll());
+    return this.handOut(closed);
+  }
+
+  /**
+   * One batch handed out by this batcher has finished. With `adaptiveWait`, when it was the last one
+   * in flight the encoder is idle: returns what waits (all open buckets), else nothing.
+   */
+  done(): T[][] {
+    if (this.inFlightCount === 0) throw new RangeError('batcher: done() without a batch in flight');
+    this.inFlightCount -= 1;
+    if (!this.options.adaptiveWait || this.inFlightCount > 0) return [];
+    return this.handOut(this.closeAll());
   }
 
   /** Returns the batches whose wait has expired. Never blocks. */
@@ -69,11 +96,15 @@ export class MicroBatcher<T> {
     this.buckets.forEach((bucket, index) => {
       if (bucket && now - bucket.openedAt >= this.options.maxWaitMs) closed.push(this.close(index));
     });
-    return closed;
+    return this.handOut(closed);
   }
 
   /** Closes every open bucket (shutdown, rebalance). */
   flush(): T[][] {
+    return this.handOut(this.closeAll());
+  }
+
+  private closeAll(): T[][] {
     const closed: T[][] = [];
     this.buckets.forEach((bucket, index) => {
       if (bucket) closed.push(this.close(index));
@@ -91,6 +122,12 @@ export class MicroBatcher<T> {
       }
     }
     return deadline;
+  }
+
+  /** Every batch returned to the caller is in flight until it reports it `done`. */
+  private handOut(batches: T[][]): T[][] {
+    this.inFlightCount += batches.length;
+    return batches;
   }
 
   private bucketOf(tokens: number): number {

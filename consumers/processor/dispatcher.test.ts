@@ -33,3 +33,32 @@ describe('Dispatcher fairness', () => {
     dispatcher.close();
   });
 });
+
+describe('Dispatcher with adaptiveWait', () => {
+  it('runs an event at once on an idle encoder, batches what arrives meanwhile, and sends it when the encoder frees up', async () => {
+    const calls: string[][] = [];
+    let release!: () => void;
+    const first = new Promise<void>((r) => (release = r));
+    const run: RunModel = async (inputs) => {
+      calls.push(inputs.map((i) => i.id));
+      if (calls.length === 1) await first;
+      return inputs.map((i) => ({ id: i.id }) as PredictOutput);
+    };
+    // A 60 s wait: any batch that runs before the test ends was sent by the adaptive rule, not the timer.
+    const dispatcher = new Dispatcher(
+      { maxEvents: 32, maxWaitMs: 60_000, maxTokens: 10_000, adaptiveWait: true },
+      new InferenceStep(fixedModel(run, identity), 2),
+    );
+    const item = (id: string) => ({ id, text: 'x', questions: [], tasks: ['sentiment' as const] });
+    const a = dispatcher.submit(item('a'), 10);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([['a']]);
+    const rest = [dispatcher.submit(item('b'), 10), dispatcher.submit(item('c'), 10)];
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([['a']]); // busy: b and c wait for more
+    release();
+    await Promise.all([a, ...rest]);
+    expect(calls).toEqual([['a'], ['b', 'c']]);
+    dispatcher.close();
+  });
+});

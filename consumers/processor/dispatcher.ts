@@ -18,6 +18,7 @@ interface Pending {
 export class Dispatcher {
   private readonly batcher: MicroBatcher<Pending>;
   private timer: NodeJS.Timeout | null = null;
+  private closed = false;
 
   /**
    * @param heavyInference where batches over the batch token budget run (one event that alone costs
@@ -51,6 +52,7 @@ export class Dispatcher {
   private arm(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.closed) return; // a batch finishing after close() must not start a timer that keeps the process alive
     const deadline = this.batcher.nextDeadline();
     if (deadline === null) return;
     this.timer = setTimeout(
@@ -63,7 +65,17 @@ export class Dispatcher {
     );
   }
 
+  /** Runs one batch; then tells the batcher, which (adaptive wait) may hand out what waits now that the encoder is idle. */
   private async runBatch(batch: Pending[]): Promise<void> {
+    try {
+      await this.runOnce(batch);
+    } finally {
+      for (const next of this.batcher.done()) void this.runBatch(next);
+      this.arm();
+    }
+  }
+
+  private async runOnce(batch: Pending[]): Promise<void> {
     const tokens = batch.reduce((n, p) => n + p.tokens, 0);
     batchEvents.observe(batch.length);
     batchTokens.observe(tokens);
@@ -86,6 +98,7 @@ export class Dispatcher {
   }
 
   close(): void {
+    this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }

@@ -2,7 +2,9 @@
  * The streaming processor (`trident serve`): consumes `trident.text` in a consumer group, and for
  * each fetched batch of a partition: decode → validate → micro-batch (shared with the other
  * partitions) → infer → produce results and dead letters + commit the offsets, in one Kafka
- * transaction per partition batch. Offsets travel with the messages; only that last step commits.
+ * transaction per partition batch (or, with `processor.delivery: at-least-once`, produced first and
+ * the offsets committed after their acks; see at-least-once.ts). Offsets travel with the messages;
+ * only that last step commits.
  * A partition stays paused while its batch is in flight, so the fetch loop keeps serving the other
  * partitions instead of waiting for every batch of the last fetch to commit (kafkajs fetches again
  * only when all handlers of a fetch have returned).
@@ -27,8 +29,7 @@ import {
 } from './outcomes';
 import { checkEventCost } from './event-cost';
 import { PartitionTransactions, ProducerFencedError, StaleProducerError, type TopicMessages } from './transactions';
-import type { PartitionProducer } from './partition-producer';
-import type { Transaction } from 'kafkajs';
+import { atLeastOnceOutput, type BatchOutput, type OutputLease } from './at-least-once';
 import { PartitionControl } from './partition-control';
 import { BatchRetries } from './batch-retries';
 import { isModelUnavailable } from './model-availability';
@@ -47,7 +48,8 @@ const MAX_RESULT_BYTES = 900_000;
 
 export class Processor {
   private consumer: Consumer | null = null;
-  private readonly transactions: PartitionTransactions;
+  /** Where batches commit: one transaction per partition batch, or at-least-once (processor.delivery). */
+  private readonly batchOutput: BatchOutput;
   private readonly dispatcher: Dispatcher;
   private readonly guard: DeadLetterRateGuard;
   private readonly prepareContext: PrepareContext;
@@ -80,9 +82,8 @@ export class Processor {
     private readonly log: Logger,
   ) {
     const p = config.processor;
-    this.transactions = new PartitionTransactions(kafka, p.transactionalIdPrefix, p.groupId);
     this.dispatcher = new Dispatcher(
-      { maxEvents: p.maxBatchEvents, maxWaitMs: p.maxBatchWaitMs, maxTokens: p.maxBatchTokens },
+      { maxEvents: p.maxBatchEvents, maxWaitMs: p.maxBatchWaitMs, maxTokens: p.maxBatchTokens, adaptiveWait: p.batchWait === 'adaptive' },
       new InferenceStep(model.acquire, p.maxInFlightBatches),
       (error, attempt) => log.warn({ err: error, attempt }, 'inference busy; retrying the batch'),
       new InferenceStep(model.acquire, 1),
@@ -111,6 +112,14 @@ export class Processor {
     const window = parseDuration(p.dedupWindow) ?? 0;
     this.seenIds = window > 0 ? new SeenIds(window, p.dedupMaxIdsPerPartition) : null;
     this.dedupTopic = p.dedupTopic ?? `${p.groupId}-processed-ids`;
+    this.batchOutput =
+      p.delivery === 'at-least-once'
+        ? atLeastOnceOutput(
+            kafka,
+            (topic, partition, offset) => this.commitOffset(topic, partition, offset),
+            this.seenIds ? this.dedupTopic : null,
+          )
+        : new PartitionTransactions(kafka, p.transactionalIdPrefix, p.groupId);
     this.done = new Promise<void>((resolve, reject) => {
       this.finish = resolve;
       this.failure = reject;
@@ -184,7 +193,7 @@ export class Processor {
       await this.drainInFlight();
       await this.admin?.disconnect().catch(() => undefined);
       this.dispatcher.close();
-      await this.transactions.close();
+      await this.batchOutput.close();
       if (error === null) this.finish();
       else this.failure?.(error);
     })();
@@ -219,10 +228,10 @@ export class Processor {
       .map(([topic, partitions]) => ({ topic, partitions: partitions.filter((p) => !this.inFlight.has(`${topic}-${p}`)) }))
       .filter(({ partitions }) => partitions.length > 0);
     for (const { topic, partitions } of idle) this.control.resume(topic, partitions);
-    for (const key of this.transactions.partitions) {
+    for (const key of this.batchOutput.partitions) {
       if (!owned.has(key)) {
         const cut = key.lastIndexOf('-');
-        await this.transactions.drop(key.slice(0, cut), Number(key.slice(cut + 1)));
+        await this.batchOutput.drop(key.slice(0, cut), Number(key.slice(cut + 1)));
       }
     }
     this.log.info({ assignment }, 'partitions assigned');
@@ -245,7 +254,7 @@ export class Processor {
     if (this.inFlight.has(key)) return void this.control.pause(topic, [partition]);
     // Make sure this partition's transactional id is ours (fencing any zombie) before any work. The
     // batch commits only with this producer (its lease); a dropped or replaced one refuses.
-    const { producer, fresh } = await this.transactions.open(topic, partition).catch((error: unknown) => {
+    const { producer, fresh } = await this.batchOutput.open(topic, partition).catch((error: unknown) => {
       throw new Error(`cannot initialise the transactional producer of ${key}: ${(error as Error).message}`, { cause: error });
     });
     if (fresh) {
@@ -302,7 +311,7 @@ export class Processor {
    * next batch opens a new producer (fencing the old epoch) and re-reads the group's offset.
    */
   private async complete(
-    producer: PartitionProducer<Transaction>,
+    producer: OutputLease,
     messages: KafkaMessage[],
     outcomes: Array<Promise<Outcome>>,
     first: string,
@@ -325,7 +334,7 @@ export class Processor {
       if (this.seenIds && processed.length > 0)
         output.push({ topic: this.dedupTopic, messages: processed.map((k) => changelogRecord(partition, k, processedAt)) });
       const next = (BigInt(last) + 1n).toString();
-      await this.transactions.commit(producer, output, next);
+      await this.batchOutput.commit(producer, output, next);
       this.seenIds?.record(partition, processed, processedAt);
       this.retries.succeeded(topic, partition);
       this.account(settled);
@@ -366,6 +375,12 @@ export class Processor {
     this.admin ??= this.kafka.admin();
     await (this.adminConnected ??= this.admin.connect());
     return this.admin;
+  }
+
+  /** At-least-once: commits the input offset through the group consumer, after the batch's records were acknowledged. */
+  private async commitOffset(topic: string, partition: number, offset: string): Promise<void> {
+    if (!this.consumer) throw new Error('the consumer is not running');
+    await this.consumer.commitOffsets([{ topic, partition, offset }]);
   }
 
   /** The group's committed offset of one partition (null when none). */

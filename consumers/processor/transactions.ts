@@ -9,6 +9,7 @@ import { CompressionTypes } from 'kafkajs';
 import { defaultPartitioner } from '../../common/kafka';
 import { commitSeconds, transactions as transactionMetric } from './metrics';
 import { PartitionProducers, ProducerFencedError, StaleProducerError, type PartitionProducer } from './partition-producer';
+import type { BatchOutput } from './at-least-once';
 
 export { ProducerFencedError, StaleProducerError, TransactionFailedError } from './partition-producer';
 
@@ -57,7 +58,7 @@ function sizeOf(value: Buffer | string | null | undefined): number {
  * The processor's transactional producers: one per input partition, leased to the batches consumed
  * under it (see partition-producer.ts for the rules), with the produce + sendOffsets body of a commit.
  */
-export class PartitionTransactions {
+export class PartitionTransactions implements BatchOutput<PartitionProducer<Transaction>> {
   private readonly producers: PartitionProducers<Transaction>;
 
   constructor(
