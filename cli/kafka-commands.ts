@@ -9,7 +9,7 @@ import { TridentProducer } from '../producers/producer';
 import { produce, summaryLine } from '../producers/produce';
 import { parseRate } from '../producers/rate';
 import { tail } from '../consumers/tail';
-import { ResultDedup, type ResultIdentity } from '../consumers/result-dedup';
+import { ResultDedup, type ResultIdentity } from '../common/result-dedup';
 import type { CliContext } from '../common/cli-context';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];

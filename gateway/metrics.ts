@@ -54,6 +54,12 @@ export const gatewayMetrics = {
     labelNames: ['task'] as const,
     registers,
   }),
+  resultsRepeated: new Counter({
+    name: 'trident_gateway_results_repeated_total',
+    help: 'Repeats of a result already delivered (same topic, tenant and id; processor.delivery at-least-once after a crash), dropped, by task.',
+    labelNames: ['task'] as const,
+    registers,
+  }),
   resultsInvalid: new Counter({
     name: 'trident_gateway_results_invalid_total',
     help: 'Result events that could not be decoded (skipped), by code.',

@@ -9,6 +9,7 @@ import { InvalidMessageError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { builtInTasks, type TaskName } from '../common/tasks';
 import type { EventCodec } from '../schemas/codec';
+import { ResultDedup } from '../common/result-dedup';
 import { gatewayMetrics } from './metrics';
 import type { ResultIdentity } from './subscriptions';
 
@@ -23,6 +24,8 @@ export interface ResultStreamState {
 export class ResultStream {
   private consumer: Consumer | undefined;
   private stopped = false;
+  /** Recent (topic, tenant, id) delivered; repeats are dropped (bounded: repeats arrive close together). */
+  private readonly repeats = new ResultDedup(200_000);
   private retryTimer: NodeJS.Timeout | undefined;
   readonly state: ResultStreamState = { running: false };
   private readonly taskByTopic: Map<string, TaskName>;
@@ -110,6 +113,11 @@ export class ResultStream {
             const code = error instanceof InvalidMessageError ? error.code : 'DECODE_FAILED';
             gatewayMetrics.resultsInvalid.inc({ code });
             this.log.warn({ err: error, topic, partition, offset: message.offset }, 'skipping a result that does not decode');
+            return;
+          }
+          // At-least-once processors may write a result again after a crash; clients get it once.
+          if (!this.repeats.first(topic, result as unknown as ResultIdentity)) {
+            gatewayMetrics.resultsRepeated.inc({ task });
             return;
           }
           const processedAt = typeof result.processedAt === 'number' ? result.processedAt : undefined;

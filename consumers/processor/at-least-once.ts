@@ -4,7 +4,7 @@
  * only after the broker acknowledged all of them (acks=all) are the processed ids written to the
  * dedup changelog, and only after that is the input offset committed. A crash at any point leaves
  * the offset behind what was written, so the batch is read again: results may repeat (each carries
- * the event id; readers dedupe by it, see result-dedup.ts), nothing is lost. Records are plain (not
+ * the event id; readers dedupe by it, see common/result-dedup.ts), nothing is lost. Records are plain (not
  * transactional), so read_committed readers see them as soon as they are acknowledged: no wait for
  * commit markers.
  *

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Consumer, Kafka } from 'kafkajs';
-import { ResultDedup } from '../../consumers/result-dedup';
+import { ResultDedup } from '../../common/result-dedup';
 import { createTestTopics, runCli, testConfig, uniqueName } from './harness';
 import { countIds, processorEnv, readTopic, startServe, stopServe } from './processor-harness';
 import { produceEvents, startInProcess } from './fault-harness';
