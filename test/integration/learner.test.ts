@@ -16,7 +16,6 @@ import { Learner, readChangelog } from '../../consumers/learner/learner';
 import { learnerModelOf, resolveProduction, trainOnce } from '../../consumers/learner/training';
 import type { BuildCandidateOptions, CandidateBuild } from '../../model/learn/types';
 import { ModelRegistry } from '../../model/registry/registry';
-import * as candidate from '../../model/learn/candidate';
 import { loadManifest } from '../../model/manifest';
 import { EventCodec } from '../../schemas/codec';
 import type { DeadLetter } from '../../schemas/generated/dlq';
@@ -350,9 +349,7 @@ describe('trident learn', () => {
     expect(restored.newSinceTraining).toBe(0);
   });
 
-  const placeholder = (candidate as { CANDIDATE_PLACEHOLDER?: boolean }).CANDIDATE_PLACEHOLDER === true;
-  // Needs the real head trainer (model/learn/candidate.ts); skipped while it is the placeholder.
-  (placeholder ? it.skip : it)('feedback for a new categories head → learn --once → promote → predict', async () => {
+  it('feedback for a new categories head → learn --once → promote → predict', async () => {
     const production = join(repoRoot, 'model', 'artifacts', 'trident-multitask-1.1.0');
     const { env } = await setup('learn-loop');
     const cliOk = async (args: string[], input?: string) => {
