@@ -111,4 +111,48 @@ describe('EventCodec registration', () => {
     await Promise.all(Array.from({ length: 10 }, (_, i) => codec.encode('text', { ...textEvent, id: `e${i}` })));
     expect(calls).toEqual(['register']);
   });
+
+  /** The library's refusal when a subject's level is not the one it asks for (the state a cut-off first registration leaves). */
+  function levelMismatch(level: string): Error {
+    return Object.assign(new Error(`Compatibility does not match the configuration (BACKWARD != ${level})`), {
+      name: 'ConfluentSchemaRegistryCompatibilityError',
+    });
+  }
+
+  it('finishes a first registration cut off before it set the subject to BACKWARD, then registers', async () => {
+    const registry = new FakeRegistry();
+    const levels = new Map<string, string>([['t.answers-value', 'NONE']]);
+    const register = registry.register.bind(registry);
+    const calls: string[] = [];
+    Object.assign(registry, {
+      register: async (schema: { schema: string }, options: { subject: string }) => {
+        calls.push(`register ${options.subject}`);
+        const level = levels.get(options.subject);
+        if (level && level !== 'BACKWARD') throw levelMismatch(level);
+        return register(schema);
+      },
+      setCompatibility: async (subject: string, level: string) => {
+        calls.push(`set ${subject} ${level}`);
+        levels.set(subject, level);
+      },
+    });
+    const codec = new EventCodec(registry, topics);
+    expect(await codec.register('answers')).toBe(1);
+    expect(calls).toEqual(['register t.answers-value', 'set t.answers-value BACKWARD', 'register t.answers-value']);
+  });
+
+  it('leaves a level someone chose (not NONE) alone and refuses with the registry’s reason', async () => {
+    const registry = new FakeRegistry();
+    let set = 0;
+    Object.assign(registry, {
+      register: async () => {
+        throw levelMismatch('FULL');
+      },
+      setCompatibility: async () => void (set += 1),
+    });
+    const error = await new EventCodec(registry, topics).register('answers').catch((e) => e);
+    expect(error).toMatchObject({ code: 'SCHEMA_INCOMPATIBLE' });
+    expect(error.message).toMatch(/BACKWARD != FULL/);
+    expect(set).toBe(0);
+  });
 });

@@ -34,12 +34,39 @@ export interface EventTypes {
 export interface SchemaRegistryClient {
   register(schema: { type: SchemaType; schema: string }, options: { subject: string }): Promise<{ id: number }>;
   getSchema(id: number): Promise<unknown>;
+  /** Sets one subject's compatibility level (PUT /config/{subject}); see `EventCodec.registerOnce` for why. */
+  setCompatibility?(subject: string, level: 'BACKWARD'): Promise<void>;
 }
 
 export const WIRE_HEADER_BYTES = 5;
 
-export function createSchemaRegistry(config: TridentConfig): SchemaRegistry {
-  return new SchemaRegistry({ host: config.registry.url, retry: { retries: 3 } });
+/** The library's client plus the one registry call it does not expose. */
+export class TridentSchemaRegistry extends SchemaRegistry implements SchemaRegistryClient {
+  constructor(private readonly url: string) {
+    super({ host: url, retry: { retries: 3 } });
+  }
+
+  async setCompatibility(subject: string, level: 'BACKWARD'): Promise<void> {
+    const response = await fetch(`${this.url.replace(/\/+$/, '')}/config/${encodeURIComponent(subject)}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility: level }),
+    });
+    if (!response.ok) throw new Error(`PUT /config/${subject}: HTTP ${response.status} ${(await response.text()).slice(0, 300)}`);
+  }
+}
+
+export function createSchemaRegistry(config: TridentConfig): TridentSchemaRegistry {
+  return new TridentSchemaRegistry(config.registry.url);
+}
+
+/**
+ * The library registers a new subject's first schema and only then sets the subject's level; a
+ * process killed between the two requests leaves the subject at the registry's default (NONE on
+ * Apicurio), and the library refuses every later registration with this mismatch.
+ */
+function isUnsetCompatibility(error: unknown): boolean {
+  return (error as Error | null)?.name === 'ConfluentSchemaRegistryCompatibilityError' && /!= NONE\)/.test((error as Error).message);
 }
 
 /** The registry refused or could not be reached; `code` is one of schemaErrorCodes. */
@@ -60,7 +87,7 @@ export class EventCodec {
   ) {}
 
   static fromConfig(config: TridentConfig): EventCodec {
-    return new EventCodec(createSchemaRegistry(config) as unknown as SchemaRegistryClient, config.topics);
+    return new EventCodec(createSchemaRegistry(config), config.topics);
   }
 
   /**
@@ -78,9 +105,17 @@ export class EventCodec {
 
   private async registerOnce(kind: TopicKind, schema: AvroRecordSchema): Promise<number> {
     const subject = subjectFor(this.topics[kind]);
+    const register = () => this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
     try {
-      const { id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
-      return id;
+      try {
+        return (await register()).id;
+      } catch (error) {
+        // A first registration cut off before it set the level (see isUnsetCompatibility): Trident's
+        // subjects are BACKWARD, so finish it, then register again.
+        if (!isUnsetCompatibility(error) || !this.registry.setCompatibility) throw error;
+        await this.registry.setCompatibility(subject, 'BACKWARD');
+        return (await register()).id;
+      }
     } catch (cause) {
       const status = (cause as { status?: number }).status;
       const message = (cause as Error).message;

@@ -74,19 +74,27 @@ describe('trident serve (processor)', () => {
     const procEnv = processorEnv(env, { TRIDENT_PROCESSOR_MAX_BATCH_EVENTS: '8', TRIDENT_PROCESSOR_SESSION_TIMEOUT_MS: '6000' });
     // Events keep arriving (paced) while the processor is killed and restarted, so every kill lands mid-stream.
     const producing = runCli(['produce', '--file', file, '--no-progress', '--rate', '150/s'], env);
+    const logs: string[] = [];
     for (let kill = 0; kill < 5; kill++) {
       const serve = await startServe(procEnv);
       await new Promise((r) => setTimeout(r, 200 + Math.random() * 1200));
       serve.child.kill('SIGKILL');
       expect(await serve.exited).toBe('SIGKILL');
+      logs.push(serve.output());
     }
     const serve = await startServe(procEnv);
     expect((await producing).code).toBe(0);
     try {
       await expectExactlyOnePerTask(config, byTask);
+    } catch (error) {
+      // The last processor's log says where it stood (CI keeps only the test's output).
+      process.stderr.write(`last processor's log (tail):\n${serve.output().slice(-6000)}\n`);
+      throw error;
     } finally {
       serve.child.kill('SIGTERM');
       await serve.exited;
+      logs.push(serve.output());
+      logs.forEach((log, i) => writeFileSync(join(repoRoot, 'test-output', `processor-crash-${i}.log`), log));
     }
   });
 

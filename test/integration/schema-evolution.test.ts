@@ -1,4 +1,4 @@
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { EventCodec, RegistryError, type SchemaRegistryClient } from '../../schemas/codec';
 import { loadSchema } from '../../schemas/catalog';
 import { testConfig } from './harness';
@@ -43,5 +43,32 @@ describe('schema evolution against the real registry', () => {
     expect(error).toBeInstanceOf(RegistryError);
     expect(error.code).toBe('SCHEMA_INCOMPATIBLE');
     expect(error.message).toMatch(/refused by the registry: .+/);
+  });
+
+  it('registers on a subject whose first registration was cut off before its level was set (a killed processor)', async () => {
+    const { config } = testConfig('schema-cut');
+    const subject = `${config.topics.answers}-value`;
+    const base = config.registry.url.replace(/\/+$/, '');
+    // What the library's first registration does before it sets the level: the schema alone.
+    const posted = await fetch(`${base}/subjects/${encodeURIComponent(subject)}/versions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema: JSON.stringify(loadSchema('answers')) }),
+    });
+    expect(posted.status).toBe(200);
+    const level = async () => {
+      const response = await fetch(`${base}/config/${encodeURIComponent(subject)}`);
+      return response.ok ? ((await response.json()) as { compatibilityLevel: string }).compatibilityLevel : `HTTP ${response.status}`;
+    };
+    const before = await level();
+    // The library alone refuses this subject from now on (unless the registry reports no level at all).
+    const plain = await new SchemaRegistry({ host: config.registry.url })
+      .register({ type: SchemaType.AVRO, schema: JSON.stringify(loadSchema('answers')) }, { subject })
+      .catch((e: Error) => e);
+    if (before === 'NONE') expect(plain).toMatchObject({ name: 'ConfluentSchemaRegistryCompatibilityError' });
+
+    const codec = EventCodec.fromConfig(config);
+    expect(await codec.register('answers')).toBeGreaterThan(0);
+    expect(await level()).toBe('BACKWARD');
   });
 });
