@@ -4,7 +4,7 @@
  *
  *   npm run build && node dist/bench/peers.js [--texts 256] [--artifact DIR] [--peers-dir DIR]
  *     [--threads N] [--micro-batch 64] [--in-flight 2] [--agreement-texts 256]
- *     [--cased-file FILE] [--repeat 2] [--show N]
+ *     [--cased-file FILE] [--repeat 2] [--peer-settings same|defaults] [--show N]
  *
  * - Trident: one Pipeline, all four tasks, its default batching, called as the processor calls it
  *   (micro-batches of `--micro-batch` inputs, `--in-flight` calls at once).
@@ -17,7 +17,8 @@
  * times and each keeps its fastest run. Trident's process also runs the texts one per call after its
  * timed run (same-shape latency as the peer's; its peak RSS is taken before). Both sides get the same ONNX
  * Runtime session settings: `--threads` intra-op threads (default: the number of cores), one inter-op
- * thread, spinning as Trident's config says (off unless TRIDENT_ORT_SPINNING=1).
+ * thread, spinning as Trident's config says (off unless TRIDENT_ORT_SPINNING=1); with
+ * `--peer-settings defaults` the peer keeps Transformers.js' own (ORT's: spinning on), threads still equal.
  * Prints texts/s, p50/p99 per text and peak RSS, the ratios Trident ÷ peer, and how often the two
  * agree (the peer's in-graph case_ids are those of lower-case text; see export_peers.py) on the bench
  * texts and on cased text (`--cased-file`, one text per line; default: generated sentences with
@@ -74,6 +75,8 @@ interface ChildJob {
   threads: number;
   microBatch: number;
   inFlight: number;
+  /** `same`: the peer's sessions get Trident's settings; `defaults`: Transformers.js' own (threads still equal). */
+  peerSettings: 'same' | 'defaults';
   texts: string[];
   casedTexts: string[];
 }
@@ -167,8 +170,10 @@ async function runPeer(job: ChildJob): Promise<SideResult> {
     device: 'cpu' as const,
     session_options: {
       intraOpNumThreads: job.threads,
-      interOpNumThreads: 1,
-      extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
+      ...(job.peerSettings === 'same' && {
+        interOpNumThreads: 1,
+        extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
+      }),
     },
   };
   const loadStarted = performance.now();
@@ -293,12 +298,14 @@ async function main(): Promise<void> {
     threads,
     microBatch: Number(a.get('micro-batch') ?? 64),
     inFlight: Number(a.get('in-flight') ?? 2),
+    peerSettings: (a.get('peer-settings') ?? 'same') as 'same' | 'defaults',
     texts: benchTexts(count),
     casedTexts: casedTexts(a.get('cased-file')).slice(0, Number(a.get('agreement-texts') ?? 256)),
   };
   console.log(
     `artifact ${manifest.name}-${manifest.version}; peers ${peersDir}; ${count} texts + 1 question each; ` +
-      `${threads} intra-op threads on both sides (${os.cpus().length} cores), spinning ${modelConfigFromEnv().ortSpinning ? 'on' : 'off'}`,
+      `${threads} intra-op threads on both sides (${os.cpus().length} cores), Trident's spinning ${modelConfigFromEnv().ortSpinning ? 'on' : 'off'}, ` +
+      `peer: ${base.peerSettings === 'same' ? "Trident's session settings" : "Transformers.js' defaults (ORT spinning on)"}`,
   );
   // Sides alternate so that machine noise hits both alike; each keeps its fastest run, and the
   // largest peak RSS of its runs.
