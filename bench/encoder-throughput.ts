@@ -1,8 +1,11 @@
 /**
  * Raw encoder throughput (texts/s) by batch size and padding policy, int8 vs fp32, worker vs main
- * thread — all in one run, as ratios to the first row (int8, batch 1, worker).
+ * thread — all in one run, as ratios to the first row (int8, batch 1, worker). Then sessions ×
+ * intra-op threads (one session with a thread per core, one with one thread, one session per core
+ * with one thread each, fed round-robin) at batch 1 (what `per-input` batching runs) and 32, as
+ * ratios to one session with a thread per core (the processor's default).
  *
- *   npm run build && node dist/bench/encoder-throughput.js [--model DIR] [--fp32 FILE] [--texts 256] [--batch 1,8,32,64] [--repeat 3]
+ *   npm run build && node dist/bench/encoder-throughput.js [--model DIR] [--fp32 FILE] [--texts 256] [--batch 1,8,32,64] [--repeat 3] [--sessions-only]
  *
  * fp32: the artifact ships only the int8 encoder; pass `--fp32` with an fp32 export of the same
  * encoder (or put `encoder.fp32.onnx` beside it), else that part is skipped with a note.
@@ -51,8 +54,8 @@ async function main(): Promise<void> {
   const repeat = Number(a.get('repeat') ?? 3);
   const sizes = (a.get('batch') ?? '1,8,32,64').split(',').map(Number);
   let baseline = 0;
-  console.log('\nencoder            batch  padding  texts/s  ratio  pad-overhead  loop-worst-gap');
-  for (const { name, open } of encoders) {
+  if (!a.has('sessions-only')) console.log('\nencoder            batch  padding  texts/s  ratio  pad-overhead  loop-worst-gap');
+  for (const { name, open } of a.has('sessions-only') ? [] : encoders) {
     const encoder = await open();
     const output = manifest.encoder.outputs[0];
     for (const size of name.includes('main-thread') ? [32] : sizes) {
@@ -84,6 +87,41 @@ async function main(): Promise<void> {
       }
     }
     await encoder.close();
+  }
+
+  // Sessions × threads: does the encoder use the cores better as one session with a thread per core
+  // (the processor's default) or as one single-threaded session per core, fed in turn?
+  const cores = os.cpus().length;
+  const file = path.join(dir, manifest.encoder.file);
+  const layouts = [
+    { name: `1 session × ${cores} threads`, sessions: 1, threads: cores },
+    { name: '1 session × 1 thread', sessions: 1, threads: 1 },
+    { name: `${cores} sessions × 1 thread`, sessions: cores, threads: 1 },
+  ];
+  console.log('\nlayout                  batch  texts/s  ratio');
+  for (const size of [1, 32]) {
+    const batches = makeBatches(jobs, size, 1 << 30, 'sorted').map((b) =>
+      batchFeeds(b, manifest.encoder.inputs, tokenizer.specials.pad, casing),
+    );
+    let first = 0;
+    for (const layout of layouts) {
+      const sessions = await Promise.all(
+        Array.from({ length: layout.sessions }, () => WorkerEncoder.open(file, { maxQueued: 1024, threads: layout.threads })),
+      );
+      const output = manifest.encoder.outputs[0];
+      for (const session of sessions) await session.run(cloneFeeds(batches[0]!.feeds), output); // warm-up
+      let seconds = Infinity;
+      for (let r = 0; r < repeat; r++) {
+        const copies = batches.map((b) => cloneFeeds(b.feeds));
+        const started = performance.now();
+        await Promise.all(copies.map((f, i) => sessions[i % sessions.length]!.run(f, output)));
+        seconds = Math.min(seconds, (performance.now() - started) / 1000);
+      }
+      await Promise.all(sessions.map((session) => session.close()));
+      const rate = count / seconds;
+      if (first === 0) first = rate;
+      console.log(`${layout.name.padEnd(22)} ${String(size).padStart(6)}  ${fmt(rate).padStart(7)}  ${fmt(rate / first, 2).padStart(5)}`);
+    }
   }
 }
 

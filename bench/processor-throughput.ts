@@ -5,8 +5,10 @@
  *   2. end-to-end: produce → `trident serve` (micro-batched) → results committed on all four topics;
  *   3. one event at a time: the same processor with micro-batches of one event.
  * Prints e2e ÷ raw (goal ≥ 0.90) and micro-batched ÷ one-at-a-time (goal ≥ 3), and the processor's RSS.
+ * The raw run happens with the stack up and idle beside it (as it is beside the end-to-end runs), and
+ * with the same intra-op threads as the processor (`--threads`, default: one per core).
  *
- *   npm run build && node dist/bench/processor-throughput.js [--model DIR] [--texts 1024] [--single-texts 256] [--partitions 6] [--batching per-input|mixed]
+ *   npm run build && node dist/bench/processor-throughput.js [--model DIR] [--texts 1024] [--single-texts 256] [--partitions 6] [--batching per-input|mixed] [--threads N]
  */
 import * as path from 'node:path';
 import { WorkerEncoder } from '../model/encoder';
@@ -24,13 +26,17 @@ async function rawEncoderSeconds(
   inputs: Array<{ id: string; text: string; questions: string[] }>,
   microBatch: number,
   batching: 'per-input' | 'mixed',
+  threads: number | undefined,
 ): Promise<number> {
   const pipeline = await Pipeline.load(dir, { batching });
   const chunks: (typeof inputs)[] = [];
   for (let i = 0; i < inputs.length; i += microBatch) chunks.push(inputs.slice(i, i + microBatch));
   const feeds = (await Promise.all(chunks.map((c) => pipeline.plannedFeeds(c, [...builtInTasks])))).flat();
   await pipeline.close();
-  const encoder = await WorkerEncoder.open(path.join(dir, pipeline.manifest.encoder.file), { maxQueued: 1 << 20 });
+  const encoder = await WorkerEncoder.open(path.join(dir, pipeline.manifest.encoder.file), {
+    maxQueued: 1 << 20,
+    ...(threads ? { threads } : {}),
+  });
   const output = pipeline.manifest.encoder.outputs[0]!;
   for (const f of feeds.slice(0, 4)) await encoder.run(cloneFeeds(f), output); // warm-up
   const started = performance.now();
@@ -52,7 +58,7 @@ async function endToEnd(
   dir: string,
   partitions: number,
 ): Promise<{ seconds: number; rssBytes: number; batches: number; meanBatch: number; inferenceSeconds: number; commitSeconds: number }> {
-  const { config, env } = await benchConfig(partitions);
+  const { config, env } = await benchConfig(partitions); // topics of their own per run
   const serve = await startServe({ ...env, TRIDENT_MODEL_PATH: dir }, settings, 29500 + Math.floor(Math.random() * 400));
   const events = benchEvents(texts, tag);
   const expected = events.length * builtInTasks.length;
@@ -105,10 +111,17 @@ async function main(): Promise<void> {
   const microBatch = Number(a.get('micro-batch') ?? 32);
   const batching = (a.get('batching') ?? 'per-input') as 'per-input' | 'mixed';
   if (batching !== 'per-input' && batching !== 'mixed') throw new Error(`--batching: expected per-input or mixed, got ${String(batching)}`);
+  const threadsArg = a.get('threads');
+  const threads = threadsArg === undefined ? undefined : Number(threadsArg);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))
+    throw new Error(`--threads: expected an integer ≥ 1, got ${threadsArg}`);
   const texts = benchTexts(count);
   console.log(
-    `model ${dir}; ${count} texts, all four tasks, one question each; ${partitions} partitions; micro-batch ${microBatch}; batching ${batching}`,
+    `model ${dir}; ${count} texts, all four tasks, one question each; ${partitions} partitions; micro-batch ${microBatch}; batching ${batching}; threads ${threads ?? 'one per core'}`,
   );
+  // The stack up (and idle) before the raw run: the raw baseline shares the cores with an idle
+  // broker and registry, as the end-to-end runs do.
+  await benchConfig(partitions);
 
   const rawSeconds = await rawEncoderSeconds(
     dir,
@@ -119,13 +132,15 @@ async function main(): Promise<void> {
     })),
     microBatch,
     batching,
+    threads,
   );
   const raw = count / rawSeconds;
+  const threadEnv: Record<string, string> = threads ? { TRIDENT_MODEL_THREADS: String(threads) } : {};
   console.log(`raw encoder (same planned batches, 2 in flight): ${fmt(raw)} texts/s`);
 
   const batched = await endToEnd(
     texts,
-    { TRIDENT_PROCESSOR_MAX_BATCH_EVENTS: String(microBatch), TRIDENT_MODEL_BATCHING: batching },
+    { TRIDENT_PROCESSOR_MAX_BATCH_EVENTS: String(microBatch), TRIDENT_MODEL_BATCHING: batching, ...threadEnv },
     'batched',
     dir,
     partitions,
@@ -146,6 +161,7 @@ async function main(): Promise<void> {
       TRIDENT_PROCESSOR_MAX_BATCH_WAIT_MS: '0',
       TRIDENT_PROCESSOR_MAX_IN_FLIGHT_BATCHES: '1',
       TRIDENT_MODEL_BATCHING: batching,
+      ...threadEnv,
     },
     'single',
     dir,
