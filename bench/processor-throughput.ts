@@ -6,12 +6,13 @@
  *   3. one event at a time: the same processor with micro-batches of one event.
  * Prints e2e ÷ raw (goal ≥ 0.90) and micro-batched ÷ one-at-a-time (goal ≥ 3), and the processor's RSS.
  * The raw run happens with the stack up and idle beside it (as it is beside the end-to-end runs), and
- * with the same intra-op threads as the processor (`--threads`, default: one per core).
+ * with the same encoder sessions and intra-op threads as the processor (`--sessions`, default 1;
+ * `--threads` per session, default: the cores ÷ sessions).
  *
- *   npm run build && node dist/bench/processor-throughput.js [--model DIR] [--texts 1024] [--single-texts 256] [--partitions 6] [--batching per-input|mixed] [--threads N]
+ *   npm run build && node dist/bench/processor-throughput.js [--model DIR] [--texts 1024] [--single-texts 256] [--partitions 6] [--batching per-input|mixed] [--sessions N] [--threads N]
  */
 import * as path from 'node:path';
-import { WorkerEncoder } from '../model/encoder';
+import { openEncoder } from '../model/encoder';
 import { Pipeline } from '../model/pipeline';
 import { resolveModelDir } from '../model/artifacts';
 import { createKafka } from '../common/kafka';
@@ -27,14 +28,16 @@ async function rawEncoderSeconds(
   microBatch: number,
   batching: 'per-input' | 'mixed',
   threads: number | undefined,
+  sessions: number,
 ): Promise<number> {
   const pipeline = await Pipeline.load(dir, { batching });
   const chunks: (typeof inputs)[] = [];
   for (let i = 0; i < inputs.length; i += microBatch) chunks.push(inputs.slice(i, i + microBatch));
   const feeds = (await Promise.all(chunks.map((c) => pipeline.plannedFeeds(c, [...builtInTasks])))).flat();
   await pipeline.close();
-  const encoder = await WorkerEncoder.open(path.join(dir, pipeline.manifest.encoder.file), {
+  const encoder = await openEncoder(path.join(dir, pipeline.manifest.encoder.file), {
     maxQueued: 1 << 20,
+    sessions,
     ...(threads ? { threads } : {}),
   });
   const output = pipeline.manifest.encoder.outputs[0]!;
@@ -42,7 +45,7 @@ async function rawEncoderSeconds(
   const started = performance.now();
   const pending: Array<Promise<unknown>> = [];
   for (const f of feeds) {
-    if (pending.length >= 2) await pending.shift();
+    if (pending.length >= 2 * sessions) await pending.shift(); // two per session, as the pipeline keeps its worker fed
     pending.push(encoder.run(cloneFeeds(f), output));
   }
   await Promise.all(pending);
@@ -115,9 +118,11 @@ async function main(): Promise<void> {
   const threads = threadsArg === undefined ? undefined : Number(threadsArg);
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))
     throw new Error(`--threads: expected an integer ≥ 1, got ${threadsArg}`);
+  const sessions = Number(a.get('sessions') ?? 1);
+  if (!(Number.isInteger(sessions) && sessions >= 1)) throw new Error(`--sessions: expected an integer ≥ 1, got ${a.get('sessions')}`);
   const texts = benchTexts(count);
   console.log(
-    `model ${dir}; ${count} texts, all four tasks, one question each; ${partitions} partitions; micro-batch ${microBatch}; batching ${batching}; threads ${threads ?? 'one per core'}`,
+    `model ${dir}; ${count} texts, all four tasks, one question each; ${partitions} partitions; micro-batch ${microBatch}; batching ${batching}; sessions ${sessions}; threads per session ${threads ?? 'cores ÷ sessions'}`,
   );
   // The stack up (and idle) before the raw run: the raw baseline shares the cores with an idle
   // broker and registry, as the end-to-end runs do.
@@ -133,10 +138,14 @@ async function main(): Promise<void> {
     microBatch,
     batching,
     threads,
+    sessions,
   );
   const raw = count / rawSeconds;
-  const threadEnv: Record<string, string> = threads ? { TRIDENT_MODEL_THREADS: String(threads) } : {};
-  console.log(`raw encoder (same planned batches, 2 in flight): ${fmt(raw)} texts/s`);
+  const threadEnv: Record<string, string> = {
+    TRIDENT_MODEL_SESSIONS: String(sessions),
+    ...(threads ? { TRIDENT_MODEL_THREADS: String(threads) } : {}),
+  };
+  console.log(`raw encoder (same planned batches, 2 in flight per session): ${fmt(raw)} texts/s`);
 
   const batched = await endToEnd(
     texts,

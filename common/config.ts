@@ -139,8 +139,14 @@ export const configSchema = z
          * int8), else `per-input`. See model/pipeline.ts.
          */
         batching: z.enum(['per-input', 'mixed']).optional(),
-        /** ONNX Runtime intra-op threads; 0 = one per CPU core. */
+        /** ONNX Runtime intra-op threads per encoder session; 0 = the CPU cores ÷ `sessions` (at least 1). */
         threads: z.number().int().min(0).max(256).default(0),
+        /**
+         * Encoder sessions, each in its own worker thread, batches to the least busy (see
+         * model/encoder.ts EncoderPool): one single-threaded session per core runs per-input
+         * batches side by side; each costs one more copy of the session's memory.
+         */
+        sessions: z.number().int().min(1).max(64).default(1),
         /** Let ORT's threads busy-wait between ops (lower latency on an idle machine, see model/RUNTIME.md). Also $TRIDENT_ORT_SPINNING=1. */
         ortSpinning: z.boolean().default(false),
         /** The WebAssembly SIMD kernel for the heads where the runtime has it; false = plain JavaScript. Also $TRIDENT_NO_SIMD=1. */

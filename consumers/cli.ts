@@ -151,6 +151,7 @@ export async function startProcessor(config: TridentConfig): Promise<RunningProc
     ...(config.model.batching ? { batching: config.model.batching } : {}),
     spinning: config.model.ortSpinning,
     ...(config.model.threads > 0 ? { threads: config.model.threads } : {}),
+    sessions: config.model.sessions,
   };
   const { model: first, registry } = await initialModel(config, options, log);
   const model = new SwappableModel(first);

@@ -54,10 +54,12 @@ export function registerPredictCommand(program: Command, context?: CliContext): 
       const { resolveModelArgument } = await import('./registry/resolve');
       const config = context?.config() ?? loadConfig();
       const { dir } = await resolveModelArgument(options.model, config);
-      // model.batching (TRIDENT_MODEL_BATCHING) as the processor reads it; unset: the artifact's default.
+      // model.batching (TRIDENT_MODEL_BATCHING), threads and sessions as the processor reads them; unset: the artifact's default batching.
       const pipeline = await Pipeline.load(dir, {
         batchSize: Number(options.batchSize),
         ...(config.model.batching ? { batching: config.model.batching } : {}),
+        ...(config.model.threads > 0 ? { threads: config.model.threads } : {}),
+        sessions: config.model.sessions,
         ...(options.maxChars ? { maxChars: Number(options.maxChars) } : {}),
       });
       try {

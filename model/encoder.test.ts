@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ModelArtifactError, TridentError } from '../common/errors';
-import { EncoderFeeds, WorkerEncoder } from './encoder';
+import { EncoderFeeds, EncoderPool, WorkerEncoder, openEncoder } from './encoder';
 import { TEST_ARTIFACT } from './testing';
 
 const file = path.join(TEST_ARTIFACT, 'encoder.onnx');
@@ -77,5 +77,45 @@ describe('WorkerEncoder from the compiled build', () => {
         await encoder.close();
       });`;
     expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('[2,3,32]');
+  });
+});
+
+describe('EncoderPool', () => {
+  it('runs batches on every session and returns what one session returns', async () => {
+    const single = await WorkerEncoder.open(file);
+    const pool = await EncoderPool.open(file, 2, { threads: 1 });
+    try {
+      expect(pool.inputNames).toEqual(single.inputNames);
+      const shapes = [3, 5, 8, 13, 21, 34];
+      const pending = shapes.map((seq) => pool.run(feeds(2, seq), 'last_hidden_state'));
+      // Handed out in turn to the least busy session: both hold work at once.
+      expect(pool.inFlight.every((n) => n > 0)).toBe(true);
+      const fromPool = await Promise.all(pending);
+      for (const [i, seq] of shapes.entries()) {
+        const alone = await single.run(feeds(2, seq), 'last_hidden_state');
+        expect(fromPool[i]!.dims).toEqual(alone.dims);
+        expect(fromPool[i]!.data).toEqual(alone.data);
+      }
+    } finally {
+      await pool.close();
+      await single.close();
+    }
+  });
+
+  it('openEncoder gives one worker by default and a pool for sessions > 1', async () => {
+    const one = await openEncoder(file);
+    const two = await openEncoder(file, { sessions: 2 });
+    try {
+      expect(one).toBeInstanceOf(WorkerEncoder);
+      expect(two).toBeInstanceOf(EncoderPool);
+      expect((two as EncoderPool).inFlight).toHaveLength(2);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+
+  it('names the file when a session cannot load it', async () => {
+    await expect(EncoderPool.open(path.join(TEST_ARTIFACT, 'tokenizer.json'), 2)).rejects.toBeInstanceOf(ModelArtifactError);
   });
 });

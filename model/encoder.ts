@@ -27,8 +27,10 @@ export interface Encoder {
 }
 
 export interface EncoderOptions {
-  /** ORT intra-op threads; default: the number of CPU cores. */
+  /** ORT intra-op threads per session; default: the number of CPU cores ÷ `sessions` (at least 1). */
   threads?: number;
+  /** Encoder sessions, each in its own worker thread (`openEncoder`); default 1. */
+  sessions?: number;
   /** Batches waiting or running before `run` rejects with MODEL_ENCODER_BUSY; default 64. */
   maxQueued?: number;
   /** Let ORT's threads busy-wait between ops (lower latency on an idle machine). Default: the config's `model.ortSpinning` from the environment (off; $TRIDENT_ORT_SPINNING=1). */
@@ -50,7 +52,7 @@ function startWorker(workerData: EncoderWorkerData): Worker {
 function sessionOptions(options: EncoderOptions): Record<string, unknown> {
   const spinning = options.spinning ?? modelConfigFromEnv().ortSpinning;
   return {
-    intraOpNumThreads: options.threads ?? os.cpus().length,
+    intraOpNumThreads: options.threads ?? Math.max(1, Math.floor(os.cpus().length / Math.max(1, options.sessions ?? 1))),
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
@@ -193,6 +195,59 @@ export class WorkerEncoder implements Encoder {
     this.sent.clear();
     await this.worker.terminate();
   }
+}
+
+/**
+ * Several encoder sessions, each in its own worker thread, each batch to the one with the fewest
+ * batches waiting. Why: with `per-input` batching the encoder runs one input's rows at a time,
+ * matrices too small for ORT's intra-op threads to share, so one session with a thread per core
+ * keeps about one core busy; one single-threaded session per core runs such batches side by side
+ * (bench/encoder-throughput.ts, 2 cores, trident-multitask-1.1.0: batch 1 2.0×, batch 32 1.08×).
+ * Costs one more copy of the session's memory per session.
+ */
+export class EncoderPool implements Encoder {
+  private constructor(private readonly sessions: readonly WorkerEncoder[]) {}
+
+  /** Opens `count` sessions of `file`; if any fails to load, closes the others and throws its error. */
+  static async open(file: string, count: number, options: EncoderOptions = {}): Promise<EncoderPool> {
+    const opened = await Promise.allSettled(Array.from({ length: count }, () => WorkerEncoder.open(file, options)));
+    const sessions = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(sessions.map((session) => session.close()));
+      throw failed.reason;
+    }
+    return new EncoderPool(sessions);
+  }
+
+  get inputNames(): readonly string[] {
+    return this.sessions[0]!.inputNames;
+  }
+  get outputNames(): readonly string[] {
+    return this.sessions[0]!.outputNames;
+  }
+
+  /** Batches waiting or running, per session. */
+  get inFlight(): number[] {
+    return this.sessions.map((session) => session.inFlight);
+  }
+
+  /** Runs the batch on the least busy session (errors as `WorkerEncoder.run`). */
+  run(feeds: EncoderFeeds, output: string): Promise<EncoderOutput> {
+    let best = this.sessions[0]!;
+    for (const session of this.sessions) if (session.inFlight < best.inFlight) best = session;
+    return best.run(feeds, output);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.sessions.map((session) => session.close()));
+  }
+}
+
+/** One session in a worker (`sessions` ≤ 1, the default) or a pool of `sessions`. */
+export function openEncoder(file: string, options: EncoderOptions = {}): Promise<Encoder> {
+  const sessions = options.sessions ?? 1;
+  return sessions > 1 ? EncoderPool.open(file, sessions, options) : WorkerEncoder.open(file, options);
 }
 
 /**

@@ -4,7 +4,7 @@ import { modelErrorCodes } from '../common/error-codes';
 import type { TaskName } from '../common/tasks';
 import { batchFeeds } from './batches';
 import type { RowJob, TaskDecoder } from './decoders';
-import { Encoder, EncoderFeeds, EncoderOptions, WorkerEncoder } from './encoder';
+import { Encoder, EncoderFeeds, EncoderOptions, openEncoder } from './encoder';
 import { FeatureDecoder, FeatureRequest, TextFeatures } from './feature-decoder';
 import { Head, loadHeads } from './heads';
 import { LoadedManifest, Manifest, isBatchIndependent, loadManifest, readVerified } from './manifest';
@@ -33,7 +33,7 @@ export interface PipelineOptions extends EncoderOptions, Partial<InputLimits> {
    * texts/s on short texts, at the price of that dependence.
    */
   batching?: 'mixed' | 'per-input';
-  /** An already-open encoder (tests, benchmarks); default: a WorkerEncoder on the manifest's file. */
+  /** An already-open encoder (tests, benchmarks); default: `openEncoder` on the manifest's file (`sessions` of them). */
   encoder?: Encoder;
 }
 
@@ -93,7 +93,7 @@ export class Pipeline {
         throw new ModelArtifactError(encoderFile, `manifest names encoder input ${name}, which the runtime cannot feed`);
     }
     const heads = loadHeads(loaded);
-    const encoder = options.encoder ?? (await WorkerEncoder.open(encoderFile, options));
+    const encoder = options.encoder ?? (await openEncoder(encoderFile, options));
     try {
       checkSessionNames(encoder, manifest, encoderFile);
     } catch (error) {
