@@ -143,10 +143,11 @@ export const configSchema = z
         threads: z.number().int().min(0).max(256).default(0),
         /**
          * Encoder sessions, each in its own worker thread, batches to the least busy (see
-         * model/encoder.ts EncoderPool): one single-threaded session per core runs per-input
-         * batches side by side; each costs one more copy of the session's memory.
+         * model/encoder.ts EncoderPool); each costs one more copy of the session's memory. 0 = by
+         * the batching (model/pipeline.ts defaultSessions): one per core, at most 4, for
+         * `per-input`; one for `mixed`.
          */
-        sessions: z.number().int().min(1).max(64).default(1),
+        sessions: z.number().int().min(0).max(64).default(0),
         /** Let ORT's threads busy-wait between ops (lower latency on an idle machine, see model/RUNTIME.md). Also $TRIDENT_ORT_SPINNING=1. */
         ortSpinning: z.boolean().default(false),
         /** The WebAssembly SIMD kernel for the heads where the runtime has it; false = plain JavaScript. Also $TRIDENT_NO_SIMD=1. */

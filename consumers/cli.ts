@@ -47,6 +47,7 @@ async function served(load: () => Promise<Pipeline>, digest: string | null, log:
   const first = await loadModel();
   const identity = { name: first.pipeline.manifest.name, version: first.pipeline.manifest.version };
   const batching = first.pipeline.batching;
+  const sessions = first.pipeline.sessions;
   const availability = new ModelAvailability(first, loadModel, {
     onStateChange: (status) => {
       // `closed` is a deliberate shutdown (or a swapped-out version draining), not a failure.
@@ -60,6 +61,7 @@ async function served(load: () => Promise<Pipeline>, digest: string | null, log:
     identity,
     digest,
     batching,
+    sessions,
     run: async (inputs, tasks) => {
       const outputs = await availability.run(inputs, tasks);
       drift?.observe(inputs, outputs);
@@ -151,12 +153,21 @@ export async function startProcessor(config: TridentConfig): Promise<RunningProc
     ...(config.model.batching ? { batching: config.model.batching } : {}),
     spinning: config.model.ortSpinning,
     ...(config.model.threads > 0 ? { threads: config.model.threads } : {}),
-    sessions: config.model.sessions,
+    ...(config.model.sessions > 0 ? { sessions: config.model.sessions } : {}),
   };
   const { model: first, registry } = await initialModel(config, options, log);
   const model = new SwappableModel(first);
   markServed(first);
-  log.info({ model: first.identity.name, version: first.identity.version, digest: first.digest, batching: first.batching }, 'model loaded');
+  log.info(
+    {
+      model: first.identity.name,
+      version: first.identity.version,
+      digest: first.digest,
+      batching: first.batching,
+      sessions: first.sessions,
+    },
+    'model loaded',
+  );
   let follower: ModelFollower | null = null;
   if (registry) {
     const load = (dir: string, version: VersionState) =>

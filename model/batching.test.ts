@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseManifest } from './manifest';
-import { Pipeline, defaultBatching } from './pipeline';
+import { Pipeline, defaultBatching, defaultSessions } from './pipeline';
 import { TEST_ARTIFACT, testArtifactWithQuantization } from './testing';
 
 const STATIC = { method: 'static-qdq-smoothquant', batch_independent: true };
@@ -13,6 +13,16 @@ describe('defaultBatching', () => {
     expect(defaultBatching({ quantization: DYNAMIC })).toBe('per-input');
     // Artifacts from before the record: dynamic int8.
     expect(defaultBatching({})).toBe('per-input');
+  });
+});
+
+describe('defaultSessions', () => {
+  it('is one single-threaded session per core (at most 4) for per-input batches, one for mixed', () => {
+    expect(defaultSessions('per-input', 1)).toBe(1);
+    expect(defaultSessions('per-input', 2)).toBe(2);
+    expect(defaultSessions('per-input', 64)).toBe(4);
+    expect(defaultSessions('mixed', 2)).toBe(1);
+    expect(defaultSessions('mixed', 64)).toBe(1);
   });
 });
 
@@ -50,6 +60,9 @@ describe('Pipeline batching from the artifact', () => {
       expect(byDefault.manifest.quantization).toBeUndefined();
       expect(byDefault.batching).toBe('per-input');
       expect(mixed.batching).toBe('mixed');
+      // Sessions follow the batching unless configured.
+      expect(byDefault.sessions).toBe(defaultSessions('per-input'));
+      expect(mixed.sessions).toBe(1);
     } finally {
       await Promise.all([byDefault.close(), mixed.close()]);
     }

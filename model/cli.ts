@@ -59,7 +59,7 @@ export function registerPredictCommand(program: Command, context?: CliContext): 
         batchSize: Number(options.batchSize),
         ...(config.model.batching ? { batching: config.model.batching } : {}),
         ...(config.model.threads > 0 ? { threads: config.model.threads } : {}),
-        sessions: config.model.sessions,
+        ...(config.model.sessions > 0 ? { sessions: config.model.sessions } : {}),
         ...(options.maxChars ? { maxChars: Number(options.maxChars) } : {}),
       });
       try {

@@ -15,6 +15,8 @@ export interface ServedModel {
   digest: string | null;
   /** How its pipeline batches inputs (model.batching, else the artifact's default); absent in fakes. */
   batching?: 'mixed' | 'per-input';
+  /** Its encoder sessions (model.sessions, else by the batching); absent in fakes. */
+  sessions?: number;
   run: RunModel;
   /** Whether its worker is up (absent: always ready). */
   status?(): ModelStatus;
