@@ -3,7 +3,7 @@
  * answer per text, banking77 categories) over the same texts, on the same machine and cores.
  *
  *   npm run build && node dist/bench/peers.js [--texts 256] [--artifact DIR] [--peers-dir DIR]
- *     [--threads N] [--micro-batch 64] [--in-flight 2] [--agreement-texts 256]
+ *     [--threads N] [--trident-sessions N] [--micro-batch 64] [--in-flight 2] [--agreement-texts 256]
  *     [--cased-file FILE] [--repeat 2] [--peer-settings same|defaults] [--show N]
  *
  * - Trident: one Pipeline, all four tasks, its default batching, called as the processor calls it
@@ -16,7 +16,9 @@
  * Each side runs in its own child process, so its peak RSS is its own; the sides alternate `--repeat`
  * times and each keeps its fastest run. Trident's process also runs the texts one per call after its
  * timed run (same-shape latency as the peer's; its peak RSS is taken before). Both sides get the same ONNX
- * Runtime session settings: `--threads` intra-op threads (default: the number of cores), one inter-op
+ * Runtime session settings: `--threads` intra-op threads (default: the number of cores) — per session
+ * on the peer's side, and split over Trident's `--trident-sessions` encoder sessions (default: the
+ * processor's choice for the artifact's batching, model/pipeline.ts defaultSessions) — one inter-op
  * thread, spinning as Trident's config says (off unless TRIDENT_ORT_SPINNING=1); with
  * `--peer-settings defaults` the peer keeps Transformers.js' own (ORT's: spinning on), threads still equal.
  * Prints texts/s, p50/p99 per text and peak RSS, the ratios Trident ÷ peer, and how often the two
@@ -35,7 +37,7 @@ import { builtInTasks } from '../common/tasks';
 import { modelConfigFromEnv } from '../common/config';
 import { resolveModelDir } from '../model/artifacts';
 import { loadManifest } from '../model/manifest';
-import { Pipeline } from '../model/pipeline';
+import { Pipeline, defaultBatching, defaultSessions } from '../model/pipeline';
 import type { PredictInput, PredictOutput } from '../model/types';
 import { args, benchTexts, fmt, generatedTexts, mb } from './encoder-common';
 
@@ -73,6 +75,8 @@ interface ChildJob {
   artifact: string;
   peersDir: string;
   threads: number;
+  /** Trident's encoder sessions; its threads per session are `threads` ÷ sessions (same cores in all). */
+  tridentSessions: number;
   microBatch: number;
   inFlight: number;
   /** `same`: the peer's sessions get Trident's settings; `defaults`: Transformers.js' own (threads still equal). */
@@ -100,7 +104,10 @@ function tridentComparable(out: PredictOutput, head: string): Comparable {
 /** Trident side: one Pipeline, the processor's way of calling it; a text's latency is its call's. */
 async function runTrident(job: ChildJob): Promise<SideResult> {
   const loadStarted = performance.now();
-  const pipeline = await Pipeline.load(job.artifact, { threads: job.threads });
+  const pipeline = await Pipeline.load(job.artifact, {
+    sessions: job.tridentSessions,
+    threads: Math.max(1, Math.floor(job.threads / job.tridentSessions)),
+  });
   const loadMs = performance.now() - loadStarted;
   const tasks = [...builtInTasks];
   const head = pipeline.categoryHeads[0];
@@ -292,10 +299,13 @@ async function main(): Promise<void> {
   ensurePeers(artifact, peersDir, manifest.encoder.sha256);
   const count = Number(a.get('texts') ?? 256);
   const threads = Number(a.get('threads') ?? os.cpus().length);
+  // Unset: the processor's own choice for this artifact (model/pipeline.ts defaultSessions).
+  const tridentSessions = Number(a.get('trident-sessions') ?? defaultSessions(defaultBatching(manifest), threads));
   const base = {
     artifact,
     peersDir,
     threads,
+    tridentSessions,
     microBatch: Number(a.get('micro-batch') ?? 64),
     inFlight: Number(a.get('in-flight') ?? 2),
     peerSettings: (a.get('peer-settings') ?? 'same') as 'same' | 'defaults',
@@ -304,7 +314,8 @@ async function main(): Promise<void> {
   };
   console.log(
     `artifact ${manifest.name}-${manifest.version}; peers ${peersDir}; ${count} texts + 1 question each; ` +
-      `${threads} intra-op threads on both sides (${os.cpus().length} cores), Trident's spinning ${modelConfigFromEnv().ortSpinning ? 'on' : 'off'}, ` +
+      `${threads} intra-op threads per side (${os.cpus().length} cores): Trident ${tridentSessions} encoder session(s) × ${Math.max(1, Math.floor(threads / tridentSessions))}, ` +
+      `peer ${threads} per pipeline's session; Trident's spinning ${modelConfigFromEnv().ortSpinning ? 'on' : 'off'}, ` +
       `peer: ${base.peerSettings === 'same' ? "Trident's session settings" : "Transformers.js' defaults (ORT spinning on)"}`,
   );
   // Sides alternate so that machine noise hits both alike; each keeps its fastest run, and the

@@ -8,7 +8,10 @@
  * reader's lag behind it is the transaction-marker delay, reported separately (≈ 0 at-least-once).
  *
  *   npm run build && node dist/bench/processor-latency.js [--model DIR] [--seconds 20] [--peak-texts 1024]
- *     [--delivery exactly-once|at-least-once] [--batch-wait adaptive|fixed]
+ *     [--delivery exactly-once|at-least-once] [--batch-wait adaptive|fixed] [--rate N]
+ *
+ * `--rate N` paces at N events/s instead of half the peak: to compare settings (sessions, delivery)
+ * at the same load rather than each at half its own peak.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -98,7 +101,8 @@ async function main(): Promise<void> {
   // 2. Half the peak, paced by `trident produce --rate` in its own process (so this process only
   // reads results); latency = result received − event createdAt (stamped when the event is sent).
   phase = 'paced';
-  const rate = peak / 2;
+  const rate = a.has('rate') ? Number(a.get('rate')) : peak / 2;
+  if (!(rate > 0)) throw new Error(`--rate: expected events/s > 0, got ${a.get('rate')}`);
   const total = Math.max(1, Math.round(rate * seconds));
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'trident-bench-')), 'paced.jsonl');
   writeFileSync(

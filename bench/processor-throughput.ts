@@ -6,14 +6,14 @@
  *   3. one event at a time: the same processor with micro-batches of one event.
  * Prints e2e ÷ raw (goal ≥ 0.90) and micro-batched ÷ one-at-a-time (goal ≥ 3), and the processor's RSS.
  * The raw run happens with the stack up and idle beside it (as it is beside the end-to-end runs), and
- * with the same encoder sessions and intra-op threads as the processor (`--sessions`, default 1;
- * `--threads` per session, default: the cores ÷ sessions).
+ * with the same encoder sessions and intra-op threads as the processor (`--sessions`, default: the
+ * processor's for this batching; `--threads` per session, default: the cores ÷ sessions).
  *
  *   npm run build && node dist/bench/processor-throughput.js [--model DIR] [--texts 1024] [--single-texts 256] [--partitions 6] [--batching per-input|mixed] [--sessions N] [--threads N]
  */
 import * as path from 'node:path';
 import { openEncoder } from '../model/encoder';
-import { Pipeline } from '../model/pipeline';
+import { Pipeline, defaultSessions } from '../model/pipeline';
 import { resolveModelDir } from '../model/artifacts';
 import { createKafka } from '../common/kafka';
 import { EventCodec } from '../schemas/codec';
@@ -118,7 +118,8 @@ async function main(): Promise<void> {
   const threads = threadsArg === undefined ? undefined : Number(threadsArg);
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))
     throw new Error(`--threads: expected an integer ≥ 1, got ${threadsArg}`);
-  const sessions = Number(a.get('sessions') ?? 1);
+  // Unset: what the processor picks for this batching (model/pipeline.ts defaultSessions).
+  const sessions = a.has('sessions') ? Number(a.get('sessions')) : defaultSessions(batching);
   if (!(Number.isInteger(sessions) && sessions >= 1)) throw new Error(`--sessions: expected an integer ≥ 1, got ${a.get('sessions')}`);
   const texts = benchTexts(count);
   console.log(
