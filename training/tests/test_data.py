@@ -46,3 +46,17 @@ def test_banking77_counts_and_split(data_root):
     per = Counter(c for _, c in val)
     full = Counter(c for _, c in rows)
     assert all(abs(per[c] - round(0.1 * full[c])) <= 1 for c in cats)
+
+
+def test_imdb_counts_and_split(data_root):
+    reviews = D.read_imdb(data_root / D.IMDB_TRAIN)
+    assert len(reviews) == 25000 and sum(r.label for r in reviews) == 12500
+    assert len({r.id for r in reviews}) == 25000
+    assert not any("<br" in r.text for r in reviews)
+    train, dev = D.imdb_split(reviews)
+    assert len(train) + len(dev) == 25000 and not {r.id for r in train} & {r.id for r in dev}
+    assert 2250 <= len(dev) <= 2750  # 10 % by id hash
+    assert 0.45 <= sum(r.label for r in dev) / len(dev) <= 0.55
+    # The split is a function of each id alone: the same reviews in another order, or fewer, keep their side.
+    again_train, again_dev = D.imdb_split(list(reversed(reviews[:5000])))
+    assert {r.id for r in again_dev} == {r.id for r in dev} & {r.id for r in reviews[:5000]}

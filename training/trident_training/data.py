@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import json
 import random
@@ -15,6 +16,7 @@ SST2_TRAIN, SST2_DEV = "sst2/train.tsv", "sst2/dev.tsv"
 CONLL_TRAIN, CONLL_DEV = "conll2003/eng.train", "conll2003/eng.testa"
 SQUAD_TRAIN, SQUAD_DEV = "squad_v1.1/train-v1.1.rebuilt.json", "squad_v1.1/dev-v1.1.articles-00-31.json"
 BANKING_TRAIN, BANKING_CATEGORIES = "banking77/train.csv", "banking77/categories.json"
+IMDB_TRAIN = "imdb/train.jsonl.gz"
 
 SST2_LABELS = ["negative", "positive"]
 ENTITY_TYPES = ["PER", "ORG", "LOC", "MISC"]
@@ -166,3 +168,38 @@ def stratified_split(rows: list[tuple[str, str]], fraction: float, seed: int):
     train = [r for i, r in enumerate(rows) if i not in held]
     val = [r for i, r in enumerate(rows) if i in held]
     return train, val
+
+
+# ------------------------------------------------------------------ IMDB
+
+
+@dataclass
+class Review:
+    id: str  # "train/pos/0_9": the original directory and file name
+    text: str
+    label: int  # 1 = positive, 0 = negative (SST2_LABELS order)
+    rating: int  # 1-10 stars
+
+
+def read_imdb(path: Path) -> list[Review]:
+    """The IMDB train reviews (SOURCES.md: one JSON object a line, gzip). The files' HTML line breaks
+    (`<br />`) become newlines, as a user pasting the review would send it; nothing else changes."""
+    out = []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            row = json.loads(line)
+            label, rating = int(row["label"]), int(row["rating"])
+            if label not in (0, 1) or not 1 <= rating <= 10 or (label == 1) != (rating >= 7):
+                raise ValueError(f"{path}:{n}: label {label} with rating {rating}")
+            text = row["text"].replace("<br /><br />", "\n\n").replace("<br />", "\n")
+            out.append(Review(row["id"], text, label, rating))
+    return out
+
+
+def imdb_split(reviews: list[Review], dev_fraction: float = 0.1) -> tuple[list[Review], list[Review]]:
+    """(train, dev): a review is in dev when the hash of its id falls in the first `dev_fraction` of
+    the range, so the split never moves when reviews are added, removed or reordered. Reviews of one
+    movie (up to 30) can fall on both sides: the file does not say which movie a review is about."""
+    cut = int(dev_fraction * 2**32)
+    dev_ids = {r.id for r in reviews if int.from_bytes(hashlib.sha256(r.id.encode()).digest()[:4], "big") < cut}
+    return [r for r in reviews if r.id not in dev_ids], [r for r in reviews if r.id in dev_ids]

@@ -27,6 +27,36 @@ def classification_features(tok, texts: list[str], labels: list[int], max_length
     return out
 
 
+def document_features(tok, texts: list[str], labels: list[int], max_length: int, stride: int, max_windows: int = 0):
+    """Long texts windowed as inference windows them (`text_windows`: `max_length` with `stride`
+    tokens of overlap), every window carrying its document's label and, as `window.source`, the
+    document's index (to aggregate a document's window predictions). `max_windows` > 0 keeps that
+    many windows per document, spread evenly from first to last (the first and the last kept)."""
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    out = []
+    for doc, (t, y) in enumerate(zip(tokenize_batch(tok, texts), labels)):
+        windows = text_windows(t, max_length, stride, cls_id, sep_id, source=doc)
+        if 0 < max_windows < len(windows):
+            last = len(windows) - 1
+            keep = sorted({round(i * last / (max_windows - 1)) for i in range(max_windows)}) if max_windows > 1 else [0]
+            windows = [windows[i] for i in keep]
+        out.extend(Feature(w, int(y)) for w in windows)
+    return out
+
+
+SHORT_REVIEW_TOKENS, LONG_REVIEW_TOKENS = 128, 400
+
+
+def length_buckets(tok, texts: list[str]) -> dict[str, list[int]]:
+    """Indexes of `texts` by WordPiece length (no specials), as the long-review dev split is reported:
+    `short` under 128 tokens, `long` over 400, `middle` the rest."""
+    out: dict[str, list[int]] = {"short": [], "middle": [], "long": []}
+    for i, t in enumerate(tokenize_batch(tok, texts)):
+        n = len(t.ids)
+        out["short" if n < SHORT_REVIEW_TOKENS else "long" if n > LONG_REVIEW_TOKENS else "middle"].append(i)
+    return out
+
+
 def conll_text(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
     """The sentence as one string (tokens joined by single spaces) and each token's char span."""
     spans, pos = [], 0
