@@ -3,7 +3,7 @@
 # Defaults: the budget of the released trident-multitask 1.1.0, with the task mixing measured after it
 # (round-robin; add `--mixing sized --version 1.1.0` to reproduce 1.1.0 itself), written as version
 # 1.2.0. Any option of `python -m trident_training.train --help` can be passed after `npm run train --`.
-# Running it again after an interruption resumes from training/checkpoints/<name>-<version>/last.pt.
+# Running it again after an interruption resumes from ~/.cache/trident/training/<name>-<version>/last.pt.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$here/setup.sh"

@@ -2,7 +2,7 @@
 encoder (ONNX Runtime), with the current parity inputs (export.PARITY_INPUTS).
 
     python -m trident_training.parity --artifact model/artifacts/<name>-<version> \\
-        --checkpoint training/checkpoints/<name>-<version>/last.pt
+        --checkpoint ~/.cache/trident/training/<name>-<version>/last.pt
 
 Refuses when the checkpoint's heads are not the artifact's heads (so fp32 and int8 are one model).
 """

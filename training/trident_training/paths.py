@@ -31,3 +31,14 @@ def base_model_dir() -> Path:
     if not (folder / "config.json").is_file():
         raise RuntimeError(f"no config.json in {folder}")
     return folder
+
+
+def checkpoint_dir(key: str) -> Path:
+    """Where a run's checkpoints live: outside the work tree, so a fresh clone or a cleaned checkout
+    keeps them — $TRIDENT_TRAINING_CACHE/<key>, default ~/.cache/trident/training/<key>. A run
+    interrupted before this moved (its last.pt under training/checkpoints/<key>/) resumes there."""
+    root = Path(os.environ.get("TRIDENT_TRAINING_CACHE") or Path.home() / ".cache" / "trident" / "training")
+    current, earlier = root / key, TRAINING_DIR / "checkpoints" / key
+    if not (current / "last.pt").exists() and (earlier / "last.pt").exists():
+        return earlier
+    return current

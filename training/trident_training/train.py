@@ -2,7 +2,8 @@
 
     python -m trident_training.train [--options]     (npm run train)
 
-Resumable: a checkpoint is written every few minutes under training/checkpoints/<run>/; running the
+Resumable: a checkpoint is written every few minutes under ~/.cache/trident/training/<run>/
+(paths.checkpoint_dir; outside the work tree); running the
 same command again continues from it (the batch plan is a pure function of the seed, so the run
 skips the batches already done). Tracking goes to MLflow's local file store, training/mlruns/.
 """
@@ -34,7 +35,7 @@ from .export import PARITY_INPUTS, QUANTIZATIONS, head_manifest, write_artifact,
 from .features import IGNORE, classification_features, entity_features, qa_features
 from .inference import Head, Model, TorchEncoder
 from .modeling import MultitaskModel, load_base, tiny_bert
-from .paths import REPO_ROOT, TRAINING_DIR, base_model_dir, data_dir
+from .paths import REPO_ROOT, TRAINING_DIR, base_model_dir, checkpoint_dir, data_dir
 from .text import load_tokenizer, pad_batch
 
 TASKS = ("sst2", "conll", "squad", "banking77")
@@ -88,7 +89,7 @@ class Config:
     mid_eval_limit: int = 400
     checkpoint_minutes: float = 5.0
     run_dir: str = ""  # default training/runs/<name>-<version>
-    checkpoint_dir: str = ""  # default training/checkpoints/<name>-<version>
+    checkpoint_dir: str = ""  # default paths.checkpoint_dir: ~/.cache/trident/training/<name>-<version>
     mlflow: bool = True
     # Stop training at the loaded checkpoint and go straight to evaluation and export (a fallback when
     # time runs out; the manifest records steps done vs planned).
@@ -668,7 +669,7 @@ def run(cfg: Config, command: str) -> dict:
     key = f"{cfg.name}-{cfg.version}"
     out = Path(cfg.out) if cfg.out else REPO_ROOT / "model" / "artifacts" / key
     run_dir = Path(cfg.run_dir) if cfg.run_dir else TRAINING_DIR / "runs" / key
-    ckpt_dir = Path(cfg.checkpoint_dir) if cfg.checkpoint_dir else TRAINING_DIR / "checkpoints" / key
+    ckpt_dir = Path(cfg.checkpoint_dir) if cfg.checkpoint_dir else checkpoint_dir(key)
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = ckpt_dir / "last.pt"
