@@ -26,12 +26,12 @@ import numpy as np
 
 from . import data as D
 from . import metrics
-from .calibration import expected_calibration_error, ece_from_confidences, fit_temperature, softmax_t
+from .calibration import ece_from_confidences, expected_calibration_error, fit_temperature, softmax_t
 from .export import write_json
 from .features import char_to_tokens, conll_text, word_tags
 from .inference import Head, Model, best_span, merge_token_probs, run_windows, word_vectors
 from .paths import data_dir
-from .text import TextTokens, qa_windows, text_windows, tokenize, tokenize_batch
+from .text import TextTokens, text_windows, tokenize_batch
 
 # Seed offset of the calibration samples, so they differ from train.py's seeded samples (seed).
 SLICE_SEED_OFFSET = 101
@@ -313,7 +313,9 @@ def calibrate(artifact: Path, out: Path, slice_size: int, dev_limit: int = 0, th
             for when, t in (("before", 1.0), ("after", T)):
                 entry[when] = entity_eval(dev_words, td.dev.items, head, t)
         elif task == "answers":
-            T = fit_temperature(*answer_fit_rows(*answer_logits(model, head, td.calibration.items), td.calibration.items))
+            T = fit_temperature(
+                *answer_fit_rows(*answer_logits(model, head, td.calibration.items), td.calibration.items)
+            )
             ctx_of, groups = answer_logits(model, head, td.dev.items)
             for when, t in (("before", 1.0), ("after", T)):
                 entry[when] = answer_eval(ctx_of, groups, td.dev.items, head, t)
