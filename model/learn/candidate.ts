@@ -286,7 +286,7 @@ async function buildHead(
 }
 
 /** The manifest entry of the trained head: production's with the (grown) labels, or a new categories head's. */
-function specFor(head: string, task: TaskName, labels: string[], production: Head | null, pm: Manifest): HeadSpec {
+export function specFor(head: string, task: TaskName, labels: string[], production: Head | null, pm: Manifest): HeadSpec {
   if (production) {
     // Production's temperature was fitted to its own weights; a retrained head starts uncalibrated.
     const { temperature: _fittedToProduction, ...spec } = production.spec;
