@@ -90,6 +90,10 @@ def test_cli_on_the_test_artifact(data_root, tmp_path):
         "heads": {k: {x: y for x, y in v.items() if x != "temperature"} for k, v in after["heads"].items()},
     }
     assert after_no_t == before
+    # The fixture's int8 expectations are rewritten with the temperatures; fp32 ones need a checkpoint.
+    parity, old = (json.loads((d / "parity.json").read_text()) for d in (out, artifact))
+    assert set(parity["expected"]) == {"int8"} and parity["inputs"] == old["inputs"]
+    assert parity["expected"]["int8"][0]["sentiment"] != old["expected"]["int8"][0]["sentiment"]
 
 
 def test_inference_divides_by_the_manifest_temperature():

@@ -30,6 +30,7 @@ from .calibration import ece_from_confidences, expected_calibration_error, fit_t
 from .export import write_json
 from .features import char_to_tokens, conll_text, word_tags
 from .inference import Head, Model, best_span, merge_token_probs, run_windows, word_vectors
+from .parity_fixture import fixture_metadata
 from .paths import data_dir
 from .text import TextTokens, text_windows, tokenize_batch
 
@@ -327,14 +328,15 @@ def calibrate(artifact: Path, out: Path, slice_size: int, dev_limit: int = 0, th
         print(json.dumps({name: entry}), flush=True)
 
     report["seconds"] = round(time.time() - started, 1)
-    write_calibrated(artifact, out, temperatures, report)
+    write_calibrated(artifact, out, temperatures, report, threads)
     return report
 
 
-def write_calibrated(artifact: Path, out: Path, temperatures: dict[str, float], report: dict) -> None:
-    """`out` = a copy of `artifact` whose manifest has the temperatures (other files byte-identical),
-    plus calibration.json (the report). parity.json is copied as is: its probabilities were computed
-    without temperatures, so a calibrated artifact needs its fixture rewritten before release."""
+def write_calibrated(artifact: Path, out: Path, temperatures: dict[str, float], report: dict, threads: int = 2) -> None:
+    """`out` = a copy of `artifact` whose manifest has the temperatures (the files it names are
+    byte-identical), plus calibration.json (the report). parity.json's int8 expectations are rewritten
+    with the temperatures (same inputs, this machine's int8 path); its fp32 ones are dropped, as they
+    need the training checkpoint (`python -m trident_training.parity --artifact OUT --checkpoint PT`)."""
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(artifact, out)
@@ -343,6 +345,14 @@ def write_calibrated(artifact: Path, out: Path, temperatures: dict[str, float], 
         manifest["heads"][name]["temperature"] = t
     write_json(out / "manifest.json", manifest)
     write_json(out / "calibration.json", report)
+    parity_file = out / "parity.json"
+    if parity_file.is_file():
+        parity = json.loads(parity_file.read_text(encoding="utf-8"))
+        model = Model.from_artifact(out, threads=threads)
+        inputs = parity["inputs"]
+        parity["expected"] = {"int8": [model.predict(item) for item in inputs]}
+        parity.update(fixture_metadata(model, inputs))
+        write_json(parity_file, parity)
 
 
 def main(argv: list[str] | None = None) -> None:
