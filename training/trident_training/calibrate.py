@@ -365,6 +365,9 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.artifact.resolve() == args.out.resolve():
         raise SystemExit("--out must differ from --artifact")
+    # --out is replaced: refuse anything but an empty folder or an earlier artifact copy.
+    if args.out.exists() and any(args.out.iterdir()) and not (args.out / "manifest.json").is_file():
+        raise SystemExit(f"--out {args.out} is a non-empty folder that is not an artifact; not replacing it")
     report = calibrate(args.artifact, args.out, args.slice, args.dev_limit, args.threads)
     print(json.dumps(report, indent=2))
 
