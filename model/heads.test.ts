@@ -58,8 +58,19 @@ describe('linear heads', () => {
   });
 
   it('chains layers and reads from an offset', () => {
-    const head = { layers: [layer([1, 1], [0], 2), layer([2], [1], 1)] } as unknown as Head;
+    const head = { spec: {}, layers: [layer([1, 1], [0], 2), layer([2], [1], 1)] } as unknown as Head;
     expect(Array.from(runHead(head, Float32Array.from([9, 9, 1, 2]), 1, 2))).toEqual([7]);
+  });
+
+  it("divides the logits by the head's temperature (absent: unchanged)", () => {
+    const layers = [layer([1, 0, 0, 1], [0.5, -1], 2)];
+    const x = Float32Array.from([3, 1]);
+    const plain = runHead({ spec: {}, layers } as unknown as Head, x, 1);
+    const one = runHead({ spec: { temperature: 1 }, layers } as unknown as Head, x, 1);
+    const two = runHead({ spec: { temperature: 2 }, layers } as unknown as Head, x, 1);
+    expect(Array.from(plain)).toEqual([3.5, 0]);
+    expect(Array.from(one)).toEqual(Array.from(plain));
+    expect(Array.from(two)).toEqual([1.75, 0]);
   });
 });
 

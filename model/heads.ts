@@ -159,10 +159,17 @@ export interface Head {
   layers: LinearLayer[];
 }
 
-/** All layers in order over `rows` vectors; returns `[rows × labels]` logits. Pure. */
+/**
+ * All layers in order over `rows` vectors; returns `[rows × labels]` logits divided by the head's
+ * calibration temperature (manifest `temperature`, absent = 1), i.e. what every decoding rule
+ * softmaxes. Pure.
+ */
 export function runHead(head: Head, x: Float32Array, rows: number, offset = 0): Float32Array {
   let y = linear(head.layers[0], x, rows, offset);
   for (let l = 1; l < head.layers.length; l++) y = linear(head.layers[l], y, rows);
+  const temperature = head.spec.temperature ?? 1;
+  // Skipped at 1 so uncalibrated artifacts give bit-identical outputs.
+  if (temperature !== 1) for (let k = 0; k < y.length; k++) y[k] /= temperature;
   return y;
 }
 

@@ -21,6 +21,8 @@ const headBase = {
   sha256,
   layers: z.array(layerSchema).min(1),
   labels: z.array(z.string()).min(1),
+  /** Calibration: the runtime softmaxes logits / temperature (fitted by training/, see model/README.md). Absent: 1. */
+  temperature: z.number().positive().finite().optional(),
 };
 
 const sequenceHead = z.object({

@@ -217,6 +217,38 @@ describe('loading and swapping heads', () => {
     }
   });
 
+  it("applies each head's temperature: 2 halves the logits before softmax, decisions unchanged; 1 = absent", async () => {
+    const input: PredictInput = { id: 't', text: 'Angela Merkel met Tim Cook in Paris on Monday.', questions: ['Who met Tim Cook?'] };
+    const runOn = async (dir: string): Promise<PredictOutput> => {
+      const pipeline = await Pipeline.load(dir, { batching: 'per-input' });
+      try {
+        return (await pipeline.run([input], ALL))[0];
+      } finally {
+        await pipeline.close();
+      }
+    };
+    const plain = await runOn(TEST_ARTIFACT);
+    editManifest((m) => Object.values(m.heads as Record<string, Record<string, unknown>>).forEach((h) => (h.temperature = 1)));
+    expect(await runOn(tmp)).toEqual(plain);
+
+    editManifest((m) => Object.values(m.heads as Record<string, Record<string, unknown>>).forEach((h) => (h.temperature = 2)));
+    const warm = await runOn(tmp);
+    // One window, so p ∝ exp(z) becomes ∝ exp(z / 2) ∝ √p.
+    const p = plain.sentiment!.scores;
+    const norm = Object.values(p).reduce((s, v) => s + Math.sqrt(v), 0);
+    for (const [label, v] of Object.entries(p)) expect(warm.sentiment!.scores[label]).toBeCloseTo(Math.sqrt(v) / norm, 6);
+    expect(warm.sentiment!.label).toBe(plain.sentiment!.label);
+    expect(warm.sentiment!.scores).not.toEqual(p);
+    const [a, b] = plain.categories!.banking77;
+    const [a2, b2] = warm.categories!.banking77;
+    expect(warm.categories!.banking77.map((c) => c.label)).toEqual(plain.categories!.banking77.map((c) => c.label));
+    expect(a2.score / b2.score).toBeCloseTo(Math.sqrt(a.score / b.score), 5);
+    const spans = (o: PredictOutput) => o.entities!.map(({ label, start, end }) => ({ label, start, end }));
+    expect(spans(warm)).toEqual(spans(plain));
+    expect(warm.entities!.map((e) => e.score)).not.toEqual(plain.entities!.map((e) => e.score));
+    expect(warm.answers![0].score).not.toBeCloseTo(plain.answers![0].score, 6);
+  });
+
   it('reports a task the artifact has no head for', async () => {
     editManifest((m) => delete m.heads.answers);
     const pipeline = await Pipeline.load(tmp);

@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { loadVerifiedPipeline } from '../registry/verify';
 import { Pipeline } from '../pipeline';
 import { TEST_ARTIFACT } from '../testing';
-import { buildCandidate } from './candidate';
+import { buildCandidate, specFor } from './candidate';
+import { loadManifest } from '../manifest';
+import type { Head } from '../heads';
 import type { DatasetSnapshot, Example, LearnProgress } from './types';
 
 const TEMPLATES: Record<string, string[]> = {
@@ -126,4 +128,14 @@ describe('buildCandidate', () => {
       await pipeline.close();
     }
   }, 120_000);
+});
+
+describe('specFor', () => {
+  it("keeps production's head settings with the new labels but not its temperature (fitted to the old weights)", () => {
+    const { manifest } = loadManifest(TEST_ARTIFACT);
+    const production = { name: 'sentiment', spec: { ...manifest.heads.sentiment, temperature: 1.7 }, layers: [] } as Head;
+    const spec = specFor('sentiment', 'sentiment', ['negative', 'neutral', 'positive'], production, manifest);
+    expect(spec).toEqual({ ...manifest.heads.sentiment, labels: ['negative', 'neutral', 'positive'] });
+    expect('temperature' in spec).toBe(false);
+  });
 });

@@ -286,8 +286,12 @@ async function buildHead(
 }
 
 /** The manifest entry of the trained head: production's with the (grown) labels, or a new categories head's. */
-function specFor(head: string, task: TaskName, labels: string[], production: Head | null, pm: Manifest): HeadSpec {
-  if (production) return { ...production.spec, labels } as HeadSpec;
+export function specFor(head: string, task: TaskName, labels: string[], production: Head | null, pm: Manifest): HeadSpec {
+  if (production) {
+    // Production's temperature was fitted to its own weights; a retrained head starts uncalibrated.
+    const { temperature: _fittedToProduction, ...spec } = production.spec;
+    return { ...spec, labels } as HeadSpec;
+  }
   const template = Object.values(pm.heads).find((h) => h.task === 'categories');
   return {
     task: 'categories',

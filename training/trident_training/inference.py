@@ -63,12 +63,24 @@ class Head:
     spec: dict  # the manifest entry
     tensors: dict[str, np.ndarray]
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
+    @property
+    def temperature(self) -> float:
+        """The manifest's calibration temperature (absent: 1, the logits as trained)."""
+        return float(self.spec.get("temperature", 1.0))
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """The layers' output, before the temperature (what calibration fits T on)."""
         for layer in self.spec["layers"]:
             w = self.tensors[layer["weight"]]
             b = self.tensors[layer["bias"]]
             x = ACTIVATIONS[layer["activation"]](x @ w.T + b)
         return x
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Logits divided by the temperature: what every decoding rule softmaxes (model/README.md)."""
+        y = self.logits(x)
+        # Skipped at 1 so uncalibrated artifacts give bit-identical outputs.
+        return y if self.temperature == 1.0 else y / np.float32(self.temperature)
 
     def pool(self, hidden: np.ndarray) -> np.ndarray:
         """hidden: [seq, H] of one window (unpadded)."""
