@@ -20,6 +20,12 @@ def test_recipe_smoke(data_root, tmp_path):
         "24",
         "--banking77-examples",
         "96",
+        "--imdb-examples",
+        "16",
+        "--imdb-epochs",
+        "1",
+        "--spread-tasks",
+        "imdb",
         "--final-eval-limit",
         "16",
         "--mid-evals",
@@ -55,7 +61,11 @@ def test_recipe_smoke(data_root, tmp_path):
             "conll2003/testa",
             "squad_v1.1/dev-articles-00-31",
             "banking77/validation",
+            "imdb/dev-10pct",
         }
+        # 16 dev reviews: the length buckets present among them are reported beside the whole split
+        assert {"accuracy", "accuracy_short"} <= set(m["metrics"][kind]["imdb/dev-10pct"])
+    assert any(d["path"] == "imdb/train.jsonl.gz" and "16 reviews used" in d["used"] for d in m["training"]["data"])
     assert m["casing"] == {"input": "case_ids", "classes": 5}
     assert len(m["heads"]["banking77"]["labels"]) == 77
     assert {d["path"] for d in m["training"]["data"]} >= {"sst2/train.tsv", "conll2003/eng.train"}

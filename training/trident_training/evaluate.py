@@ -8,8 +8,8 @@ from tqdm import tqdm
 
 from . import metrics
 from .data import QAExample, Sentence
-from .features import conll_text
-from .inference import Model, word_predictions
+from .features import conll_text, length_buckets
+from .inference import WINDOW_AGGREGATIONS, Model, aggregate_windows, word_predictions
 
 
 def _bar(desc: str, total: int, show: bool):
@@ -22,6 +22,33 @@ def eval_classification(model: Model, head_name: str, texts: list[str], gold: li
         probs = model.classify(texts, head, progress=bar)
     pred = probs.argmax(axis=1).tolist()
     return metrics.classification(gold, pred, head.spec["labels"])
+
+
+def eval_documents(model: Model, head_name: str, texts: list[str], gold: list[int], show: bool = False) -> dict:
+    """Classification of documents of any length: the head's own window aggregation reported whole and
+    by length (`short` < 128 tokens, `long` > 400, `middle`), and every window aggregation's accuracy
+    on the same windows (`aggregations`; one encoder pass), to choose between them."""
+    head = model.heads[head_name]
+    with _bar(f"eval {head_name} documents", len(texts), show) as bar:
+        windows, logits = model.window_logits(texts, head, progress=bar)
+    buckets = length_buckets(model.tokenizer, texts)
+    own = head.spec.get("window_aggregation", WINDOW_AGGREGATIONS[0])
+    out: dict = {}
+    for how in WINDOW_AGGREGATIONS:
+        pred = aggregate_windows(windows, logits, len(texts), how).argmax(axis=1).tolist()
+        if how == own:
+            out = metrics.classification(gold, pred, head.spec["labels"])
+            out["window_aggregation"] = own
+            out["by_length"] = {
+                name: metrics.classification([gold[i] for i in idx], [pred[i] for i in idx], head.spec["labels"])
+                for name, idx in buckets.items()
+                if idx
+            }
+        out.setdefault("aggregations", {})[how] = {
+            name: float(np.mean([pred[i] == gold[i] for i in idx])) if idx else None
+            for name, idx in (("all", range(len(texts))), *buckets.items())
+        }
+    return out
 
 
 def eval_entities(model: Model, head_name: str, sentences: list[Sentence], show: bool = False) -> dict:
@@ -70,4 +97,7 @@ def headline(report: dict) -> dict:
             }
         else:
             out[split] = {"accuracy": r["accuracy"], "macro_f1": r["macro_f1"], "examples": r["examples"]}
+            for name, b in r.get("by_length", {}).items():
+                out[split][f"accuracy_{name}"] = b["accuracy"]
+                out[split][f"examples_{name}"] = b["examples"]
     return out

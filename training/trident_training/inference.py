@@ -133,6 +133,27 @@ def run_windows(
 
 # ---------------------------------------------------------------- decoding rules
 
+# How a sequence head's window outputs become one text's probabilities (model/README.md).
+WINDOW_AGGREGATIONS = ("mean-probabilities", "mean-logits", "length-weighted")
+DEFAULT_WINDOW_AGGREGATION = "mean-probabilities"
+
+
+def aggregate_windows(windows: list[Window], logits: list[np.ndarray], n_texts: int, how: str) -> np.ndarray:
+    """[n_texts, labels] from per-window logits: `mean-probabilities` — mean of the windows'
+    softmax; `mean-logits` — softmax of the windows' mean logits; `length-weighted` — mean of the
+    softmax weighted by each window's text tokens (a short last window counts less)."""
+    if how not in WINDOW_AGGREGATIONS:
+        raise ValueError(f"window aggregation {how!r}: expected one of {', '.join(WINDOW_AGGREGATIONS)}")
+    labels = logits[0].shape[-1] if logits else 0
+    total = np.zeros((n_texts, labels), dtype=np.float64)
+    weight = np.zeros(n_texts)
+    for w, z in zip(windows, logits):
+        k = float(w.ctx_stop - w.ctx_start) if how == "length-weighted" else 1.0
+        total[w.source] += k * (z if how == "mean-logits" else softmax(z))
+        weight[w.source] += k
+    mean = total / np.maximum(weight, 1e-12)[:, None]
+    return softmax(mean) if how == "mean-logits" else mean
+
 
 def merge_token_probs(windows: list[Window], per_window: list[np.ndarray], n_tokens: int) -> np.ndarray:
     """Per text token, the row from the window where it is farthest from either edge (ties: earlier)."""
@@ -285,22 +306,23 @@ class Model:
 
     # ---- batched primitives used by evaluation and predict
 
-    def classify(self, texts: list[str], head: Head, progress=None) -> np.ndarray:
-        """Mean over windows of per-window softmax; [n_texts, labels]."""
+    def classify(self, texts: list[str], head: Head, progress=None, aggregation: str | None = None) -> np.ndarray:
+        """Per text, its windows' outputs aggregated by the head's `window_aggregation` (or
+        `aggregation`); [n_texts, labels] probabilities."""
+        windows, logits = self.window_logits(texts, head, progress)
+        how = aggregation or head.spec.get("window_aggregation", DEFAULT_WINDOW_AGGREGATION)
+        return aggregate_windows(windows, logits, len(texts), how)
+
+    def window_logits(self, texts: list[str], head: Head, progress=None) -> tuple[list[Window], list[np.ndarray]]:
+        """Every text window (`source` = the text's index) and the head's logits for it (divided by
+        the temperature), so several aggregations can be compared on one encoder pass."""
         cls_id, sep_id = self.special
         L, S = self.manifest["max_length"], self.manifest["stride"]
         windows = []
         for i, t in enumerate(tokenize_batch(self.tokenizer, texts)):
             windows += text_windows(t, L, S, cls_id, sep_id, source=i)
-        probs = run_windows(
-            self.encoder, windows, self.with_case, lambda i, h: softmax(head(head.pool(h))), progress=progress
-        )
-        out = np.zeros((len(texts), len(head.spec["labels"])), dtype=np.float64)
-        count = np.zeros(len(texts))
-        for w, p in zip(windows, probs):
-            out[w.source] += p
-            count[w.source] += 1
-        return out / count[:, None]
+        logits = run_windows(self.encoder, windows, self.with_case, lambda i, h: head(head.pool(h)), progress=progress)
+        return windows, logits
 
     def token_probs(self, texts: list[str], head: Head, progress=None):
         """[(TextTokens, merged per-token probs [n_tokens, labels])] per text."""

@@ -30,21 +30,23 @@ from torch import nn
 from tqdm import tqdm
 
 from . import data as D
-from .evaluate import eval_answers, eval_classification, eval_entities, headline
+from .evaluate import eval_answers, eval_classification, eval_documents, eval_entities, headline
 from .export import PARITY_INPUTS, QUANTIZATIONS, head_manifest, write_artifact, write_json, write_profile
-from .features import IGNORE, classification_features, entity_features, qa_features
+from .features import IGNORE, classification_features, document_features, entity_features, qa_features
 from .inference import Head, Model, TorchEncoder
 from .modeling import MultitaskModel, load_base, tiny_bert
 from .paths import REPO_ROOT, TRAINING_DIR, base_model_dir, checkpoint_dir, data_dir
 from .text import load_tokenizer, pad_batch
 
-TASKS = ("sst2", "conll", "squad", "banking77")
-HEAD_OF = {"sst2": "sentiment", "conll": "entities", "squad": "answers", "banking77": "banking77"}
+# IMDB last: adding it left the other tasks' batch plans (a pure function of the seed) unchanged.
+TASKS = ("sst2", "conll", "squad", "banking77", "imdb")
+HEAD_OF = {"sst2": "sentiment", "conll": "entities", "squad": "answers", "banking77": "banking77", "imdb": "sentiment"}
 SPLIT_NAMES = {
     "sst2": "sst2/dev",
     "conll": "conll2003/testa",
     "squad": "squad_v1.1/dev-articles-00-31",
     "banking77": "banking77/validation",
+    "imdb": "imdb/dev-10pct",
 }
 
 
@@ -67,6 +69,12 @@ class Config:
     conll_examples: int = 0
     squad_examples: int = 0
     banking77_examples: int = 0
+    # IMDB train reviews (after holding back imdb/dev-10pct) for the sentiment head, windowed as
+    # inference windows them, each window with its review's label; 0 epochs = not used.
+    imdb_examples: int = 0
+    imdb_epochs: float = 0.0
+    imdb_max_windows: int = 2  # windows kept per review in training (first and last, evenly between)
+    imdb_batch_size: int = 16
     sst2_epochs: float = 1.0
     conll_epochs: float = 1.0
     squad_epochs: float = 1.0
@@ -79,6 +87,10 @@ class Config:
     # Measured (training/results/ablation-mixing.json): round-robin +10.6 SQuAD F1 and +4.1 banking77
     # accuracy over sized, two seeds, a 502-batch budget. Releases 1.0.0 and 1.1.0 used "sized".
     mixing: str = "round-robin"
+    # Tasks (comma-separated) whose batches are instead spread evenly over the whole run, after the
+    # mixing has ordered the others: a small task that would run out early in round-robin keeps
+    # reaching its head until the end (IMDB: otherwise the sentiment head ends on SST-2 sentences alone).
+    spread_tasks: str = ""
     lr: float = 1e-4
     warmup: float = 0.06
     weight_decay: float = 0.01
@@ -99,11 +111,24 @@ class Config:
     # the runtime batches mixed inputs by default). See quantize_static.py.
     quantization: str = "dynamic"
     calibration_per_dataset: int = 100
+    # How a sentiment/categories head turns a long text's window outputs into one answer (the
+    # manifest's `window_aggregation`, model/README.md); chosen after training from measurements.
+    window_aggregation: str = "mean-probabilities"
+    # Stop after the final checkpoint, without evaluating or exporting; the same command run again
+    # evaluates and exports from it (so evaluation code can change while a long run trains).
+    train_only: bool = False
 
 
 # Settings that do not change what is trained; a checkpoint can be resumed with other values.
 # Settings added after checkpoints existed, with the value those checkpoints were trained with.
-SETTINGS_BEFORE_THEY_EXISTED = {"mixing": "sized"}
+SETTINGS_BEFORE_THEY_EXISTED = {
+    "mixing": "sized",
+    "spread_tasks": "",
+    "imdb_examples": 0,
+    "imdb_epochs": 0.0,
+    "imdb_max_windows": 2,
+    "imdb_batch_size": 16,
+}
 
 RUNTIME_ONLY = {
     "out",
@@ -118,6 +143,8 @@ RUNTIME_ONLY = {
     "finish_now",
     "quantization",
     "calibration_per_dataset",
+    "window_aggregation",
+    "train_only",
 }
 
 
@@ -175,13 +202,21 @@ def load_data(cfg: Config):
     squad_dev = D.read_squad(root / D.SQUAD_DEV)
     bank_rows, bank_cats = D.read_banking77(root / D.BANKING_TRAIN, root / D.BANKING_CATEGORIES)
     bank_train, bank_val = D.stratified_split(bank_rows, cfg.banking77_val_fraction, cfg.seed)
+    imdb_rows = D.read_imdb(root / D.IMDB_TRAIN)
+    imdb_train, imdb_dev = D.imdb_split(imdb_rows)
+    imdb_used = subset(imdb_train, cfg.imdb_examples, cfg.seed) if cfg.imdb_epochs > 0 else []
     used = {
         "sst2": subset(sst_train, cfg.sst2_examples, cfg.seed),
         "conll": subset(conll_train, cfg.conll_examples, cfg.seed),
         "squad": subset(squad_train, cfg.squad_examples, cfg.seed),
         "banking77": subset(bank_train, cfg.banking77_examples, cfg.seed),
+        "imdb": imdb_used,
     }
-    dev = {"sst2": sst_dev, "conll": conll_dev, "squad": squad_dev, "banking77": bank_val}
+    dev = {"sst2": sst_dev, "conll": conll_dev, "squad": squad_dev, "banking77": bank_val, "imdb": imdb_dev}
+    # IMDB train reviews the run did not train on: a slice for choices made after training (window
+    # aggregation, calibration) that is neither trained on nor the reported dev split.
+    in_training = {r.id for r in imdb_used}
+    dev["imdb_unused_train"] = [r for r in imdb_train if r.id not in in_training]
     provenance = [
         {
             "path": D.SST2_TRAIN,
@@ -232,6 +267,14 @@ def load_data(cfg: Config):
             "examples": len(bank_cats),
             "used": "label names",
         },
+        {
+            "path": D.IMDB_TRAIN,
+            "sha256": D.file_sha256(root / D.IMDB_TRAIN),
+            "examples": len(imdb_rows),
+            "used": f"split by id hash: {len(imdb_train)} train ({len(imdb_used)} reviews used, at most "
+            f"{cfg.imdb_max_windows} windows each, {cfg.imdb_epochs} epochs, sentiment head) / {len(imdb_dev)} "
+            "dev (imdb/dev-10pct)",
+        },
     ]
     return used, dev, bank_cats, provenance
 
@@ -267,6 +310,10 @@ def build_features(cfg: Config, tok, used: dict, bank_cats: list[str]) -> dict:
             tok, [t for t, _ in used["banking77"]], [cat_id[c] for _, c in used["banking77"]], L, S
         ),
     }
+    imdb = used["imdb"]
+    feats["imdb"] = document_features(
+        tok, [r.text for r in imdb], [r.label for r in imdb], L, S, cfg.imdb_max_windows
+    )
     feats["squad"], dropped = qa_features(tok, used["squad"], L, S, cfg.max_question_tokens)
     if dropped:
         print(f"squad: {dropped} answers not found in their context tokens, skipped", file=sys.stderr)
@@ -289,10 +336,10 @@ def batch_plan(cfg: Config, feats: dict) -> list[tuple[str, list[int]]]:
     rng = random.Random(cfg.seed)
     plan = []
     for task in TASKS:
-        n = len(feats[task])
+        n = len(feats.get(task, []))
         if n == 0:
             continue
-        bs = cfg.squad_batch_size if task == "squad" else cfg.batch_size
+        bs = {"squad": cfg.squad_batch_size, "imdb": cfg.imdb_batch_size}.get(task, cfg.batch_size)
         epochs = getattr(cfg, f"{task}_epochs")
         total = int(round(n * epochs))
         order: list[int] = []
@@ -306,6 +353,12 @@ def batch_plan(cfg: Config, feats: dict) -> list[tuple[str, list[int]]]:
             part = sorted(order[c : c + chunk], key=lambda i: len(feats[task][i].window.input_ids))
             for b in range(0, len(part), bs):
                 plan.append((task, part[b : b + bs]))
+    spread = [t for t in cfg.spread_tasks.split(",") if t]
+    unknown = [t for t in spread if t not in TASKS]
+    if unknown:
+        raise SystemExit(f"--spread-tasks: unknown task(s) {', '.join(unknown)}; tasks are {', '.join(TASKS)}")
+    spread_batches = {t: [p for p in plan if p[0] == t] for t in spread}
+    plan = [p for p in plan if p[0] not in spread_batches]
     if cfg.mixing == "round-robin":
         queues = []
         for task in TASKS:
@@ -314,11 +367,27 @@ def batch_plan(cfg: Config, feats: dict) -> list[tuple[str, list[int]]]:
             if mine:
                 queues.append(mine)
         plan = []
-        for turn in range(max(len(q) for q in queues)):
+        for turn in range(max((len(q) for q in queues), default=0)):
             plan += [q[turn] for q in queues if turn < len(q)]
-        return plan
-    rng.shuffle(plan)
+    else:
+        rng.shuffle(plan)
+    for task in spread:
+        mine = spread_batches[task]
+        rng.shuffle(mine)
+        plan = spread_evenly(plan, mine)
     return plan
+
+
+def spread_evenly(plan: list, extra: list) -> list:
+    """`plan` with the batches of `extra` placed at evenly spaced positions: batch k of n goes
+    after (k + 0.5) / n of `plan` (the order inside each list is kept)."""
+    out, pos = [], 0
+    for k, item in enumerate(extra):
+        cut = int((k + 0.5) * len(plan) / len(extra))
+        out += plan[pos:cut]
+        out.append(item)
+        pos = cut
+    return out + plan[pos:]
 
 
 def collate(task: str, feats: list, with_case: bool) -> dict:
@@ -377,6 +446,7 @@ def evaluate_all(m: Model, dev: dict, limit: int, show: bool = False) -> dict:
 
     sst = lim(dev["sst2"])
     bank = lim(dev["banking77"])
+    imdb = lim(dev["imdb"])
     cat_id = {c: i for i, c in enumerate(m.heads["banking77"].spec["labels"])}
     return {
         SPLIT_NAMES["sst2"]: eval_classification(m, "sentiment", [t for t, _ in sst], [y for _, y in sst], show),
@@ -385,6 +455,7 @@ def evaluate_all(m: Model, dev: dict, limit: int, show: bool = False) -> dict:
         SPLIT_NAMES["banking77"]: eval_classification(
             m, "banking77", [t for t, _ in bank], [cat_id[c] for _, c in bank], show
         ),
+        SPLIT_NAMES["imdb"]: eval_documents(m, "sentiment", [r.text for r in imdb], [r.label for r in imdb], show),
     }
 
 
@@ -697,6 +768,10 @@ def run(cfg: Config, command: str) -> dict:
     train_loop(cfg, state, plan, feats, tok, dev, tracker, run_dir / "train.log.jsonl", ckpt_path)
     train_seconds = state.seconds()
     print(f"training done: {state.step}/{total} batches in {train_seconds:.0f} s", file=sys.stderr)
+    if cfg.train_only:
+        print(f"--train-only: stopped at {ckpt_path}; run again without it to evaluate and export", file=sys.stderr)
+        tracker.end()
+        return {}
 
     params = dataclasses.asdict(cfg)
     params.update(
