@@ -117,6 +117,9 @@ class Config:
     # Stop after the final checkpoint, without evaluating or exporting; the same command run again
     # evaluates and exports from it (so evaluation code can change while a long run trains).
     train_only: bool = False
+    # Stop this process after that many batches (checkpointed, nothing evaluated or exported); the
+    # same command run again resumes. For a run split over sittings, and for the resume test.
+    stop_after_steps: int = 0
 
 
 # Settings that do not change what is trained; a checkpoint can be resumed with other values.
@@ -145,6 +148,7 @@ RUNTIME_ONLY = {
     "calibration_per_dataset",
     "window_aggregation",
     "train_only",
+    "stop_after_steps",
 }
 
 
@@ -602,13 +606,14 @@ def train_loop(
     mid_points = {int(total * (k + 1) / (cfg.mid_evals + 1)) for k in range(cfg.mid_evals)} if cfg.mid_evals else set()
     state.started = time.time()
     last_ckpt = time.time()
+    stop_at = state.step + cfg.stop_after_steps if cfg.stop_after_steps else total
     running = {t: None for t in TASKS}
     model.train()
     with (
         open(log_path, "a", encoding="utf-8") as log,
         tqdm(total=total, initial=state.step, desc="train", unit="batch", mininterval=10, smoothing=0.05) as bar,
     ):
-        while state.step < total and not cfg.finish_now:
+        while state.step < min(total, stop_at) and not cfg.finish_now:
             task, idx = plan[state.step]
             batch = collate(task, [feats[task][i] for i in idx], cfg.casing)
             labels = {k: batch.pop(k) for k in ("labels", "context_mask") if k in batch}
@@ -654,7 +659,7 @@ def train_loop(
                         f"{k.split('.', 2)[2]}={v:.4f}" for k, v in flat.items() if k.endswith(("accuracy", ".f1"))
                     )
                 )
-            if time.time() - last_ckpt > cfg.checkpoint_minutes * 60 or step == total:
+            if time.time() - last_ckpt > cfg.checkpoint_minutes * 60 or step in (total, stop_at):
                 state.save(cfg, ckpt_path)
                 last_ckpt = time.time()
 
@@ -768,6 +773,10 @@ def run(cfg: Config, command: str) -> dict:
     train_loop(cfg, state, plan, feats, tok, dev, tracker, run_dir / "train.log.jsonl", ckpt_path)
     train_seconds = state.seconds()
     print(f"training done: {state.step}/{total} batches in {train_seconds:.0f} s", file=sys.stderr)
+    if cfg.stop_after_steps and state.step < total:
+        print(f"--stop-after-steps: stopped at {state.step}/{total}; run again to resume", file=sys.stderr)
+        tracker.end()
+        return {}
     if cfg.train_only:
         print(f"--train-only: stopped at {ckpt_path}; run again without it to evaluate and export", file=sys.stderr)
         tracker.end()
