@@ -26,6 +26,10 @@ def test_recipe_smoke(data_root, tmp_path):
         "1",
         "--spread-tasks",
         "imdb",
+        "--window-aggregation",
+        "auto",
+        "--aggregation-slice",
+        "12",
         "--final-eval-limit",
         "16",
         "--mid-evals",
@@ -65,6 +69,10 @@ def test_recipe_smoke(data_root, tmp_path):
         }
         # 16 dev reviews: the length buckets present among them are reported beside the whole split
         assert {"accuracy", "accuracy_short"} <= set(m["metrics"][kind]["imdb/dev-10pct"])
+    # "auto": the aggregation measured best on unseen IMDB train reviews is the sentiment head's rule
+    choice = m["training"]["window_aggregation"]
+    assert m["heads"]["sentiment"]["window_aggregation"] == choice["chosen"]
+    assert set(choice["accuracy"]) == {"mean-probabilities", "mean-logits", "length-weighted"}
     assert any(d["path"] == "imdb/train.jsonl.gz" and "16 reviews used" in d["used"] for d in m["training"]["data"])
     assert m["casing"] == {"input": "case_ids", "classes": 5}
     assert len(m["heads"]["banking77"]["labels"]) == 77
