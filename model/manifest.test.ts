@@ -25,7 +25,11 @@ describe('manifest', () => {
     ['stride too large', (m: Record<string, any>) => (m.stride = 30), /stride/],
     ['an unknown activation', (m: Record<string, any>) => (m.heads.sentiment.layers[0].activation = 'swish'), /activation/],
     ['a sentiment head under another key', (m: Record<string, any>) => (m.heads.mood = m.heads.sentiment), /heads\.mood/],
-    ['an unknown window aggregation', (m: Record<string, any>) => (m.heads.banking77.window_aggregation = 'max'), /heads\.banking77\.window_aggregation/],
+    [
+      'an unknown window aggregation',
+      (m: Record<string, any>) => (m.heads.banking77.window_aggregation = 'max'),
+      /heads\.banking77\.window_aggregation/,
+    ],
     ['a question budget leaving no room', (m: Record<string, any>) => (m.heads.answers.max_question_tokens = 25), /max_question_tokens/],
   ])('rejects %s, naming the field', (_, edit, pattern) => {
     const m = good();

@@ -257,14 +257,15 @@ describe('loading and swapping heads', () => {
     const text =
       'I loved this film, the actors were wonderful and Paris looked lovely. ' +
       'Then my card was declined at the ATM and the bank lost my money, a terrible day. ' +
-      'The exchange rate was awful but the new card arrived on Monday, which was nice.';
-    const heads = loadHeads(loadManifest(TEST_ARTIFACT));
+      'The exchange rate was awful but the new card arrived on Monday, which was nice. ' +
+      'Overall I would not go back, although the staff tried hard.';
 
     it.each(WINDOW_AGGREGATIONS)("%s: run gives aggregateWindows of the heads' per-window logits", async (how) => {
       editManifest((m) => {
         m.heads.sentiment.window_aggregation = how;
         m.heads.banking77.window_aggregation = how;
       });
+      const heads = loadHeads(loadManifest(tmp));
       const pipeline = await Pipeline.load(tmp, { batching: 'per-input' });
       try {
         const [out] = await pipeline.run([{ id: 'w', text }], ['sentiment', 'categories']);
@@ -280,15 +281,19 @@ describe('loading and swapping heads', () => {
           const logits = runHead(head, f.cls!, f.windows);
           return tokens.map((_, w) => logits.subarray(w * labels, (w + 1) * labels));
         };
+        // Same plan and batches in run and features, so the same logits: equal up to rounding. The
+        // random test model's windows differ little (the rules disagree by 1e-7 to 4e-5 here), so a
+        // loose tolerance could not tell the rules apart.
         const sentiment = aggregateWindows(perWindow('sentiment'), tokens, how);
-        expect(out.sentiment!.scores.negative).toBeCloseTo(sentiment[0], 6);
-        expect(out.sentiment!.scores.positive).toBeCloseTo(sentiment[1], 6);
+        expect(out.sentiment!.scores.negative).toBeCloseTo(sentiment[0], 12);
+        expect(out.sentiment!.scores.positive).toBeCloseTo(sentiment[1], 12);
         const categories = aggregateWindows(perWindow('banking77'), tokens, how);
         const labels: readonly string[] = heads.get('banking77')!.spec.labels;
-        for (const { label, score } of out.categories!.banking77) expect(score).toBeCloseTo(categories[labels.indexOf(label)], 6);
-        // The rules give different numbers on this text, so the check above tells them apart.
-        const byDefault = aggregateWindows(perWindow('sentiment'), tokens);
-        if (how !== 'mean-probabilities') expect(Math.abs(byDefault[0] - sentiment[0])).toBeGreaterThan(1e-4);
+        for (const { label, score } of out.categories!.banking77) expect(score).toBeCloseTo(categories[labels.indexOf(label)], 12);
+        if (how !== 'mean-probabilities') {
+          const byDefault = aggregateWindows(perWindow('sentiment'), tokens);
+          expect(Math.abs(byDefault[0] - sentiment[0])).toBeGreaterThan(1e-9);
+        }
       } finally {
         await pipeline.close();
       }

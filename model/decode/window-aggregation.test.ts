@@ -48,6 +48,14 @@ describe('aggregateWindows', () => {
   it('refuses no windows and mismatched shapes', () => {
     expect(() => aggregateWindows([], [])).toThrow(RangeError);
     expect(() => aggregateWindows(LOGITS, [1, 2])).toThrow(/3 windows but 2 token counts/);
-    expect(() => aggregateWindows([[1, 2], [1, 2, 3]], [1, 1])).toThrow(/window 1 has 3 logits/);
+    expect(() =>
+      aggregateWindows(
+        [
+          [1, 2],
+          [1, 2, 3],
+        ],
+        [1, 1],
+      ),
+    ).toThrow(/window 1 has 3 logits/);
   });
 });
