@@ -8,6 +8,7 @@ import { aggregateWords } from './decode/aggregate';
 import { decodeBio } from './decode/bio';
 import { bestAcrossWindows, bestSpanInWindow } from './decode/qa';
 import { argmax, softmax } from './decode/softmax';
+import { aggregateWindows } from './decode/window-aggregation';
 import { Head, runHead } from './heads';
 import type { TokenizedText } from './tokenize';
 import type { AnswerResult, CategoryResult, EntityResult, PredictInput, PredictOutput } from './types';
@@ -84,10 +85,15 @@ export function textRowsOf(batch: readonly RowJob[]): Array<{ job: RowJob; b: nu
   return batch.map((job, b) => ({ job, b })).filter(({ job }) => job.question < 0);
 }
 
-/** Sentiment and categories: one pooled vector per text window through each head, softmax, mean over windows. */
+/**
+ * Sentiment and categories: one pooled vector per text window through each head, then the windows'
+ * logits combined by the head's `window_aggregation` (default: mean of the softmaxes).
+ */
 class PooledDecoder implements TaskDecoder {
-  /** Per text, per head name, per window: label probabilities. */
-  private readonly probs: Array<Map<string, Float64Array[]>> = [];
+  /** Per text, per head name, per window: logits (already divided by the temperature). */
+  private readonly logits: Array<Map<string, Float32Array[]>> = [];
+  /** Per text, per window: its text tokens (no [CLS]/[SEP]), the weight of `length-weighted`. */
+  private readonly textTokens: Int32Array[] = [];
 
   constructor(
     readonly task: 'sentiment' | 'categories',
@@ -96,7 +102,8 @@ class PooledDecoder implements TaskDecoder {
   ) {}
 
   begin(text: PlannedText, rows: readonly EncoderRow[]): void {
-    this.probs[text.index] = new Map(this.heads.map((head) => [head.name, new Array<Float64Array>(rows.length)]));
+    this.logits[text.index] = new Map(this.heads.map((head) => [head.name, new Array<Float32Array>(rows.length)]));
+    this.textTokens[text.index] = Int32Array.from(rows, (row) => row.tokenIndex.filter((t) => t >= 0).length);
   }
 
   collect(batch: readonly RowJob[], hidden: Float32Array, seq: number): void {
@@ -109,14 +116,16 @@ class PooledDecoder implements TaskDecoder {
       const pooled = new Float32Array(rows.length * h);
       rows.forEach(({ job, b }, k) => pool(hidden, b * seq * h, job.row.ids.length, h, head.spec.pooling === 'mean', pooled, k * h));
       const logits = runHead(head, pooled, rows.length);
-      rows.forEach(({ job }, k) => (this.probs[job.text.index]!.get(head.name)![job.window] = softmax(logits, k * labels, labels)));
+      rows.forEach(({ job }, k) => (this.logits[job.text.index]!.get(head.name)![job.window] = logits.slice(k * labels, (k + 1) * labels)));
     }
   }
 
   finish(text: PlannedText, out: PredictOutput): void {
     for (const head of this.heads) {
-      const probs = meanOf(this.probs[text.index]!.get(head.name)!);
-      const labels = head.spec.labels;
+      const spec = head.spec;
+      const how = spec.task === 'sentiment' || spec.task === 'categories' ? spec.window_aggregation : undefined;
+      const probs = aggregateWindows(this.logits[text.index]!.get(head.name)!, this.textTokens[text.index]!, how);
+      const labels = spec.labels;
       if (this.task === 'sentiment') {
         const scores: Record<string, number> = {};
         labels.forEach((label, k) => (scores[label] = probs[k]));
@@ -125,7 +134,7 @@ class PooledDecoder implements TaskDecoder {
         const ranked: CategoryResult[] = labels.map((label, k) => ({ label, score: probs[k] }));
         // Stable sort: equal scores keep label order, as numpy's argsort(kind="stable") on -p would.
         ranked.sort((a, b) => b.score - a.score);
-        const topK = head.spec.task === 'categories' && 'top_k' in head.spec ? head.spec.top_k : undefined;
+        const topK = spec.task === 'categories' && 'top_k' in spec ? spec.top_k : undefined;
         (out.categories ??= {})[head.name] = ranked.slice(0, topK ?? 5);
       }
     }
@@ -265,10 +274,4 @@ export function pool(hidden: Float32Array, base: number, len: number, h: number,
   const sums = new Float64Array(h);
   for (let p = 0; p < len; p++) for (let k = 0; k < h; k++) sums[k] += hidden[base + p * h + k];
   for (let k = 0; k < h; k++) out[at + k] = sums[k] / len;
-}
-
-function meanOf(vectors: Float64Array[]): Float64Array {
-  const out = new Float64Array(vectors[0].length);
-  for (const v of vectors) for (let k = 0; k < v.length; k++) out[k] += v[k] / vectors.length;
-  return out;
 }

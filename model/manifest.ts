@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ModelArtifactError } from '../common/errors';
+import { WINDOW_AGGREGATIONS } from './decode/window-aggregation';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
 const relativeFile = z
@@ -30,6 +31,8 @@ const sequenceHead = z.object({
   task: z.enum(['sentiment', 'categories']),
   pooling: z.enum(['cls', 'mean']),
   top_k: z.number().int().positive().optional(),
+  /** How a long text's windows combine into one distribution (decode/window-aggregation.ts). Absent: mean-probabilities. */
+  window_aggregation: z.enum(WINDOW_AGGREGATIONS).optional(),
 });
 
 const entitiesHead = z.object({

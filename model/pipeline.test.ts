@@ -2,12 +2,15 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvalidInputError, ModelArtifactError, TridentError } from '../common/errors';
-import { sha256File } from './manifest';
+import { aggregateWindows, WINDOW_AGGREGATIONS } from './decode/window-aggregation';
+import { loadHeads, runHead } from './heads';
+import { loadManifest, sha256File } from './manifest';
 import { thisMachineInt8Gemm } from './cpu';
 import { compareFixture, compareOutputs, type ParityFixtureMeta } from './parity';
 import { Pipeline } from './pipeline';
 import { ADVERSARIAL_TEXTS, TEST_ARTIFACT } from './testing';
 import type { PredictInput, PredictOutput } from './types';
+import { windowRanges } from './windows';
 
 interface ParityFile extends ParityFixtureMeta {
   inputs: PredictInput[];
@@ -247,6 +250,60 @@ describe('loading and swapping heads', () => {
     expect(spans(warm)).toEqual(spans(plain));
     expect(warm.entities!.map((e) => e.score)).not.toEqual(plain.entities!.map((e) => e.score));
     expect(warm.answers![0].score).not.toBeCloseTo(plain.answers![0].score, 6);
+  });
+
+  describe('window_aggregation on sequence heads', () => {
+    // Several 32-token windows, the last one short, with different sentiment from part to part.
+    const text =
+      'I loved this film, the actors were wonderful and Paris looked lovely. ' +
+      'Then my card was declined at the ATM and the bank lost my money, a terrible day. ' +
+      'The exchange rate was awful but the new card arrived on Monday, which was nice. ' +
+      'Overall I would not go back, although the staff tried hard.';
+
+    it.each(WINDOW_AGGREGATIONS)("%s: run gives aggregateWindows of the heads' per-window logits", async (how) => {
+      editManifest((m) => {
+        m.heads.sentiment.window_aggregation = how;
+        m.heads.banking77.window_aggregation = how;
+      });
+      const heads = loadHeads(loadManifest(tmp));
+      const pipeline = await Pipeline.load(tmp, { batching: 'per-input' });
+      try {
+        const [out] = await pipeline.run([{ id: 'w', text }], ['sentiment', 'categories']);
+        const [f] = await pipeline.features([{ id: 'w', text }], { pooled: true, tokens: false, questions: false });
+        const { max_length, stride } = loadManifest(tmp).manifest;
+        const tokens = windowRanges(f.offsets.length / 2, max_length - 2, stride).map(([a, b]) => b - a);
+        expect(tokens.length).toBe(f.windows);
+        expect(f.windows).toBeGreaterThanOrEqual(3);
+        expect(tokens.at(-1)).toBeLessThan(tokens[0]);
+        const perWindow = (name: string): Float32Array[] => {
+          const head = heads.get(name)!;
+          const labels = head.spec.labels.length;
+          const logits = runHead(head, f.cls!, f.windows);
+          return tokens.map((_, w) => logits.subarray(w * labels, (w + 1) * labels));
+        };
+        // Same plan and batches in run and features, so the same logits: equal up to rounding. The
+        // random test model's windows differ little (the rules disagree by 1e-7 to 4e-5 here), so a
+        // loose tolerance could not tell the rules apart.
+        const sentiment = aggregateWindows(perWindow('sentiment'), tokens, how);
+        expect(out.sentiment!.scores.negative).toBeCloseTo(sentiment[0], 12);
+        expect(out.sentiment!.scores.positive).toBeCloseTo(sentiment[1], 12);
+        const categories = aggregateWindows(perWindow('banking77'), tokens, how);
+        const labels: readonly string[] = heads.get('banking77')!.spec.labels;
+        for (const { label, score } of out.categories!.banking77) expect(score).toBeCloseTo(categories[labels.indexOf(label)], 12);
+        if (how !== 'mean-probabilities') {
+          const byDefault = aggregateWindows(perWindow('sentiment'), tokens);
+          expect(Math.abs(byDefault[0] - sentiment[0])).toBeGreaterThan(1e-9);
+        }
+      } finally {
+        await pipeline.close();
+      }
+    });
+
+    it('refuses an unknown value at load, naming the key', async () => {
+      editManifest((m) => (m.heads.sentiment.window_aggregation = 'median'));
+      await expect(Pipeline.load(tmp)).rejects.toThrow(ModelArtifactError);
+      await expect(Pipeline.load(tmp)).rejects.toThrow(/heads\.sentiment\.window_aggregation/);
+    });
   });
 
   it('reports a task the artifact has no head for', async () => {

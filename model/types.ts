@@ -7,7 +7,7 @@ export interface PredictInput {
   questions?: string[];
 }
 
-/** `label` is the argmax; `scores` holds every label's probability (mean over windows). */
+/** `label` is the argmax; `scores` holds every label's probability (windows combined by the head's `window_aggregation`). */
 export interface SentimentResult {
   label: string;
   scores: Record<string, number>;
