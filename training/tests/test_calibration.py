@@ -79,6 +79,13 @@ def test_cli_on_the_test_artifact(data_root, tmp_path):
         assert t > 0 and report["heads"][name]["temperature"] == t
         assert "temperature" not in before["heads"][name]
         assert {"before", "after"} <= set(report["heads"][name])
+    # Sentiment: fitted on IMDB train reviews the artifact never trained on; reported on SST-2 dev
+    # and on IMDB dev by review length too.
+    sentiment = report["heads"]["sentiment"]
+    assert sentiment["calibration"].startswith("24 of the") and "imdb/train.jsonl.gz" in sentiment["calibration"]
+    assert sentiment["window_aggregation"] == "mean-probabilities"
+    imdb = sentiment["more_dev"]["imdb/dev-10pct"]
+    assert {"accuracy", "ece", "ece_short"} <= set(imdb["before"]) and imdb["before"].keys() == imdb["after"].keys()
     # Decisions do not depend on T for the classification and entity heads.
     assert report["heads"]["sentiment"]["before"]["accuracy"] == report["heads"]["sentiment"]["after"]["accuracy"]
     assert report["heads"]["entities"]["before"]["f1"] == report["heads"]["entities"]["after"]["f1"]

@@ -39,7 +39,9 @@ def test_unknown_mixing_is_refused():
 
 
 def test_spread_tasks_are_placed_evenly_over_the_whole_run():
-    cfg = Config(mixing="round-robin", batch_size=4, squad_batch_size=2, imdb_batch_size=2, imdb_epochs=1.0, spread_tasks="imdb")
+    cfg = Config(
+        mixing="round-robin", batch_size=4, squad_batch_size=2, imdb_batch_size=2, imdb_epochs=1.0, spread_tasks="imdb"
+    )
     all_feats = {"sst2": feats(40), "conll": feats(12), "squad": feats(6), "banking77": feats(8), "imdb": feats(8)}
     tasks = [t for t, _ in batch_plan(cfg, all_feats)]
     where = [i for i, t in enumerate(tasks) if t == "imdb"]

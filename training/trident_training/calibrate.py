@@ -5,10 +5,12 @@ the reported dev splits (those of evaluate.py / train.py).
     PYTHONPATH=training training/.venv/bin/python -m trident_training.calibrate \\
         --artifact model/artifacts/trident-multitask-1.1.0 --out /tmp/calibrated [--slice 2000]
 
-The calibration slice is never the reported dev split. Where the artifact's `training.params` say
-part of a training file was not trained on (SST-2 and SQuAD seeded samples), the slice is drawn from
-that unseen part; where all of it was trained on (CoNLL-2003 eng.train, banking77's 9,000 training
-rows) no unseen labelled data exists here, the slice is training data, and the report says so.
+The calibration slice is never the reported dev split. Sentiment: IMDB train reviews the run did not
+train on (outside imdb/dev-10pct), fitted on the texts' aggregated probabilities; reported on sst2/dev
+and imdb/dev-10pct (by review length too). Where the artifact's `training.params` say part of a
+training file was not trained on (a SQuAD seeded sample), the slice is drawn from that unseen part;
+where all of it was trained on (CoNLL-2003 eng.train, banking77's 9,000 training rows) no unseen
+labelled data exists here, the slice is training data, and the report says so.
 The encoder runs once per split; every temperature is applied to the same stored logits.
 """
 
@@ -26,10 +28,19 @@ import numpy as np
 
 from . import data as D
 from . import metrics
-from .calibration import ece_from_confidences, expected_calibration_error, fit_temperature, softmax_t
+from .calibration import ece_from_confidences, expected_calibration_error, fit_scalar, fit_temperature, softmax_t
 from .export import write_json
-from .features import char_to_tokens, conll_text, word_tags
-from .inference import Head, Model, best_span, merge_token_probs, run_windows, word_vectors
+from .features import char_to_tokens, conll_text, length_buckets, word_tags
+from .inference import (
+    DEFAULT_WINDOW_AGGREGATION,
+    Head,
+    Model,
+    aggregate_windows,
+    best_span,
+    merge_token_probs,
+    run_windows,
+    word_vectors,
+)
 from .parity_fixture import fixture_metadata
 from .paths import data_dir
 from .text import TextTokens, text_windows, tokenize_batch
@@ -67,6 +78,7 @@ class TaskData:
     calibration: Split
     dev: Split
     extra: dict = field(default_factory=dict)
+    more_dev: list[Split] = field(default_factory=list)  # further reported splits of the same head
 
 
 def task_data(params: dict, slice_size: int, dev_limit: int, root: Path) -> dict[str, TaskData]:
@@ -86,16 +98,31 @@ def task_data(params: dict, slice_size: int, dev_limit: int, root: Path) -> dict
         why = "no unseen labelled data" if params else "the manifest has no training record"
         return Split(file, chosen, f"{len(chosen)} {file} examples that WERE trained on ({why})")
 
-    sst_train = D.read_sst2(root / D.SST2_TRAIN)
     conll_train = D.read_conll(root / D.CONLL_TRAIN)
     squad_train = D.read_squad(root / D.SQUAD_TRAIN)
     bank_rows, bank_cats = D.read_banking77(root / D.BANKING_TRAIN, root / D.BANKING_CATEGORIES)
     bank_train, bank_val = D.stratified_split(bank_rows, float(params.get("banking77_val_fraction", 0.1)), seed)
     bank_trained = int(params.get("banking77_examples", 0)) or len(bank_train)
+    imdb_train, imdb_dev = D.imdb_split(D.read_imdb(root / D.IMDB_TRAIN))
+    # Sentiment: the IMDB train reviews the run did not train on (all of them for a run without
+    # IMDB) — unseen labelled text even when all of SST-2 train was trained on, as for 1.2.0.
+    imdb_trained = (
+        int(params.get("imdb_examples", 0)) or len(imdb_train) if float(params.get("imdb_epochs", 0)) > 0 else 0
+    )
+    imdb_unseen = unseen_indices(len(imdb_train), imdb_trained, seed) if imdb_trained else list(range(len(imdb_train)))
+    imdb_slice = pick(imdb_train, imdb_unseen, slice_size, cal_seed)
     return {
         "sentiment": TaskData(
-            calibration(sst_train, int(params.get("sst2_examples", 0)), D.SST2_TRAIN),
+            Split(
+                D.IMDB_TRAIN,
+                [(r.text, r.label) for r in imdb_slice],
+                f"{len(imdb_slice)} of the {len(imdb_unseen)} {D.IMDB_TRAIN} reviews (minus imdb/dev-10pct) "
+                "not in the training sample",
+            ),
             Split("sst2/dev", dev(D.read_sst2(root / D.SST2_DEV)), D.SST2_DEV),
+            more_dev=[
+                Split("imdb/dev-10pct", dev([(r.text, r.label) for r in imdb_dev]), f"{D.IMDB_TRAIN} 10 % by id hash")
+            ],
         ),
         "entities": TaskData(
             calibration(conll_train, int(params.get("conll_examples", 0)), D.CONLL_TRAIN),
@@ -116,23 +143,40 @@ def task_data(params: dict, slice_size: int, dev_limit: int, root: Path) -> dict
 # ------------------------------------------------------------------ raw logits (temperature 1)
 
 
-def classification_logits(model: Model, head: Head, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """([windows, labels] logits before any temperature, [windows] text index of each window)."""
+@dataclass
+class WindowLogits:
+    """A head's logits (before any temperature) for every window of some texts."""
+
+    windows: list
+    logits: np.ndarray  # [windows, labels] float64
+    n_texts: int
+
+
+def classification_logits(model: Model, head: Head, texts: list[str]) -> WindowLogits:
     cls_id, sep_id = model.special
     L, S = model.manifest["max_length"], model.manifest["stride"]
     windows = []
     for i, t in enumerate(tokenize_batch(model.tokenizer, texts)):
         windows += text_windows(t, L, S, cls_id, sep_id, source=i)
     logits = run_windows(model.encoder, windows, model.with_case, lambda i, h: head.logits(head.pool(h)))
-    return np.stack(logits).astype(np.float64), np.array([w.source for w in windows])
+    return WindowLogits(windows, np.stack(logits).astype(np.float64), len(texts))
 
 
-def classification_probs(logits: np.ndarray, source: np.ndarray, n_texts: int, temperature: float) -> np.ndarray:
-    """Mean over each text's windows of softmax(logits / T) (model/README.md "Sentiment and categories")."""
-    p = softmax_t(logits, temperature)
-    out = np.zeros((n_texts, p.shape[1]))
-    np.add.at(out, source, p)
-    return out / np.bincount(source, minlength=n_texts)[:, None]
+def classification_probs(wl: WindowLogits, temperature: float, aggregation: str) -> np.ndarray:
+    """Each text's probabilities at temperature T, its windows aggregated by the head's rule
+    (model/README.md "Sentiment and categories"; inference.aggregate_windows)."""
+    return aggregate_windows(wl.windows, list(wl.logits / temperature), wl.n_texts, aggregation)
+
+
+def fit_text_temperature(wl: WindowLogits, gold: np.ndarray, aggregation: str) -> float:
+    """T minimising the NLL of the texts' gold labels under the aggregated probabilities (what the
+    runtime outputs), not of each window: a long review's windows need not all say its label."""
+
+    def loss(t: float) -> float:
+        p = classification_probs(wl, t, aggregation)
+        return float(-np.mean(np.log(np.maximum(p[np.arange(len(gold)), gold], 1e-300))))
+
+    return fit_scalar(loss)
 
 
 def token_logits(model: Model, head: Head, texts: list[str]) -> list[tuple[TextTokens, np.ndarray]]:
@@ -297,16 +341,27 @@ def calibrate(artifact: Path, out: Path, slice_size: int, dev_limit: int = 0, th
                 dev = [(t, index[c]) for t, c in td.dev.items]
             else:
                 cal, dev = td.calibration.items, td.dev.items
-            lg, src = classification_logits(model, head, [t for t, _ in cal])
-            T = fit_temperature(lg, np.array([cal[s][1] for s in src]))
-            dlg, dsrc = classification_logits(model, head, [t for t, _ in dev])
-            gold = np.array([g for _, g in dev])
-            for when, t in (("before", 1.0), ("after", T)):
-                p = classification_probs(dlg, dsrc, len(dev), t)
-                entry[when] = {
-                    "accuracy": float(np.mean(p.argmax(axis=1) == gold)),
-                    "ece": expected_calibration_error(p, gold),
-                }
+            how = head.spec.get("window_aggregation", DEFAULT_WINDOW_AGGREGATION)
+            entry["window_aggregation"] = how
+            T = fit_text_temperature(
+                classification_logits(model, head, [t for t, _ in cal]), np.array([g for _, g in cal]), how
+            )
+            for split in [td.dev, *td.more_dev]:
+                items = dev if split is td.dev else split.items
+                wl = classification_logits(model, head, [t for t, _ in items])
+                gold = np.array([g for _, g in items])
+                buckets = length_buckets(model.tokenizer, [t for t, _ in items]) if split is not td.dev else {}
+                into = entry if split is td.dev else entry.setdefault("more_dev", {}).setdefault(split.name, {})
+                for when, t in (("before", 1.0), ("after", T)):
+                    p = classification_probs(wl, t, how)
+                    into[when] = {
+                        "accuracy": float(np.mean(p.argmax(axis=1) == gold)),
+                        "ece": expected_calibration_error(p, gold),
+                    }
+                    for bucket, idx in buckets.items():
+                        if idx:
+                            into[when][f"ece_{bucket}"] = expected_calibration_error(p[idx], gold[idx])
+                            into[when][f"accuracy_{bucket}"] = float(np.mean(p[idx].argmax(axis=1) == gold[idx]))
         elif task == "entities":
             words = entity_words(model, head, td.calibration.items)
             T = fit_temperature(*first_subtoken_rows(words, head.spec["labels"]))

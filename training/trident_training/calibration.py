@@ -34,6 +34,25 @@ def nll(logits: np.ndarray, labels: np.ndarray, temperature: float) -> float:
     return float(np.mean(_logsumexp(z) - gold))
 
 
+def fit_scalar(loss, iterations: int = 100) -> float:
+    """The T in [T_MIN, T_MAX] minimising loss(T), by golden-section search on log T (`loss` must
+    be unimodal in log T, as the NLL of temperature-scaled logits is)."""
+    lo, hi = math.log(T_MIN), math.log(T_MAX)
+    a = hi - _GOLDEN * (hi - lo)
+    b = lo + _GOLDEN * (hi - lo)
+    fa, fb = loss(math.exp(a)), loss(math.exp(b))
+    for _ in range(iterations):
+        if fa <= fb:
+            hi, b, fb = b, a, fa
+            a = hi - _GOLDEN * (hi - lo)
+            fa = loss(math.exp(a))
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + _GOLDEN * (hi - lo)
+            fb = loss(math.exp(b))
+    return math.exp((lo + hi) / 2)
+
+
 def fit_temperature(logits: np.ndarray, labels: np.ndarray, iterations: int = 100) -> float:
     """The T in [T_MIN, T_MAX] minimising nll(logits, labels, T), by golden-section search on log T.
 
@@ -45,20 +64,7 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, iterations: int = 10
     labels = np.asarray(labels, dtype=np.int64)
     if logits.ndim != 2 or len(logits) == 0 or len(labels) != len(logits):
         raise ValueError(f"need [n, K] logits and n labels, got {logits.shape} and {labels.shape}")
-    lo, hi = math.log(T_MIN), math.log(T_MAX)
-    a = hi - _GOLDEN * (hi - lo)
-    b = lo + _GOLDEN * (hi - lo)
-    fa, fb = nll(logits, labels, math.exp(a)), nll(logits, labels, math.exp(b))
-    for _ in range(iterations):
-        if fa <= fb:
-            hi, b, fb = b, a, fa
-            a = hi - _GOLDEN * (hi - lo)
-            fa = nll(logits, labels, math.exp(a))
-        else:
-            lo, a, fa = a, b, fb
-            b = lo + _GOLDEN * (hi - lo)
-            fb = nll(logits, labels, math.exp(b))
-    return math.exp((lo + hi) / 2)
+    return fit_scalar(lambda t: nll(logits, labels, t), iterations)
 
 
 def ece_from_confidences(confidences: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:

@@ -145,10 +145,15 @@ def aggregate_windows(windows: list[Window], logits: list[np.ndarray], n_texts: 
     if how not in WINDOW_AGGREGATIONS:
         raise ValueError(f"window aggregation {how!r}: expected one of {', '.join(WINDOW_AGGREGATIONS)}")
     labels = logits[0].shape[-1] if logits else 0
+    by_length = how == "length-weighted"
+    # A text without tokens has one window of none: equal weights then (the runtime's rule too).
+    tokens = np.zeros(n_texts)
+    for w in windows:
+        tokens[w.source] += w.ctx_stop - w.ctx_start
     total = np.zeros((n_texts, labels), dtype=np.float64)
     weight = np.zeros(n_texts)
     for w, z in zip(windows, logits):
-        k = float(w.ctx_stop - w.ctx_start) if how == "length-weighted" else 1.0
+        k = float(w.ctx_stop - w.ctx_start) if by_length and tokens[w.source] > 0 else 1.0
         total[w.source] += k * (z if how == "mean-logits" else softmax(z))
         weight[w.source] += k
     mean = total / np.maximum(weight, 1e-12)[:, None]

@@ -168,7 +168,10 @@ def parse_args(argv=None) -> Config:
             p.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default)
     cfg = Config(**vars(p.parse_args(argv)))
     if cfg.window_aggregation not in (*WINDOW_AGGREGATIONS, "auto"):
-        p.error(f"--window-aggregation must be auto or one of {', '.join(WINDOW_AGGREGATIONS)}, got {cfg.window_aggregation!r}")
+        p.error(
+            f"--window-aggregation must be auto or one of {', '.join(WINDOW_AGGREGATIONS)}, "
+            f"got {cfg.window_aggregation!r}"
+        )
     if cfg.quantization not in QUANTIZATIONS:  # fail at start, not after hours of training
         p.error(f"--quantization must be one of {', '.join(QUANTIZATIONS)}, got {cfg.quantization!r}")
     return cfg
@@ -323,9 +326,7 @@ def build_features(cfg: Config, tok, used: dict, bank_cats: list[str]) -> dict:
         ),
     }
     imdb = used["imdb"]
-    feats["imdb"] = document_features(
-        tok, [r.text for r in imdb], [r.label for r in imdb], L, S, cfg.imdb_max_windows
-    )
+    feats["imdb"] = document_features(tok, [r.text for r in imdb], [r.label for r in imdb], L, S, cfg.imdb_max_windows)
     feats["squad"], dropped = qa_features(tok, used["squad"], L, S, cfg.max_question_tokens)
     if dropped:
         print(f"squad: {dropped} answers not found in their context tokens, skipped", file=sys.stderr)
@@ -732,7 +733,9 @@ def export(
     reports: dict = {}
     aggregation = cfg.window_aggregation
     if aggregation == "auto":
-        choice = choose_window_aggregation(cfg, numpy_model(cfg, state.model, load_tokenizer(tokenizer_src)), dev["imdb_unused_train"])
+        choice = choose_window_aggregation(
+            cfg, numpy_model(cfg, state.model, load_tokenizer(tokenizer_src)), dev["imdb_unused_train"]
+        )
         aggregation = choice["chosen"]
         training["window_aggregation"] = choice
         print(f"window aggregation: {json.dumps(choice)}", file=sys.stderr)
