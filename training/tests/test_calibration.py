@@ -75,10 +75,13 @@ def test_cli_on_the_test_artifact(data_root, tmp_path):
     after = json.loads((out / "manifest.json").read_text())
     report = json.loads((out / "calibration.json").read_text())
     for name in ("sentiment", "entities", "answers"):
-        t = after["heads"][name]["temperature"]
-        assert t > 0 and report["heads"][name]["temperature"] == t
+        r = report["heads"][name]
         assert "temperature" not in before["heads"][name]
-        assert {"before", "after"} <= set(report["heads"][name])
+        assert {"before", "after", "fitted_temperature", "calibration_slice_ece", "kept"} <= set(r)
+        # a fitted T is stored only when it lowers the calibration slice's ECE
+        assert r["kept"] == (r["calibration_slice_ece"]["after"] < r["calibration_slice_ece"]["before"])
+        assert after["heads"][name].get("temperature", 1.0) == r["temperature"]
+        assert r["temperature"] == (r["fitted_temperature"] if r["kept"] else 1.0)
     # Sentiment: fitted on IMDB train reviews the artifact never trained on; reported on SST-2 dev
     # and on IMDB dev by review length too.
     sentiment = report["heads"]["sentiment"]
@@ -92,6 +95,7 @@ def test_cli_on_the_test_artifact(data_root, tmp_path):
     # Only the manifest changed; every file it names is byte-identical.
     for f in ("tokenizer.json", "encoder.onnx", *(h["file"] for h in before["heads"].values())):
         assert (out / f).read_bytes() == (artifact / f).read_bytes()
+    assert any("temperature" in h for h in after["heads"].values())  # else the parity check below proves nothing
     after_no_t = {
         **after,
         "heads": {k: {x: y for x, y in v.items() if x != "temperature"} for k, v in after["heads"].items()},
@@ -114,3 +118,13 @@ def test_inference_divides_by_the_manifest_temperature():
     assert np.array_equal(plain(x), np.array([[3.5, 0.0]], dtype=np.float32))
     assert np.array_equal(warm(x), plain(x) / 2)
     assert np.array_equal(warm.logits(x), plain(x))
+
+
+def test_a_fitted_temperature_is_kept_only_when_it_lowers_the_slice_ece():
+    from trident_training.calibrate import keep_if_better
+
+    entry: dict = {}
+    assert keep_if_better(entry, lambda t: abs(t - 2.0), 2.0) == 2.0 and entry["kept"] is True
+    entry = {}
+    assert keep_if_better(entry, lambda t: abs(t - 1.0), 0.5) == 1.0 and entry["kept"] is False
+    assert entry["calibration_slice_ece"] == {"before": 0.0, "after": 0.5} and entry["fitted_temperature"] == 0.5

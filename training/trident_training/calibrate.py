@@ -312,6 +312,22 @@ def answer_eval(ctx_of, groups, examples: list[D.QAExample], head: Head, tempera
 # ------------------------------------------------------------------ the command
 
 
+def rounded(t: float) -> float:
+    """Stored rounded so the manifest reads plainly; every "after" number uses the stored value."""
+    return float(f"{t:.4g}")
+
+
+def keep_if_better(entry: dict, slice_ece, fitted: float) -> float:
+    """The fitted T when it lowers the ECE on the calibration slice itself, else 1 (no temperature):
+    minimum NLL need not mean lower ECE (answers: T is fitted on the gold tokens' NLL, the ECE is of
+    the span score), and the choice must not look at the reported dev split."""
+    before, after = float(slice_ece(1.0)), float(slice_ece(fitted))
+    entry["fitted_temperature"] = fitted
+    entry["calibration_slice_ece"] = {"before": before, "after": after}
+    entry["kept"] = after < before
+    return fitted if entry["kept"] else 1.0
+
+
 def calibrate(artifact: Path, out: Path, slice_size: int, dev_limit: int = 0, threads: int = 2) -> dict:
     """Fits, writes `out` (a copy of `artifact` with temperatures) and returns the report."""
     model = Model.from_artifact(artifact, threads=threads)
@@ -343,8 +359,14 @@ def calibrate(artifact: Path, out: Path, slice_size: int, dev_limit: int = 0, th
                 cal, dev = td.calibration.items, td.dev.items
             how = head.spec.get("window_aggregation", DEFAULT_WINDOW_AGGREGATION)
             entry["window_aggregation"] = how
-            T = fit_text_temperature(
-                classification_logits(model, head, [t for t, _ in cal]), np.array([g for _, g in cal]), how
+            cal_wl, cal_gold = classification_logits(model, head, [t for t, _ in cal]), np.array([g for _, g in cal])
+            T = rounded(fit_text_temperature(cal_wl, cal_gold, how))
+            T = keep_if_better(
+                entry,
+                lambda t, wl=cal_wl, g=cal_gold, how=how: expected_calibration_error(
+                    classification_probs(wl, t, how), g
+                ),
+                T,
             )
             for split in [td.dev, *td.more_dev]:
                 items = dev if split is td.dev else split.items
@@ -364,21 +386,29 @@ def calibrate(artifact: Path, out: Path, slice_size: int, dev_limit: int = 0, th
                             into[when][f"accuracy_{bucket}"] = float(np.mean(p[idx].argmax(axis=1) == gold[idx]))
         elif task == "entities":
             words = entity_words(model, head, td.calibration.items)
-            T = fit_temperature(*first_subtoken_rows(words, head.spec["labels"]))
+            T = rounded(fit_temperature(*first_subtoken_rows(words, head.spec["labels"])))
+            T = keep_if_better(
+                entry, lambda t, w=words, items=td.calibration.items, h=head: entity_eval(w, items, h, t)["ece"], T
+            )
             dev_words = entity_words(model, head, td.dev.items)
             for when, t in (("before", 1.0), ("after", T)):
                 entry[when] = entity_eval(dev_words, td.dev.items, head, t)
         elif task == "answers":
-            T = fit_temperature(
-                *answer_fit_rows(*answer_logits(model, head, td.calibration.items), td.calibration.items)
+            cal_ctx, cal_groups = answer_logits(model, head, td.calibration.items)
+            T = rounded(fit_temperature(*answer_fit_rows(cal_ctx, cal_groups, td.calibration.items)))
+            T = keep_if_better(
+                entry,
+                lambda t, c=cal_ctx, g=cal_groups, items=td.calibration.items, h=head: answer_eval(c, g, items, h, t)[
+                    "ece"
+                ],
+                T,
             )
             ctx_of, groups = answer_logits(model, head, td.dev.items)
             for when, t in (("before", 1.0), ("after", T)):
                 entry[when] = answer_eval(ctx_of, groups, td.dev.items, head, t)
-        # Stored rounded so the manifest reads plainly; the "after" numbers use the stored value.
-        T = float(f"{T:.4g}")
         entry["temperature"] = T
-        temperatures[name] = T
+        if T != 1.0:
+            temperatures[name] = T
         report["heads"][name] = entry
         print(json.dumps({name: entry}), flush=True)
 
