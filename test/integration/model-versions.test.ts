@@ -12,6 +12,7 @@ import { EventCodec } from '../../schemas/codec';
 import type { ModelVersion } from '../../schemas/generated/models';
 import { appendRecords } from '../../model/registry/log';
 import { sha256File } from '../../model/manifest';
+import { newestArtifact } from '../../model/artifacts';
 import { createTestTopics, repoRoot, runCli, testConfig } from './harness';
 import {
   countIds,
@@ -288,8 +289,14 @@ describe('model versions', () => {
     delete procEnv.TRIDENT_MODEL_PATH;
     const serve = await startServe(procEnv);
     try {
-      expect(serve.output()).toContain('the model registry had no production version; registered and promoted trident-multitask 1.1.0');
-      expect((await cli(['models', 'production'], env)).trim()).toBe('trident-multitask 1.1.0');
+      // The newest released artifact (the default model), whichever version that is.
+      const newest = JSON.parse(readFileSync(join(newestArtifact(join(repoRoot, 'model', 'artifacts'))!, 'manifest.json'), 'utf8')) as {
+        name: string;
+        version: string;
+      };
+      const label = `${newest.name} ${newest.version}`;
+      expect(serve.output()).toContain(`the model registry had no production version; registered and promoted ${label}`);
+      expect((await cli(['models', 'production'], env)).trim()).toBe(label);
     } finally {
       await stopServe(serve);
     }
