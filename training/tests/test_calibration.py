@@ -78,8 +78,9 @@ def test_cli_on_the_test_artifact(data_root, tmp_path):
         r = report["heads"][name]
         assert "temperature" not in before["heads"][name]
         assert {"before", "after", "fitted_temperature", "calibration_slice_ece", "kept"} <= set(r)
-        # a fitted T is stored only when it lowers the calibration slice's ECE
-        assert r["kept"] == (r["calibration_slice_ece"]["after"] < r["calibration_slice_ece"]["before"])
+        # a fitted T is stored only when it lowers the ECE of a calibration slice that was not trained on
+        lowers = r["calibration_slice_ece"]["after"] < r["calibration_slice_ece"]["before"]
+        assert r["kept"] == (lowers and "WERE trained on" not in r["calibration"])
         assert after["heads"][name].get("temperature", 1.0) == r["temperature"]
         assert r["temperature"] == (r["fitted_temperature"] if r["kept"] else 1.0)
     # Sentiment: fitted on IMDB train reviews the artifact never trained on; reported on SST-2 dev
@@ -128,3 +129,5 @@ def test_a_fitted_temperature_is_kept_only_when_it_lowers_the_slice_ece():
     entry = {}
     assert keep_if_better(entry, lambda t: abs(t - 1.0), 0.5) == 1.0 and entry["kept"] is False
     assert entry["calibration_slice_ece"] == {"before": 0.0, "after": 0.5} and entry["fitted_temperature"] == 0.5
+    entry = {}  # better on the slice, but the slice was trained on: no temperature
+    assert keep_if_better(entry, lambda t: abs(t - 2.0), 2.0, trained_on=True) == 1.0 and entry["kept"] is False
