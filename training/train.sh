@@ -20,5 +20,5 @@ exec "$here/.venv/bin/python" -m trident_training.train \
   --sst2-examples 0 --sst2-epochs 1 --conll-epochs 3 --banking77-epochs 5 \
   --squad-examples 18000 --squad-epochs 1 \
   --imdb-examples 5000 --imdb-epochs 1 --imdb-max-windows 2 --spread-tasks imdb \
-  --mid-eval-limit 300 \
+  --mid-eval-limit 300 --quantization static --window-aggregation auto \
   "$@"
