@@ -24,7 +24,7 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production ONNXRUNTIME_NODE_INSTALL=skip
 # The default model is the artifact whose manifest was created last (model/cli.ts newestArtifact);
 # a test checks this name against model/artifacts/. Other models: mount one and pass --model DIR.
-ARG MODEL_ARTIFACT=trident-multitask-1.1.0
+ARG MODEL_ARTIFACT=trident-multitask-1.2.0
 # `node` (uid 1000 in the base image), by number: Kubernetes' runAsNonRoot can only check a numeric user.
 USER 1000:1000
 # BuildKit creates a WORKDIR as the current USER, so /data belongs to `node`: a volume mounted there
