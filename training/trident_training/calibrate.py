@@ -153,13 +153,13 @@ class WindowLogits:
     n_texts: int
 
 
+def without_temperature(head: Head) -> Head:
+    """The head as trained (temperature 1): what a temperature is fitted on."""
+    return Head(head.name, {k: v for k, v in head.spec.items() if k != "temperature"}, head.tensors)
+
+
 def classification_logits(model: Model, head: Head, texts: list[str]) -> WindowLogits:
-    cls_id, sep_id = model.special
-    L, S = model.manifest["max_length"], model.manifest["stride"]
-    windows = []
-    for i, t in enumerate(tokenize_batch(model.tokenizer, texts)):
-        windows += text_windows(t, L, S, cls_id, sep_id, source=i)
-    logits = run_windows(model.encoder, windows, model.with_case, lambda i, h: head.logits(head.pool(h)))
+    windows, logits = model.window_logits(texts, without_temperature(head))
     return WindowLogits(windows, np.stack(logits).astype(np.float64), len(texts))
 
 
@@ -263,8 +263,7 @@ def entity_eval(words: list[EntityWords], sentences: list[D.Sentence], head: Hea
 
 def answer_logits(model: Model, head: Head, examples: list[D.QAExample]):
     """(context tokens per example, {example index: (windows, [seq, 2] logits before temperature)})."""
-    raw = Head(head.name, {k: v for k, v in head.spec.items() if k != "temperature"}, head.tensors)
-    return model.answer_windows([(ex.question, ex.context) for ex in examples], raw)
+    return model.answer_windows([(ex.question, ex.context) for ex in examples], without_temperature(head))
 
 
 def answer_fit_rows(ctx_of, groups, examples: list[D.QAExample]) -> tuple[np.ndarray, np.ndarray]:
